@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from forecasts import views as forecast_views
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/signup/", forecast_views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("forecasts.urls")),
+]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+
+from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN
+from forecasts.services import clean_probability
+
+
+class ForecastForm(forms.Form):
+    """Parses the forecast form once; the service re-checks the same rule."""
+
+    probability = forms.CharField(
+        label="Probability of YES",
+        help_text=f"A number from {PROBABILITY_MIN} to {PROBABILITY_MAX}, e.g. 0.72 for 72%.",
+        widget=forms.NumberInput(
+            attrs={
+                "min": PROBABILITY_MIN,
+                "max": PROBABILITY_MAX,
+                "step": PROBABILITY_MIN,
+                "inputmode": "decimal",
+                "data-probability-input": "",
+            }
+        ),
+        error_messages={"required": "A probability is required."},
+    )
+    rationale = forms.CharField(
+        label="Rationale (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean_probability(self) -> float:
+        try:
+            return clean_probability(self.cleaned_data.get("probability"))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["probability"]) from None
+
+
+class SignupForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)

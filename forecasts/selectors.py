@@ -1,0 +1,134 @@
+"""Reads: querysets with their joins applied, and plain numbers for the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from forecasts import scoring
+from forecasts.models import Forecast, Question, QuestionStatus, SourceDocument
+
+CLOSING_SOON = dt.timedelta(days=14)
+
+LIST_FILTERS = {
+    "open": "Open",
+    "closing": "Closing soon",
+    "awaiting": "Awaiting resolution",
+    "resolved": "Resolved",
+    "all": "All",
+}
+
+
+def _status_q(status: str, now: dt.datetime) -> Q:
+    unresolved = Q(resolution="")
+    is_open = unresolved & Q(opens_at__lte=now, closes_at__gt=now, closed_at__isnull=True)
+    match status:
+        case QuestionStatus.UPCOMING:
+            return unresolved & Q(opens_at__gt=now)
+        case QuestionStatus.OPEN:
+            return is_open
+        case "closing":
+            return is_open & Q(closes_at__lte=now + CLOSING_SOON)
+        case QuestionStatus.CLOSED:
+            return unresolved & Q(resolves_at__gt=now) & ~is_open & Q(opens_at__lte=now)
+        case QuestionStatus.AWAITING:
+            return unresolved & Q(resolves_at__lte=now)
+        case QuestionStatus.RESOLVED:
+            return ~unresolved
+    return Q()
+
+
+def question_list(*, now: dt.datetime, status: str = "all", search: str = "") -> QuerySet[Question]:
+    """Questions with a given (derived) status, matching ``search``, with forecaster counts."""
+    questions = (
+        Question.objects.filter(_status_q(status, now))
+        .select_related("source")
+        .annotate(
+            forecaster_count=Count(
+                "forecasts__user", filter=Q(forecasts__ends_at__isnull=True), distinct=True
+            )
+        )
+    )
+    search = search.strip()
+    if search:
+        questions = questions.filter(
+            Q(title__icontains=search) | Q(body__icontains=search) | Q(passage__icontains=search)
+        )
+    if status == QuestionStatus.RESOLVED:
+        return questions.order_by("-resolved_at", "-id")
+    return questions.order_by("closes_at", "id")
+
+
+def question_status_counts(*, now: dt.datetime) -> dict[str, int]:
+    return {key: Question.objects.filter(_status_q(key, now)).count() for key in LIST_FILTERS}
+
+
+def question_get(*, question_id: int) -> Question:
+    return Question.objects.select_related("source", "resolved_by").get(pk=question_id)
+
+
+@dataclass(frozen=True)
+class CrowdNow:
+    """The crowd's forecast in force now: recency-weighted median and geometric mean of odds."""
+
+    median: float | None
+    geometric_mean_odds: float | None
+    forecasters: int
+
+
+def question_crowd_now(*, question: Question) -> CrowdNow:
+    probabilities = list(
+        question.forecasts.filter(ends_at__isnull=True)
+        .order_by("starts_at", "id")
+        .values_list("probability", flat=True)
+    )
+    if not probabilities:
+        return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0)
+    return CrowdNow(
+        median=scoring.recency_weighted_median(probabilities),
+        geometric_mean_odds=scoring.geometric_mean_of_odds(probabilities),
+        forecasters=len(probabilities),
+    )
+
+
+def forecast_history(*, question: Question, user: AbstractBaseUser) -> QuerySet[Forecast]:
+    return Forecast.objects.filter(question=question, user=user).order_by("-starts_at", "-id")
+
+
+def user_standing_forecast(*, question: Question, user: AbstractBaseUser) -> Forecast | None:
+    return Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).first()
+
+
+def user_forecasts(*, user: AbstractBaseUser) -> QuerySet[Forecast]:
+    """Every forecast the user has made, newest first, with the question loaded."""
+    return (
+        Forecast.objects.filter(user=user).select_related("question").order_by("-starts_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    """A user's latest forecast on one question and how often they updated it."""
+
+    question: Question
+    latest: Forecast
+    forecast_count: int
+
+
+def user_question_summaries(*, user: AbstractBaseUser) -> list[QuestionSummary]:
+    latest: dict[int, Forecast] = {}
+    counts: dict[int, int] = {}
+    for forecast in user_forecasts(user=user):
+        latest.setdefault(forecast.question_id, forecast)
+        counts[forecast.question_id] = counts.get(forecast.question_id, 0) + 1
+    return [
+        QuestionSummary(question=f.question, latest=f, forecast_count=counts[qid])
+        for qid, f in latest.items()
+    ]
+
+
+def source_get(*, key: str) -> SourceDocument | None:
+    return SourceDocument.objects.filter(key=key).first()

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from forecasts import views
+
+app_name = "forecasts"
+
+urlpatterns = [
+    path("", views.question_list, name="question_list"),
+    path("questions/<int:question_id>/", views.question_detail, name="question_detail"),
+    path(
+        "questions/<int:question_id>/withdraw/",
+        views.forecast_withdraw,
+        name="forecast_withdraw",
+    ),
+    path("me/forecasts/", views.my_forecasts, name="my_forecasts"),
+    path("sources/<slug:source_key>/", views.source_detail, name="source_detail"),
+]

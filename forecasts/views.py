@@ -1,0 +1,165 @@
+"""Web pages: thin views that parse input once and call services and selectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from forecasts import selectors, services
+from forecasts.forms import ForecastForm, SignupForm
+from forecasts.models import Question, QuestionStatus
+
+
+def question_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    status = request.GET.get("status", "open")
+    if status not in selectors.LIST_FILTERS:
+        status = "open"
+    search = request.GET.get("q", "")[:200]
+    questions = selectors.question_list(now=now, status=status, search=search)
+    counts = selectors.question_status_counts(now=now)
+    page = Paginator(questions, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "forecasts/question_list.html",
+        {
+            "page": page,
+            "rows": [(q, q.status(now)) for q in page.object_list],
+            "status": status,
+            "search": search,
+            "filters": [(key, label, counts[key]) for key, label in selectors.LIST_FILTERS.items()],
+        },
+    )
+
+
+def _question_or_404(question_id: int) -> Question:
+    try:
+        return selectors.question_get(question_id=question_id)
+    except Question.DoesNotExist:
+        raise Http404("No such question") from None
+
+
+@require_http_methods(["GET", "POST"])
+def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
+    now = timezone.now()
+    question = _question_or_404(question_id)
+    form = ForecastForm()
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        form = ForecastForm(request.POST)
+        if form.is_valid():
+            try:
+                forecast = services.forecast_submit(
+                    user=request.user,
+                    question_id=question.pk,
+                    probability=form.cleaned_data["probability"],
+                    rationale=form.cleaned_data["rationale"],
+                )
+            except ValidationError as error:
+                _add_service_errors(form, error)
+            else:
+                messages.success(request, f"Forecast saved: {forecast.percent:.1f}% YES.")
+                return redirect("forecasts:question_detail", question_id=question.pk)
+    return _render_question(request, question, form, now, status=400 if form.errors else 200)
+
+
+def _add_service_errors(form: ForecastForm, error: ValidationError) -> None:
+    for field, field_errors in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, field_errors)
+
+
+def _render_question(
+    request: HttpRequest,
+    question: Question,
+    form: ForecastForm,
+    now: dt.datetime,
+    *,
+    status: int,
+) -> HttpResponse:
+    history = standing = None
+    if request.user.is_authenticated:
+        history = list(selectors.forecast_history(question=question, user=request.user))
+        standing = next((f for f in history if f.is_standing), None)
+        if standing is not None and not form.is_bound:
+            form = ForecastForm(initial={"probability": f"{standing.probability:g}"})
+    return render(
+        request,
+        "forecasts/question_detail.html",
+        {
+            "question": question,
+            "status": question.status(now),
+            "statuses": QuestionStatus,
+            "is_open": question.is_open_for_forecasts(now),
+            "crowd": selectors.question_crowd_now(question=question),
+            "form": form,
+            "history": history,
+            "standing": standing,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def forecast_withdraw(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = _question_or_404(question_id)
+    try:
+        ended = services.forecast_withdraw(user=request.user, question_id=question.pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if ended:
+            messages.success(request, "Your forecast is withdrawn; your history is kept.")
+    return redirect("forecasts:question_detail", question_id=question.pk)
+
+
+@login_required
+def my_forecasts(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    summaries = selectors.user_question_summaries(user=request.user)
+    return render(
+        request,
+        "forecasts/my_forecasts.html",
+        {"rows": [(s, s.question.status(now)) for s in summaries]},
+    )
+
+
+def source_detail(request: HttpRequest, source_key: str) -> HttpResponse:
+    source = selectors.source_get(key=source_key)
+    if source is None:
+        raise Http404("No such source")
+    return render(
+        request,
+        "forecasts/source_detail.html",
+        {"source": source, "questions": source.questions.order_by("closes_at", "id")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("forecasts:question_list")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}. Pick a question and forecast.")
+        target = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("forecasts:question_list")
+        return redirect(target)
+    return render(request, "registration/signup.html", {"form": form})

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from forecasts.models import Forecast
+from tests.factories import ForecastFactory, QuestionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def _detail(question) -> str:
+    return reverse("forecasts:question_detail", args=[question.pk])
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_list_shows_open_questions_and_filters_by_status() -> None:
+    open_q = QuestionFactory(title="Will the control be lifted by 2027?")
+    due = QuestionFactory(
+        title="Was it lifted by July?",
+        closes_at=dt.datetime(2026, 7, 10, tzinfo=dt.UTC),
+        resolves_at=dt.datetime(2026, 7, 11, tzinfo=dt.UTC),
+    )
+    client = Client()
+
+    open_page = client.get(reverse("forecasts:question_list"))
+    awaiting_page = client.get(reverse("forecasts:question_list"), {"status": "awaiting"})
+
+    assert open_q.title in open_page.text and due.title not in open_page.text
+    assert due.title in awaiting_page.text and open_q.title not in awaiting_page.text
+
+
+def test_search_matches_titles_and_passages() -> None:
+    QuestionFactory(title="Will other labs be hit?", passage="Other labs may be next.")
+    QuestionFactory(title="Will Fable 5 return?")
+
+    page = Client().get(reverse("forecasts:question_list"), {"status": "all", "q": "labs"})
+
+    assert "Will other labs be hit?" in page.text
+    assert "Will Fable 5 return?" not in page.text
+
+
+def test_the_question_page_shows_passage_criteria_crowd_and_own_history() -> None:
+    question = QuestionFactory(passage="within a few weeks")
+    ForecastFactory(question=question, probability=0.2)
+    mine = ForecastFactory(question=question, probability=0.8)
+
+    page = _logged_in(mine.user).get(_detail(question))
+
+    assert "within a few weeks" in page.text
+    assert question.resolution_criteria in page.text
+    assert "data-forecaster-count>2<" in page.text
+    assert "80.0%" in page.text  # own history
+
+
+def test_submitting_on_the_web_records_the_forecast() -> None:
+    question, user = QuestionFactory(), UserFactory()
+
+    response = _logged_in(user).post(
+        _detail(question), {"probability": "0.65", "rationale": "Lindy."}
+    )
+
+    assert response.status_code == 302
+    forecast = Forecast.objects.get(question=question, user=user)
+    assert (forecast.probability, forecast.rationale, forecast.ends_at) == (0.65, "Lindy.", None)
+
+
+@pytest.mark.parametrize("bad", ["0", "1", "-0.1", "1.5", "NaN", "abc", ""])
+def test_the_form_refuses_bad_probabilities_naming_the_field(bad: str) -> None:
+    question = QuestionFactory()
+    standing = ForecastFactory(question=question, probability=0.4)
+
+    response = _logged_in(standing.user).post(_detail(question), {"probability": bad})
+
+    assert response.status_code == 400
+    assert 'id="probability-errors"' in response.text
+    assert "Probability:" in response.text
+    assert list(Forecast.objects.values_list("probability", "ends_at")) == [(0.4, None)]
+
+
+def test_the_form_refuses_a_forecast_after_close() -> None:
+    question = QuestionFactory(
+        closes_at=TODAY - dt.timedelta(days=1), resolves_at=TODAY + dt.timedelta(days=1)
+    )
+
+    response = _logged_in(UserFactory()).post(_detail(question), {"probability": "0.5"})
+
+    assert response.status_code == 400
+    assert "does not accept forecasts" in response.text
+    assert not Forecast.objects.exists()
+
+
+def test_anonymous_posts_are_sent_to_log_in_and_write_nothing() -> None:
+    question = QuestionFactory()
+
+    response = Client().post(_detail(question), {"probability": "0.5"})
+
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert not Forecast.objects.exists()
+
+
+def test_a_user_cannot_change_or_withdraw_another_users_forecast() -> None:
+    question = QuestionFactory()
+    theirs = ForecastFactory(question=question, probability=0.9)
+    intruder = _logged_in(UserFactory())
+
+    intruder.post(_detail(question), {"probability": "0.1", "user": theirs.user.pk})
+    intruder.post(reverse("forecasts:forecast_withdraw", args=[question.pk]))
+
+    theirs.refresh_from_db()
+    assert (theirs.probability, theirs.ends_at) == (0.9, None)
+    assert Forecast.objects.filter(user=theirs.user).count() == 1
+
+
+def test_csrf_is_enforced_on_the_forecast_form() -> None:
+    question, user = QuestionFactory(), UserFactory()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    refused = client.post(_detail(question), {"probability": "0.5"})
+    form_page = client.get(_detail(question))
+    token = form_page.context["csrf_token"]
+    accepted = client.post(_detail(question), {"probability": "0.5", "csrfmiddlewaretoken": token})
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 302
+    assert Forecast.objects.filter(user=user).count() == 1
+
+
+def test_my_forecasts_lists_each_question_once_with_the_latest_value() -> None:
+    question, user = QuestionFactory(title="Will it be lifted?"), UserFactory()
+    client = _logged_in(user)
+    client.post(_detail(question), {"probability": "0.3"})
+    client.post(_detail(question), {"probability": "0.35"})
+
+    page = client.get(reverse("forecasts:my_forecasts"))
+
+    assert page.text.count("Will it be lifted?") == 1
+    assert "35.0%" in page.text
+
+
+def test_signup_logs_the_new_user_in() -> None:
+    client = Client()
+
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "ada",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+        follow=True,
+    )
+
+    assert response.context["user"].username == "ada"
+
+
+def test_signup_never_redirects_off_site() -> None:
+    response = Client().post(
+        reverse("signup") + "?next=https://evil.example/",
+        {
+            "username": "bob",
+            "password1": "a-long-pass-phrase-9",
+            "password2": "a-long-pass-phrase-9",
+        },
+    )
+
+    assert response["Location"] == reverse("forecasts:question_list")
