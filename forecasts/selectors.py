@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from forecasts import scoring
 from forecasts.models import Forecast, Question, QuestionStatus, SourceDocument
 
-CLOSING_SOON = dt.timedelta(days=14)
+CLOSING_SOON = dt.timedelta(days=30)
 
 LIST_FILTERS = {
     "open": "Open",

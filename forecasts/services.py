@@ -58,11 +58,12 @@ def forecast_submit(
     now: dt.datetime | None = None,
 ) -> Forecast:
     """Record ``user``'s forecast, ending the one they had standing on the question."""
-    now = now or timezone.now()
     value = clean_probability(probability)
     # Locking the question serialises concurrent submissions on the same question (PostgreSQL);
-    # SQLite serialises writers through its IMMEDIATE transactions.
+    # SQLite serialises writers through its IMMEDIATE transactions. The clock is read once the
+    # lock is held, so a forecast never starts before the one it ends.
     question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
     if not question.is_open_for_forecasts(now):
         raise ValidationError(
             {
@@ -85,8 +86,8 @@ def forecast_withdraw(
     *, user: AbstractBaseUser, question_id: int, now: dt.datetime | None = None
 ) -> int:
     """End ``user``'s standing forecast on the question; returns how many were ended (0 or 1)."""
-    now = now or timezone.now()
     question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
     if not question.is_open_for_forecasts(now):
         raise ValidationError({"question": "This question is closed; forecasts are final."})
     return Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).update(
