@@ -1,53 +1,42 @@
 """Scores and crowd aggregates for binary questions, vectorised with numpy (no Django).
 
-Units and ranges
-----------------
-Times are float seconds on any common epoch (e.g. Unix seconds). Probabilities are P(YES) in
-[0, 1]; wherever a logarithm is taken they are clipped to [0.001, 0.999]. Outcomes are 1 (YES) or
-0 (NO). ``p_outcome`` is the (clipped) probability given to what happened.
+Times are float seconds on a common epoch (e.g. Unix seconds). Probabilities are P(YES) in
+[0, 1], clipped to [0.001, 0.999] wherever a log is taken; outcomes are 1 (YES) or 0 (NO);
+p_outcome is the (clipped) probability given to what happened.
 
-Instantaneous scores of one forecast
-------------------------------------
-- Brier: (p - o)^2, in [0, 1], lower is better (unclipped p).
-- Log: ln(p_outcome), in [ln 0.001, ln 0.999] ~ [-6.91, -0.001], higher is better.
-- Baseline (Metaculus): 100 * (log2(p_outcome) + 1), in ~[-897, 99.86]; 0 at 50 %.
-- Peer (Metaculus): 100 * N/(N-1) * ln(p_outcome / GM), GM the geometric mean of the p_outcome of
-  the N forecasts standing in the field at that moment (the scored one included when it belongs
-  to the field); 0 when N <= 1. Across the field the instantaneous peer scores sum to 0.
+Instantaneous scores: Brier (p - o)^2 in [0, 1], lower is better (unclipped p). Log
+ln(p_outcome) in [-6.91, -0.001]. Baseline (Metaculus) 100 * (log2(p_outcome) + 1) in
+[-897, 99.86], 0 at 50 %. Peer (Metaculus) 100 * N/(N-1) * ln(p_outcome / GM), GM the
+geometric mean of the p_outcome of the N field forecasts standing at that moment; 0 when
+N <= 1; across the field the peer scores sum to 0.
 
-Time averaging (``score_questions``)
-------------------------------------
-Interval i stands on [start, end); ``end`` NaN or +inf means "still standing". The open period
-of a question is [opens_at, closes_at] (closes_at = the actual close) and intervals are clipped
-to it. Per (question, user):
+Time averaging (``score_questions``), per (question, user). Interval i stands on [start, end)
+(end NaN/+inf: still standing) and is clipped to the open period [opens_at, closes_at], the
+latter being the actual close.
 
-- ``coverage`` = covered time / period length, in [0, 1].
-- ``log``, ``baseline``, ``peer`` = integral of the instantaneous score / period length: time
-  without a standing forecast scores 0 (Metaculus convention), so absence is neither punished
-  nor rewarded and ``coverage`` tells how much of the period the number stands for.
-- ``brier`` = integral / covered time, i.e. the mean Brier over covered time only, NaN when
-  coverage is 0. Dividing by the whole period would count absence as a perfect Brier of 0.
-- The peer field changes at every start and end. A stretch in which the field is empty scores
-  nobody (Metaculus lets the last geometric mean run on across such a gap; we do not).
-- ``*_at_close``: the same scores for the user's forecast standing at close, the last one with
-  start < closes_at <= end; NaN when there is none. The at-close peer field is the set of
-  field forecasts standing at close by the same rule.
+- ``coverage``: covered time / period length, in [0, 1].
+- ``log``, ``baseline``, ``peer``: integral / period length, so time without a standing
+  forecast scores 0 (Metaculus convention); ``coverage`` says how much of the period counted.
+- ``brier``: integral / covered time, the mean over covered time only (NaN when coverage is
+  0): over the whole period, absence would count as a perfect Brier of 0.
+- The field changes at every start and end; a stretch in which it is empty scores nobody
+  (Metaculus's code lets the last geometric mean run on across such a gap; we do not).
+- ``*_at_close``: the scores of the user's forecast standing at close, the last one with
+  start < closes_at <= end (NaN if none), peer against the field standing at close.
 
-Field and the crowd as a pseudo-forecaster
-------------------------------------------
-``field`` defaults to the scored intervals. Pass another field to score intervals that are not
-forecasters, e.g. the community prediction's history (``AggregateHistory.as_intervals``): the
-scored intervals then count in N only if they also belong to ``field``, so the crowd is never
-part of its own field. As in Metaculus's code, its peer score keeps the factor N/(N-1) of the
-field's N.
+``field`` defaults to the scored intervals. To score a pseudo-forecaster such as the crowd
+(``AggregateHistory.as_intervals``), pass the users' intervals as ``field``: scored intervals
+count in N only if they belong to ``field``, so the crowd is never part of its own field; as
+in Metaculus's code it keeps the factor N/(N-1) of the field's N.
 
-Each user's intervals on one question must not overlap (a chain); a ValueError says otherwise.
+A user's intervals on one question must not overlap (a chain); ValueError otherwise.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -85,20 +74,18 @@ def baseline_score(p: ArrayLike, outcome: ArrayLike) -> FloatArray:
     return 100.0 * (np.log2(probability_of_outcome(p, outcome)) + 1.0)
 
 
-def peer_scores(p: ArrayLike, outcome: int) -> FloatArray:
-    """Instantaneous Metaculus peer scores of N forecasts standing together on one question.
-
-    ``p`` holds the N probabilities of YES; the result (same length) sums to 0; all 0 when N = 1.
-    """
-    ln_p = np.log(probability_of_outcome(np.atleast_1d(p), outcome))
-    n = ln_p.size
-    if n <= 1:
-        return np.zeros(n)
-    return 100.0 * n / (n - 1) * (ln_p - ln_p.mean())
-
-
 def _as_float(values: ArrayLike) -> FloatArray:
     return np.atleast_1d(np.asarray(values, dtype=np.float64))
+
+
+def _as_int(values: ArrayLike) -> IntArray:
+    return np.atleast_1d(np.asarray(values, dtype=np.int64))
+
+
+def _set(frozen: object, **arrays: NDArray[np.generic]) -> None:
+    """Store normalised arrays on a frozen dataclass from its __post_init__."""
+    for name, value in arrays.items():
+        object.__setattr__(frozen, name, value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,20 +104,15 @@ class Intervals:
 
     def __post_init__(self) -> None:
         end = _as_float(self.end)
-        fields = {
-            "question": np.atleast_1d(np.asarray(self.question, dtype=np.int64)),
-            "user": np.atleast_1d(np.asarray(self.user, dtype=np.int64)),
-            "start": _as_float(self.start),
-            "end": np.where(np.isnan(end), np.inf, end),
-            "prob": _as_float(self.prob),
-        }
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
-        if len({v.shape for v in fields.values()}) != 1 or fields["start"].ndim != 1:
+        _set(self, question=_as_int(self.question), user=_as_int(self.user))
+        _set(self, start=_as_float(self.start), end=np.where(np.isnan(end), np.inf, end))
+        _set(self, prob=_as_float(self.prob))
+        arrays = (self.question, self.user, self.start, self.end, self.prob)
+        if len({a.shape for a in arrays}) != 1 or self.start.ndim != 1:
             raise ValueError("interval arrays must be 1-D and of equal length")
         if not np.all(np.isfinite(self.start)) or np.any(self.end < self.start):
             raise ValueError("starts must be finite and ends must not precede starts")
-        if np.any((self.prob < 0) | (self.prob > 1)) or np.any(np.isnan(self.prob)):
+        if not np.all((self.prob >= 0) & (self.prob <= 1)):
             raise ValueError("probabilities must lie in [0, 1]")
         if np.any(self.question < 0) or np.any(self.user < 0):
             raise ValueError("question and user indices must be non-negative")
@@ -140,8 +122,7 @@ class Intervals:
         cls, user: ArrayLike, start: ArrayLike, end: ArrayLike, prob: ArrayLike
     ) -> Intervals:
         """Intervals of a single question (question index 0)."""
-        user_arr = np.atleast_1d(np.asarray(user, dtype=np.int64))
-        return cls(np.zeros_like(user_arr), user_arr, start, end, prob)
+        return cls(np.zeros_like(_as_int(user)), user, start, end, prob)
 
     def __len__(self) -> int:
         return int(self.start.size)
@@ -157,9 +138,8 @@ class Questions:
     outcome: IntArray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "opens_at", _as_float(self.opens_at))
-        object.__setattr__(self, "closes_at", _as_float(self.closes_at))
-        object.__setattr__(self, "outcome", np.atleast_1d(np.asarray(self.outcome, np.int64)))
+        _set(self, opens_at=_as_float(self.opens_at), closes_at=_as_float(self.closes_at))
+        _set(self, outcome=_as_int(self.outcome))
         if not self.opens_at.shape == self.closes_at.shape == self.outcome.shape:
             raise ValueError("question arrays must be of equal length")
         if not np.all(self.closes_at > self.opens_at):
@@ -196,18 +176,36 @@ class ScoreTable:
         return int(self.question.size)
 
 
+def _argsort_by(minor: FloatArray, *majors: IntArray) -> IntArray:
+    """Indices sorting by majors[-1], ..., majors[0], then ``minor``, like np.lexsort.
+
+    np.lexsort is several times slower than one float argsort followed by stable passes over
+    the integer keys, which numpy runs as radix sorts when the keys fit in 16 bits.
+    """
+    order = np.argsort(minor)
+    for key in majors:
+        k = key[order]
+        if k.size and k.max() < 2**16:
+            k = k.astype(np.uint16)
+        order = order[np.argsort(k, kind="stable")]
+    return order
+
+
 def _chain_order(intervals: Intervals) -> IntArray:
     """Order by (question, user, start); raise if one user's intervals overlap."""
-    order = np.lexsort((intervals.start, intervals.user, intervals.question))
-    q, u = intervals.question[order], intervals.user[order]
-    same = (q[1:] == q[:-1]) & (u[1:] == u[:-1])
-    if np.any(same & (intervals.end[order][:-1] > intervals.start[order][1:])):
+    order = _argsort_by(intervals.start, intervals.user, intervals.question)
+    # Zero-length intervals stand nowhere, so they cannot overlap (and may tie in start).
+    o = order[intervals.end[order] > intervals.start[order]]
+    q, u = intervals.question[o], intervals.user[o]
+    start, end = intervals.start[o], intervals.end[o]
+    if np.any((q[1:] == q[:-1]) & (u[1:] == u[:-1]) & (end[:-1] > start[1:])):
         raise ValueError("a user's intervals on one question overlap")
     return order
 
 
-def _segmented_cumsum(x: FloatArray, starts: IntArray) -> FloatArray:
-    """Inclusive cumulative sum restarting at each index of ``starts`` (starts[0] == 0).
+def _segmented_cumsum(x: FloatArray, starts: IntArray, exclusive: bool = False) -> FloatArray:
+    """Cumulative sum of x restarting at each index of ``starts`` (starts[0] == 0); element k
+    includes x[k] unless ``exclusive``.
 
     One global cumsum would carry every earlier question's running total, costing precision
     when later differences are taken; subtracting the previous totals keeps magnitudes local.
@@ -215,12 +213,32 @@ def _segmented_cumsum(x: FloatArray, starts: IntArray) -> FloatArray:
     y = x.copy()
     y[starts[1:]] -= np.add.reduceat(x, starts)[:-1]
     c = np.cumsum(y)
-    offset = c[starts] - x[starts]
-    return c - np.repeat(offset, np.diff(np.append(starts, x.size)))
+    c -= np.repeat(c[starts] - x[starts], np.diff(np.append(starts, x.size)))
+    return c - x if exclusive else c
+
+
+@dataclass(frozen=True, eq=False)
+class _Clipped:
+    """Intervals clipped to their question's open period, with ln p_outcome."""
+
+    question: IntArray
+    start: FloatArray
+    end: FloatArray
+    ln_p: FloatArray
+
+    @classmethod
+    def of(cls, iv: Intervals, questions: Questions) -> _Clipped:
+        q = iv.question
+        return cls(
+            q,
+            np.maximum(iv.start, questions.opens_at[q]),
+            np.minimum(iv.end, questions.closes_at[q]),
+            np.log(probability_of_outcome(iv.prob, questions.outcome[q])),
+        )
 
 
 def _peer_integrals(
-    scored: Intervals, field: Intervals, questions: Questions, same: bool
+    scored: _Clipped, field: _Clipped, length: FloatArray, same: bool
 ) -> FloatArray:
     """Integral of each scored interval's peer score over its clipped interval / period length.
 
@@ -230,76 +248,38 @@ def _peer_integrals(
     w * 100/(N-1) * (N ln p - S), so two cumulative sums A = sum w*100N/(N-1) and
     B = sum w*100S/(N-1) give any interval's integral as ln p * dA - dB.
     """
-    length = questions.closes_at - questions.opens_at
-
-    def clipped(iv: Intervals) -> tuple[FloatArray, FloatArray, FloatArray]:
-        s = np.maximum(iv.start, questions.opens_at[iv.question])
-        e = np.minimum(iv.end, questions.closes_at[iv.question])
-        ln_p = np.log(probability_of_outcome(iv.prob, questions.outcome[iv.question]))
-        return s, e, ln_p
-
-    fs, fe, f_ln = clipped(field)
-    f_on = np.flatnonzero(fe > fs)
-    nf = f_on.size
-    times = [fs[f_on], fe[f_on]]
-    qs = [field.question[f_on]] * 2
-    d_n = [np.ones(nf), -np.ones(nf)]
-    d_s = [f_ln[f_on], -f_ln[f_on]]
-    if same:
-        s_on, ln_p = f_on, f_ln
-        first_start, first_end = 0, nf
-    else:
-        ss, se, ln_p = clipped(scored)
-        s_on = np.flatnonzero(se > ss)
-        ns = s_on.size
-        times += [ss[s_on], se[s_on]]
-        qs += [scored.question[s_on]] * 2
-        d_n += [np.zeros(2 * ns)]
-        d_s += [np.zeros(2 * ns)]
-        first_start, first_end = 2 * nf, 2 * nf + ns
-    out = np.zeros(len(scored))
-    if s_on.size == 0:
+    f_on = np.flatnonzero(field.end > field.start)
+    s_on = f_on if same else np.flatnonzero(scored.end > scored.start)
+    nf, ns = f_on.size, s_on.size
+    out = np.zeros(scored.start.size)
+    if ns == 0:
         return out
-
-    t_all, q_all = np.concatenate(times), np.concatenate(qs)
-    order = np.lexsort((t_all, q_all))
+    # Event k < 2nf is a field start (k < nf) or end; later ones are scored starts and ends.
+    parts = [(field, f_on)] if same else [(field, f_on), (scored, s_on)]
+    t = np.concatenate([np.r_[iv.start[on], iv.end[on]] for iv, on in parts])
+    q = np.concatenate([np.tile(iv.question[on], 2) for iv, on in parts])
+    order = _argsort_by(t, q)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    t, q = t_all[order], q_all[order]
+    t, q = t[order], q[order]
+    sign = np.where(order < nf, 1.0, np.where(order < 2 * nf, -1.0, 0.0))
+    f_ln = field.ln_p[f_on]
+    d_ln = sign * f_ln[np.where(order < 2 * nf, order % max(nf, 1), 0)] if nf else sign
     starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
     # Starts and ends balance within a question, so the integer count resets by itself.
-    n = np.cumsum(np.concatenate(d_n)[order])
-    s_ln = _segmented_cumsum(np.concatenate(d_s)[order], starts)
+    n = np.cumsum(sign)
+    s_ln = _segmented_cumsum(d_ln, starts)
     width = np.zeros(t.size)
     width[:-1] = np.where(q[1:] == q[:-1], (t[1:] - t[:-1]) / length[q[:-1]], 0.0)
     # Zero-width segments between tied events may see a transient N; they weigh nothing.
     per = np.where(n >= 2, 100.0 * width / np.maximum(n - 1.0, 1.0), 0.0)
-    cum_a = _exclusive(_segmented_cumsum(per * n, starts), starts)
-    cum_b = _exclusive(_segmented_cumsum(per * s_ln, starts), starts)
-    i0 = rank[first_start + np.arange(s_on.size)]
-    i1 = rank[first_end + np.arange(s_on.size)]
-    out[s_on] = ln_p[s_on] * (cum_a[i1] - cum_a[i0]) - (cum_b[i1] - cum_b[i0])
+    cum_a = _segmented_cumsum(per * n, starts, exclusive=True)
+    cum_b = _segmented_cumsum(per * s_ln, starts, exclusive=True)
+    first = 0 if same else 2 * nf
+    i0 = rank[first + np.arange(ns)]
+    i1 = rank[first + ns + np.arange(ns)]
+    out[s_on] = scored.ln_p[s_on] * (cum_a[i1] - cum_a[i0]) - (cum_b[i1] - cum_b[i0])
     return out
-
-
-def _exclusive(inclusive: FloatArray, starts: IntArray) -> FloatArray:
-    """Shift a segmented inclusive cumsum to exclusive: element k = sum of x[start..k-1]."""
-    out = np.empty_like(inclusive)
-    out[0] = 0.0
-    out[1:] = inclusive[:-1]
-    out[starts] = 0.0
-    return out
-
-
-def _at_close_field(field: Intervals, questions: Questions) -> tuple[FloatArray, FloatArray]:
-    """Per question: size N and sum of ln p_outcome of the field standing at close."""
-    close = questions.closes_at[field.question]
-    on = (field.start < close) & (field.end >= close)
-    ln_p = np.log(probability_of_outcome(field.prob, questions.outcome[field.question]))
-    nq = len(questions)
-    count = np.bincount(field.question[on], minlength=nq).astype(np.float64)
-    total = np.bincount(field.question[on], weights=ln_p[on], minlength=nq)
-    return count, total
 
 
 def score_questions(
@@ -319,15 +299,14 @@ def score_questions(
     if not same:
         _chain_order(field)
 
-    q = intervals.question
-    opens, close, outcome = questions.opens_at[q], questions.closes_at[q], questions.outcome[q]
-    length = close - opens
-    covered = np.maximum(np.minimum(intervals.end, close) - np.maximum(intervals.start, opens), 0)
-    weight = covered / length
-    ln_p = np.log(probability_of_outcome(intervals.prob, outcome))
-    brier = brier_score(intervals.prob, outcome)
+    length = questions.closes_at - questions.opens_at
+    mine = _Clipped.of(intervals, questions)
+    others = mine if same else _Clipped.of(field, questions)
+    q, ln_p = mine.question, mine.ln_p
+    weight = np.maximum(mine.end - mine.start, 0.0) / length[q]
+    brier = brier_score(intervals.prob, questions.outcome[q])
     baseline = 100.0 * (ln_p / math.log(2) + 1.0)
-    peer = _peer_integrals(intervals, field, questions, same)
+    peer = _peer_integrals(mine, others, length, same)
 
     qs, us = q[order], intervals.user[order]
     new_group = np.r_[True, (qs[1:] != qs[:-1]) | (us[1:] != us[:-1])][: order.size]
@@ -343,19 +322,17 @@ def score_questions(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_brier = np.where(coverage > 0, per_group(weight * brier) / coverage, np.nan)
 
-    # In (question, user, start) order the last standing row of a group is its at-close one.
-    on = (intervals.start[order] < close[order]) & (intervals.end[order] >= close[order])
-    g_on = gid[on]
-    last = np.r_[g_on[1:] != g_on[:-1], True][: g_on.size]
-    groups, rows = g_on[last], order[on][last]
-
-    field_n, field_ln = _at_close_field(field, questions)
-    n_close, s_close = field_n[q[rows]], field_ln[q[rows]]
+    # Standing at close (start < close <= end) survives clipping as start < close == end.
+    # Without overlaps a (question, user) has at most one such interval.
+    close = questions.closes_at
+    field_on = (others.start < close[others.question]) & (others.end >= close[others.question])
+    n_close = np.bincount(others.question[field_on], minlength=len(questions)).astype(float)
+    s_close = np.bincount(others.question[field_on], others.ln_p[field_on], len(questions))
+    on = ((mine.start < close[q]) & (mine.end >= close[q]))[order]
+    groups, rows = gid[on], order[on]
+    n_q, s_q = n_close[q[rows]], s_close[q[rows]]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_ln = s_close / n_close
-        peer_close = np.where(
-            n_close >= 2, 100 * n_close / (n_close - 1) * (ln_p[rows] - mean_ln), 0
-        )
+        peer_close = np.where(n_q >= 2, 100 * n_q / (n_q - 1) * (ln_p[rows] - s_q / n_q), 0.0)
 
     def at_close(values: FloatArray) -> FloatArray:
         out = np.full(first.size, np.nan)
@@ -386,15 +363,11 @@ def score_question(
 ) -> ScoreTable:
     """``score_questions`` for one question; the intervals' question indices are ignored."""
 
-    def as_single(iv: Intervals) -> Intervals:
+    def single(iv: Intervals) -> Intervals:
         return Intervals.of_question(iv.user, iv.start, iv.end, iv.prob)
 
-    single = as_single(intervals)
-    return score_questions(
-        single,
-        Questions([opens_at], [closes_at], [outcome]),
-        None if field is None or field is intervals else as_single(field),
-    )
+    others = None if field is None or field is intervals else single(field)
+    return score_questions(single(intervals), Questions([opens_at], [closes_at], [outcome]), others)
 
 
 def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
@@ -457,7 +430,7 @@ class AggregateHistory:
     gmo: FloatArray
     n_forecasters: IntArray
 
-    def as_intervals(self, which: str = "median", user: int = 0) -> Intervals:
+    def as_intervals(self, which: Literal["median", "gmo"] = "median", user: int = 0) -> Intervals:
         """The aggregate ``which`` ("median" or "gmo") as intervals of a pseudo-user, for
         ``score_question(..., field=<the users' intervals>)``; empty stretches are left out."""
         values = {"median": self.median, "gmo": self.gmo}[which]
