@@ -123,6 +123,25 @@ class Question(models.Model):
     def is_open_for_forecasts(self, now: dt.datetime) -> bool:
         return self.status(now) == QuestionStatus.OPEN
 
+    @property
+    def is_scorable(self) -> bool:
+        """Resolved YES or NO: annulled and ambiguous questions carry no scores."""
+        return self.resolution in (Resolution.YES, Resolution.NO)
+
+    @property
+    def scoring_closes_at(self) -> dt.datetime:
+        """The actual close: the scheduled one, or the effective resolution time if earlier."""
+        if self.resolved_at is not None and self.resolved_at < self.closes_at:
+            return self.resolved_at
+        return self.closes_at
+
+    @property
+    def open_fraction(self) -> float:
+        """Share of the scheduled open period that was open: the attainable coverage."""
+        scheduled = (self.closes_at - self.opens_at).total_seconds()
+        actual = (self.scoring_closes_at - self.opens_at).total_seconds()
+        return max(0.0, min(1.0, actual / scheduled))
+
 
 class Forecast(models.Model):
     """One probability in force from ``starts_at`` until ``ends_at`` (open-ended while standing).
@@ -171,3 +190,97 @@ class Forecast(models.Model):
     @property
     def percent(self) -> float:
         return self.probability * 100
+
+
+class AggregatePoint(models.Model):
+    """The crowd's forecast in force from ``at`` until the question's next point.
+
+    Appended on every forecast write (from the standing forecasts only, so the cost does not
+    grow with the question's history) and rebuilt from the full history at resolution.
+    ``forecasters`` = 0 marks a stretch in which nobody has a standing forecast.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="aggregates")
+    at = models.DateTimeField()
+    median = models.FloatField(null=True, help_text="Recency-weighted median of P(YES).")
+    geometric_mean_odds = models.FloatField(null=True, help_text="Geometric mean of odds.")
+    forecasters = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["question_id", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "at"], name="aggregate_one_point_per_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} at {self.at:%Y-%m-%d %H:%M}: {self.median}"
+
+
+class Forecaster(models.TextChoices):
+    """Who a score belongs to: a user, or one of the crowd's aggregates."""
+
+    USER = "user", "User"
+    CROWD_MEDIAN = "crowd_median", "Crowd (recency-weighted median)"
+    CROWD_GMO = "crowd_gmo", "Crowd (geometric mean of odds)"
+
+
+class ScoreType(models.TextChoices):
+    BRIER = "brier", "Brier (time-averaged)"
+    LOG = "log", "Log (time-averaged)"
+    BASELINE = "baseline", "Baseline (time-averaged)"
+    PEER = "peer", "Peer (time-averaged)"
+    BRIER_AT_CLOSE = "brier_at_close", "Brier at close"
+    LOG_AT_CLOSE = "log_at_close", "Log at close"
+    BASELINE_AT_CLOSE = "baseline_at_close", "Baseline at close"
+    PEER_AT_CLOSE = "peer_at_close", "Peer at close"
+
+
+LOWER_IS_BETTER = frozenset({ScoreType.BRIER, ScoreType.BRIER_AT_CLOSE})
+
+
+class Score(models.Model):
+    """One score of one forecaster (a user or the crowd) on one resolved question.
+
+    Derived data: recomputed from forecasts at resolution, deleted on unresolve or annulment.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="scores")
+    forecaster = models.CharField(max_length=20, choices=Forecaster, default=Forecaster.USER)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="scores"
+    )
+    score_type = models.CharField(max_length=20, choices=ScoreType)
+    value = models.FloatField()
+    coverage = models.FloatField(help_text="Share of the open period with a standing forecast.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["question_id", "score_type", "user_id"]
+        indexes = [
+            models.Index(fields=["score_type", "forecaster", "user"]),
+            models.Index(fields=["user", "score_type"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "user", "score_type"],
+                condition=Q(user__isnull=False),
+                name="score_one_per_user_question_type",
+            ),
+            models.UniqueConstraint(
+                fields=["question", "forecaster", "score_type"],
+                condition=Q(user__isnull=True),
+                name="score_one_per_crowd_question_type",
+            ),
+            models.CheckConstraint(
+                condition=(Q(forecaster="user") & Q(user__isnull=False))
+                | (~Q(forecaster="user") & Q(user__isnull=True)),
+                name="score_user_iff_user_forecaster",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage__gte=0, coverage__lte=1), name="score_coverage_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.user_id if self.user_id else self.forecaster
+        return f"{self.score_type} of {who} on {self.question_id}: {self.value:.4f}"

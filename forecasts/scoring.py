@@ -1,4 +1,5 @@
-"""Scores and crowd aggregates for binary questions, vectorised with numpy (no Django).
+"""Scores of binary questions, vectorised with numpy (no Django). Crowd aggregates live in
+``forecasts.aggregation``.
 
 Times are float seconds on a common epoch (e.g. Unix seconds). Probabilities are P(YES) in
 [0, 1], clipped to [0.001, 0.999] wherever a log is taken; outcomes are 1 (YES) or 0 (NO);
@@ -30,13 +31,16 @@ count in N only if they belong to ``field``, so the crowd is never part of its o
 in Metaculus's code it keeps the factor N/(N-1) of the field's N.
 
 A user's intervals on one question must not overlap (a chain); ValueError otherwise.
+
+Input order: any. Rows already ordered by (question, user, start), as the database returns
+them through its (question, user, starts_at) index, are verified in O(n) and scored without
+sorting; other rows are sorted first (about twice the time at a million rows, same result).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -46,6 +50,7 @@ P_MAX = 0.999
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 
 
 def clip_probability(p: ArrayLike) -> FloatArray:
@@ -105,16 +110,21 @@ class Intervals:
     def __post_init__(self) -> None:
         end = _as_float(self.end)
         _set(self, question=_as_int(self.question), user=_as_int(self.user))
-        _set(self, start=_as_float(self.start), end=np.where(np.isnan(end), np.inf, end))
+        _set(self, start=_as_float(self.start), end=np.fmin(end, np.inf))  # NaN -> inf
         _set(self, prob=_as_float(self.prob))
         arrays = (self.question, self.user, self.start, self.end, self.prob)
         if len({a.shape for a in arrays}) != 1 or self.start.ndim != 1:
             raise ValueError("interval arrays must be 1-D and of equal length")
-        if not np.all(np.isfinite(self.start)) or np.any(self.end < self.start):
+        if not len(self):
+            return
+        # min and max propagate NaN, so single reductions check ranges and NaN alike.
+        if not (np.isfinite(self.start.min()) and np.isfinite(self.start.max())):
             raise ValueError("starts must be finite and ends must not precede starts")
-        if not np.all((self.prob >= 0) & (self.prob <= 1)):
+        if np.any(self.end < self.start):
+            raise ValueError("starts must be finite and ends must not precede starts")
+        if not (self.prob.min() >= 0 and self.prob.max() <= 1):
             raise ValueError("probabilities must lie in [0, 1]")
-        if np.any(self.question < 0) or np.any(self.user < 0):
+        if self.question.min() < 0 or self.user.min() < 0:
             raise ValueError("question and user indices must be non-negative")
 
     @classmethod
@@ -123,6 +133,13 @@ class Intervals:
     ) -> Intervals:
         """Intervals of a single question (question index 0)."""
         return cls(np.zeros_like(_as_int(user)), user, start, end, prob)
+
+    def take(self, rows: IntArray) -> Intervals:
+        """The intervals at ``rows`` (indices), without validating them again."""
+        out = object.__new__(Intervals)
+        names = ("question", "user", "start", "end", "prob")
+        _set(out, **{name: getattr(self, name)[rows] for name in names})
+        return out
 
     def __len__(self) -> int:
         return int(self.start.size)
@@ -176,13 +193,13 @@ class ScoreTable:
         return int(self.question.size)
 
 
-def _argsort_by(minor: FloatArray, *majors: IntArray) -> IntArray:
+def _argsort_by(minor: FloatArray, *majors: IntArray, stable: bool = False) -> IntArray:
     """Indices sorting by majors[-1], ..., majors[0], then ``minor``, like np.lexsort.
 
     np.lexsort is several times slower than one float argsort followed by stable passes over
     the integer keys, which numpy runs as radix sorts when the keys fit in 16 bits.
     """
-    order = np.argsort(minor)
+    order = np.argsort(minor, kind="stable" if stable else None)
     for key in majors:
         k = key[order]
         if k.size and k.max() < 2**16:
@@ -191,95 +208,159 @@ def _argsort_by(minor: FloatArray, *majors: IntArray) -> IntArray:
     return order
 
 
-def _chain_order(intervals: Intervals) -> IntArray:
-    """Order by (question, user, start); raise if one user's intervals overlap."""
-    order = _argsort_by(intervals.start, intervals.user, intervals.question)
-    # Zero-length intervals stand nowhere, so they cannot overlap (and may tie in start).
-    o = order[intervals.end[order] > intervals.start[order]]
-    q, u = intervals.question[o], intervals.user[o]
-    start, end = intervals.start[o], intervals.end[o]
-    if np.any((q[1:] == q[:-1]) & (u[1:] == u[:-1]) & (end[:-1] > start[1:])):
-        raise ValueError("a user's intervals on one question overlap")
-    return order
+def in_chain_order(intervals: Intervals) -> tuple[Intervals, BoolArray]:
+    """``intervals`` ordered by (question, user, start), and the mask of the rows that begin a
+    (question, user) chain; ValueError if a user's intervals on one question overlap.
 
-
-def _segmented_cumsum(x: FloatArray, starts: IntArray, exclusive: bool = False) -> FloatArray:
-    """Cumulative sum of x restarting at each index of ``starts`` (starts[0] == 0); element k
-    includes x[k] unless ``exclusive``.
-
-    One global cumsum would carry every earlier question's running total, costing precision
-    when later differences are taken; subtracting the previous totals keeps magnitudes local.
+    Rows already in that order come back as they are after an O(n) check; others are sorted.
     """
-    y = x.copy()
-    y[starts[1:]] -= np.add.reduceat(x, starts)[:-1]
-    c = np.cumsum(y)
-    c -= np.repeat(c[starts] - x[starts], np.diff(np.append(starts, x.size)))
-    return c - x if exclusive else c
+    if len(intervals) == 0:
+        return intervals, np.zeros(0, dtype=bool)
+    q, u, start, end = intervals.question, intervals.user, intervals.start, intervals.end
+    span = int(u.max()) + 1
+    if (int(q.max()) + 1) * span < 2**62:
+        step = np.diff(q * span + u)
+        same = step == 0
+        # In an ordered chain start_i <= end_i <= start_{i+1}: one test covers order and overlap.
+        if not np.any(step < 0) and not np.any(same & (end[:-1] > start[1:])):
+            return intervals, np.r_[True, ~same]
+    intervals = intervals.take(_argsort_by(start, u, q))
+    q, u, start, end = intervals.question, intervals.user, intervals.start, intervals.end
+    # Zero-length intervals stand nowhere, so they cannot overlap (and may tie in start).
+    live = end > start
+    ql, ul = q[live], u[live]
+    if np.any((ql[1:] == ql[:-1]) & (ul[1:] == ul[:-1]) & (end[live][:-1] > start[live][1:])):
+        raise ValueError("a user's intervals on one question overlap")
+    same = (q[1:] == q[:-1]) & (u[1:] == u[:-1])
+    return intervals, np.r_[True, ~same]
 
 
 @dataclass(frozen=True, eq=False)
 class _Clipped:
-    """Intervals clipped to their question's open period, with ln p_outcome."""
+    """Intervals in chain order clipped to their question's open period [lo, hi]: clipped
+    times in seconds and relative ones r = (t - lo) / (hi - lo) in [0, 1], Brier and
+    ln p_outcome, and whether each stands at close (start < hi <= end)."""
 
     question: IntArray
+    user: IntArray
+    new_chain: BoolArray
     start: FloatArray
     end: FloatArray
+    r_start: FloatArray
+    r_end: FloatArray
+    brier: FloatArray
     ln_p: FloatArray
+    at_close: BoolArray
 
     @classmethod
-    def of(cls, iv: Intervals, questions: Questions) -> _Clipped:
-        q = iv.question
+    def of(cls, intervals: Intervals, questions: Questions) -> _Clipped:
+        iv, new_chain = in_chain_order(intervals)
+        # Rows are grouped by question: np.repeat spreads per-question values faster than
+        # fancy indexing would.
+        count = np.diff(np.searchsorted(iv.question, np.arange(len(questions) + 1)))
+        lo, hi = np.repeat(questions.opens_at, count), np.repeat(questions.closes_at, count)
+        start, end = np.clip(iv.start, lo, hi), np.clip(iv.end, lo, hi)
+        yes = np.repeat(questions.outcome.astype(np.float64), count)
+        brier = np.square(iv.prob - yes)
+        # |p - 1| is 1 - p, so this is p_outcome for either outcome.
+        ln_p = clip_probability(iv.prob)
+        ln_p -= 1.0
+        ln_p += yes
+        np.log(np.abs(ln_p, out=ln_p), out=ln_p)
+        at_close = (end == hi) & (start < hi)
+        hi -= lo
+        r_start, r_end = start - lo, end - lo
+        r_start /= hi
+        r_end /= hi
         return cls(
-            q,
-            np.maximum(iv.start, questions.opens_at[q]),
-            np.minimum(iv.end, questions.closes_at[q]),
-            np.log(probability_of_outcome(iv.prob, questions.outcome[q])),
+            iv.question, iv.user, new_chain, start, end, r_start, r_end, brier, ln_p, at_close
         )
 
 
 def _peer_integrals(
-    scored: _Clipped, field: _Clipped, length: FloatArray, same: bool
+    mine: _Clipped, field: _Clipped, n_close: FloatArray, s_close: FloatArray, same: bool
 ) -> FloatArray:
-    """Integral of each scored interval's peer score over its clipped interval / period length.
+    """Integral of each of ``mine``'s intervals' peer score / 100 over the period, in its
+    chain order; ``n_close``/``s_close`` count and sum ln p of the field standing at close.
 
-    Events (clipped starts and ends) are sorted per question; after each event, a cumulative
-    sum gives the field size N and the sum S of ln p_outcome on the elementary segment up to
-    the next event. Per segment of relative width w, a forecast earns
-    w * 100/(N-1) * (N ln p - S), so two cumulative sums A = sum w*100N/(N-1) and
-    B = sum w*100S/(N-1) give any interval's integral as ln p * dA - dB.
+    A sweep over events sorted per question: after each event, cumulative sums give the field
+    size N and the sum S of ln p_outcome up to the next event. Per segment of relative width
+    w, a forecast earns w/(N-1) * (N ln p - S), so two cumulative sums A = sum w N/(N-1) and
+    B = sum w S/(N-1) give any interval's integral as ln p * dA - dB.
+
+    Events: each field interval's start; its end only where the same user's next interval
+    does not start then (the start event then swaps one ln p for the other); one event per
+    question at close, ending all that still stand. For another field, ``mine`` add
+    zero-effect probe events at their starts and ends.
     """
-    f_on = np.flatnonzero(field.end > field.start)
-    s_on = f_on if same else np.flatnonzero(scored.end > scored.start)
-    nf, ns = f_on.size, s_on.size
-    out = np.zeros(scored.start.size)
-    if ns == 0:
-        return out
-    # Event k < 2nf is a field start (k < nf) or end; later ones are scored starts and ends.
-    parts = [(field, f_on)] if same else [(field, f_on), (scored, s_on)]
-    t = np.concatenate([np.r_[iv.start[on], iv.end[on]] for iv, on in parts])
-    q = np.concatenate([np.tile(iv.question[on], 2) for iv, on in parts])
-    order = _argsort_by(t, q)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    t, q = t[order], q[order]
-    sign = np.where(order < nf, 1.0, np.where(order < 2 * nf, -1.0, 0.0))
-    f_ln = field.ln_p[f_on]
-    d_ln = sign * f_ln[np.where(order < 2 * nf, order % max(nf, 1), 0)] if nf else sign
-    starts = np.flatnonzero(np.r_[True, q[1:] != q[:-1]])
-    # Starts and ends balance within a question, so the integer count resets by itself.
-    n = np.cumsum(sign)
-    s_ln = _segmented_cumsum(d_ln, starts)
-    width = np.zeros(t.size)
-    width[:-1] = np.where(q[1:] == q[:-1], (t[1:] - t[:-1]) / length[q[:-1]], 0.0)
-    # Zero-width segments between tied events may see a transient N; they weigh nothing.
-    per = np.where(n >= 2, 100.0 * width / np.maximum(n - 1.0, 1.0), 0.0)
-    cum_a = _segmented_cumsum(per * n, starts, exclusive=True)
-    cum_b = _segmented_cumsum(per * s_ln, starts, exclusive=True)
-    first = 0 if same else 2 * nf
-    i0 = rank[first + np.arange(ns)]
-    i1 = rank[first + ns + np.arange(ns)]
-    out[s_on] = scored.ln_p[s_on] * (cum_a[i1] - cum_a[i0]) - (cum_b[i1] - cum_b[i0])
-    return out
+    nf, nq = field.question.size, n_close.size
+    live = field.end > field.start
+    merged = np.zeros(nf, dtype=bool)
+    merged[:-1] = ~field.new_chain[1:] & live[:-1] & live[1:] & (field.end[:-1] == field.start[1:])
+    ends = np.flatnonzero(live & ~merged & ~field.at_close)
+    ne, probes = ends.size, 0 if same else mine.question.size
+    size = nf + ne + 2 * probes + nq
+    key, r = np.empty(size), np.empty(size)
+    parts = [(field.question, field.r_start), (field.question[ends], field.r_end[ends])]
+    if not same:
+        parts += [(mine.question, mine.r_start), (mine.question, mine.r_end)]
+    at = 0
+    for question, times in parts:
+        r[at : at + times.size] = times
+        np.multiply(times, 0.5, out=key[at : at + times.size])
+        key[at : at + times.size] += question
+        at += times.size
+    # Closes come last, so that a stable sort keeps them after every event at the same time.
+    r[at:], key[at:] = 1.0, np.arange(nq) + 0.5
+    # Complex numbers carry two running sums for the price of one: N + iS, later A + iB.
+    delta = np.zeros(size, dtype=np.complex128)
+    d_n, d_ln = delta.real, delta.imag
+    d_n[:nf] = live
+    d_n[1:nf] -= merged[:-1]
+    d_ln[:nf] = field.ln_p * live
+    d_ln[1:nf] -= d_ln[: max(nf - 1, 0)] * merged[:-1]
+    d_n[nf : nf + ne], d_ln[nf : nf + ne] = -1.0, -field.ln_p[ends]
+    d_n[at:], d_ln[at:] = -n_close, -s_close
+
+    counts = np.bincount(field.question[ends], minlength=nq) + 1
+    for sorted_q, _ in parts[:1] + parts[2:]:
+        counts += np.diff(np.searchsorted(sorted_q, np.arange(nq + 1)))
+    last = np.cumsum(counts) - 1
+    # key = question + r/2 orders by (question, r) in one pass; its int64 bits (it is >= 0)
+    # sort alike and faster. Where rounding ties two different r, the widths below go
+    # negative and an exact sort takes over.
+    order = np.argsort(key.view(np.int64), kind="stable")
+    t = r[order]
+    width = np.empty(size)
+    np.subtract(t[1:], t[:-1], out=width[:-1])
+    width[last] = 0.0
+    if np.any(width < 0):
+        order = _argsort_by(r, key.astype(np.int64), stable=True)
+        t = r[order]
+        np.subtract(t[1:], t[:-1], out=width[:-1])
+        width[last] = 0.0
+    del key, t
+    ns = np.cumsum(delta[order])
+    # The close events reset N exactly; S only up to rounding, so drop that carry as well.
+    ns -= np.repeat(np.r_[0.0, ns[last[:-1]]], counts)
+    per = np.zeros(size)
+    np.divide(width, ns.real - 1.0, out=per, where=ns.real >= 2)
+    ns *= per
+    # Restart A + iB at each question, keeping magnitudes (and rounding) local.
+    ns[last] -= np.add.reduceat(ns, last - counts + 1)
+    cum = np.empty(size, dtype=np.complex128)
+    cum[0] = 0.0
+    np.cumsum(ns[:-1], out=cum[1:])
+    ns[order] = cum  # back to event order
+    if same:
+        d = ns[1 : nf + 1] - ns[:nf]  # to the next start: right where merged
+        d[ends] = ns[nf : nf + ne] - ns[ends]
+        closing = np.flatnonzero(field.at_close)
+        d[closing] = ns[size - nq + field.question[closing]] - ns[closing]
+        d[~live] = 0.0
+    else:
+        d = ns[nf + ne + probes : nf + ne + 2 * probes] - ns[nf + ne : nf + ne + probes]
+    return mine.ln_p * d.real - d.imag
 
 
 def score_questions(
@@ -290,46 +371,40 @@ def score_questions(
     ``intervals.question`` indexes ``questions``. ``field`` (default: ``intervals``) is the set
     of forecasts whose geometric mean peer scores compare against; see the module docstring.
     """
-    same = field is None or field is intervals
     field = intervals if field is None else field
+    same = field is intervals
     for iv in (intervals, field):
         if len(iv) and iv.question.max() >= len(questions):
             raise ValueError("question index out of range")
-    order = _chain_order(intervals)
-    if not same:
-        _chain_order(field)
-
-    length = questions.closes_at - questions.opens_at
     mine = _Clipped.of(intervals, questions)
     others = mine if same else _Clipped.of(field, questions)
+    nq = len(questions)
+    q_close = others.question[others.at_close]
+    n_close = np.bincount(q_close, minlength=nq).astype(np.float64)
+    s_close = np.bincount(q_close, others.ln_p[others.at_close], nq)
+    if len(intervals) == 0:
+        empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
+        return ScoreTable(empty_i, empty_i, *[empty_f] * 9)
+    peer = _peer_integrals(mine, others, n_close, s_close, same)
+
     q, ln_p = mine.question, mine.ln_p
-    weight = np.maximum(mine.end - mine.start, 0.0) / length[q]
-    brier = brier_score(intervals.prob, questions.outcome[q])
-    baseline = 100.0 * (ln_p / math.log(2) + 1.0)
-    peer = _peer_integrals(mine, others, length, same)
+    first = np.flatnonzero(mine.new_chain)
+    weight = mine.r_end - mine.r_start
+    brier = mine.brier
 
-    qs, us = q[order], intervals.user[order]
-    new_group = np.r_[True, (qs[1:] != qs[:-1]) | (us[1:] != us[:-1])][: order.size]
-    first = np.flatnonzero(new_group)
-    gid = np.cumsum(new_group) - 1
-
-    def per_group(values: FloatArray) -> FloatArray:
-        if order.size == 0:
-            return np.zeros(0)
-        return np.add.reduceat(values[order], first)
-
-    coverage = per_group(weight)
+    # A complex reduceat sums two columns for the price of one.
+    pair = np.empty(len(q), dtype=np.complex128)
+    pair.real, pair.imag = weight, weight * ln_p
+    sums = np.add.reduceat(pair, first)
+    coverage, log = sums.real.copy(), sums.imag.copy()
+    pair.real, pair.imag = weight * brier, peer
+    sums = np.add.reduceat(pair, first)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_brier = np.where(coverage > 0, per_group(weight * brier) / coverage, np.nan)
+        mean_brier = np.where(coverage > 0, sums.real / coverage, np.nan)
 
-    # Standing at close (start < close <= end) survives clipping as start < close == end.
-    # Without overlaps a (question, user) has at most one such interval.
-    close = questions.closes_at
-    field_on = (others.start < close[others.question]) & (others.end >= close[others.question])
-    n_close = np.bincount(others.question[field_on], minlength=len(questions)).astype(float)
-    s_close = np.bincount(others.question[field_on], others.ln_p[field_on], len(questions))
-    on = ((mine.start < close[q]) & (mine.end >= close[q]))[order]
-    groups, rows = gid[on], order[on]
+    # Without overlaps a (question, user) has at most one interval standing at close.
+    rows = np.flatnonzero(mine.at_close)
+    groups = np.searchsorted(first, rows, side="right") - 1
     n_q, s_q = n_close[q[rows]], s_close[q[rows]]
     with np.errstate(invalid="ignore", divide="ignore"):
         peer_close = np.where(n_q >= 2, 100 * n_q / (n_q - 1) * (ln_p[rows] - s_q / n_q), 0.0)
@@ -340,16 +415,16 @@ def score_questions(
         return out
 
     return ScoreTable(
-        question=qs[first],
-        user=us[first],
+        question=q[first],
+        user=mine.user[first],
         coverage=coverage,
         brier=mean_brier,
-        log=per_group(weight * ln_p),
-        baseline=per_group(weight * baseline),
-        peer=per_group(peer),
+        log=log,
+        baseline=100.0 * (log / math.log(2) + coverage),
+        peer=100.0 * sums.imag,
         brier_at_close=at_close(brier[rows]),
         log_at_close=at_close(ln_p[rows]),
-        baseline_at_close=at_close(baseline[rows]),
+        baseline_at_close=at_close(100.0 * (ln_p[rows] / math.log(2) + 1.0)),
         peer_at_close=at_close(peer_close),
     )
 
@@ -368,98 +443,3 @@ def score_question(
 
     others = None if field is None or field is intervals else single(field)
     return score_questions(single(intervals), Questions([opens_at], [closes_at], [outcome]), others)
-
-
-def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
-    """Weighted median with the midpoint convention; NaN for no values.
-
-    Sort the values; with cumulative weights C_k and total W, take the first value whose
-    C_k >= W/2; if that C_k equals W/2 (relative tolerance 1e-12), average it with the next
-    value. With equal weights this is numpy's median (even N averages the two middle values).
-    Weights must be positive.
-    """
-    v = _as_float(values)
-    w = _as_float(weights)
-    if v.shape != w.shape or np.any(w <= 0):
-        raise ValueError("weights must be positive and match the values")
-    if v.size == 0:
-        return math.nan
-    order = np.argsort(v, kind="stable")
-    v, cum = v[order], np.cumsum(w[order])
-    half = cum[-1] / 2.0
-    tol = 1e-12 * cum[-1]
-    k = int(np.count_nonzero(cum < half - tol))
-    if abs(cum[k] - half) <= tol and k + 1 < v.size:
-        return float((v[k] + v[k + 1]) / 2.0)
-    return float(v[k])
-
-
-def recency_weighted_median(probs_sorted_by_start: ArrayLike) -> float:
-    """Metaculus community prediction of N standing P(YES), oldest first; NaN for none.
-
-    The n-th (1-based) weighs exp(sqrt(n) - sqrt(N)), so the newest weighs 1; the result is the
-    ``weighted_median``, or numpy's unweighted median when N <= 2.
-    """
-    p = _as_float(probs_sorted_by_start)
-    if p.size == 0:
-        return math.nan
-    if p.size <= 2:
-        return float(np.median(p))
-    rank = np.arange(1, p.size + 1, dtype=np.float64)
-    return weighted_median(p, np.exp(np.sqrt(rank) - math.sqrt(p.size)))
-
-
-def geometric_mean_of_odds(probs: ArrayLike) -> float:
-    """Geometric mean of odds as a probability GMO/(1+GMO), in [0.001, 0.999]; NaN for none."""
-    p = clip_probability(_as_float(probs))
-    if p.size == 0:
-        return math.nan
-    mean_log_odds = float(np.mean(np.log(p) - np.log1p(-p)))
-    return 1.0 / (1.0 + math.exp(-mean_log_odds))
-
-
-@dataclass(frozen=True, eq=False)
-class AggregateHistory:
-    """The crowd's forecast of one question: from ``times[k]`` (float seconds) until
-    ``times[k + 1]`` (the last row: indefinitely) the ``median`` (recency-weighted) and ``gmo``
-    (geometric mean of odds), both P(YES), were in force among ``n_forecasters`` standing
-    forecasts; NaN while nobody forecasts."""
-
-    times: FloatArray
-    median: FloatArray
-    gmo: FloatArray
-    n_forecasters: IntArray
-
-    def as_intervals(self, which: Literal["median", "gmo"] = "median", user: int = 0) -> Intervals:
-        """The aggregate ``which`` ("median" or "gmo") as intervals of a pseudo-user, for
-        ``score_question(..., field=<the users' intervals>)``; empty stretches are left out."""
-        values = {"median": self.median, "gmo": self.gmo}[which]
-        ends = np.append(self.times[1:], np.inf)
-        on = self.n_forecasters > 0
-        return Intervals.of_question(
-            np.full(int(on.sum()), user), self.times[on], ends[on], values[on]
-        )
-
-
-def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> AggregateHistory:
-    """Aggregate history of one question from its forecast intervals [start, end) (float
-    seconds, end NaN/inf when standing) and P(YES) ``prob``: one row per distinct event time.
-
-    Forecasts that start together are ordered as given. Each row recomputes its aggregates
-    from the standing set: the weighted median needs the whole sorted set anyway.
-    """
-    iv = Intervals.of_question(np.zeros(np.size(start)), start, end, prob)
-    keep = iv.end > iv.start
-    order = np.argsort(iv.start[keep], kind="stable")
-    s, e, p = iv.start[keep][order], iv.end[keep][order], iv.prob[keep][order]
-    times = np.unique(np.concatenate([s, e[np.isfinite(e)]]))
-    median = np.full(times.size, np.nan)
-    gmo = np.full(times.size, np.nan)
-    count = np.zeros(times.size, dtype=np.int64)
-    for k, t in enumerate(times):
-        standing = p[(s <= t) & (e > t)]
-        count[k] = standing.size
-        if standing.size:
-            median[k] = recency_weighted_median(standing)
-            gmo[k] = geometric_mean_of_odds(standing)
-    return AggregateHistory(times, median, gmo, count)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from forecasts import scoring
 from forecasts.models import Forecast, Question, QuestionStatus, SourceDocument
 
 CLOSING_SOON = dt.timedelta(days=30)
@@ -80,17 +79,14 @@ class CrowdNow:
 
 
 def question_crowd_now(*, question: Question) -> CrowdNow:
-    probabilities = list(
-        question.forecasts.filter(ends_at__isnull=True)
-        .order_by("starts_at", "id")
-        .values_list("probability", flat=True)
-    )
-    if not probabilities:
+    """The latest point of the crowd's history (kept up to date on every forecast write)."""
+    point = question.aggregates.order_by("-at").first()
+    if point is None or not point.forecasters:
         return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0)
     return CrowdNow(
-        median=scoring.recency_weighted_median(probabilities),
-        geometric_mean_odds=scoring.geometric_mean_of_odds(probabilities),
-        forecasters=len(probabilities),
+        median=point.median,
+        geometric_mean_odds=point.geometric_mean_odds,
+        forecasters=point.forecasters,
     )
 
 

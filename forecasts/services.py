@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tomllib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from forecasts import aggregation
 from forecasts.models import (
     PROBABILITY_MAX,
     PROBABILITY_MIN,
-    AutoOutcome,
+    AggregatePoint,
     Forecast,
     Question,
-    SourceDocument,
+    Resolution,
 )
+from forecasts.score_services import question_scores_compute
 
 PROBABILITY_ERROR = (
     f"Enter a probability between {PROBABILITY_MIN} and {PROBABILITY_MAX} "
@@ -72,13 +69,15 @@ def forecast_submit(
             }
         )
     Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).update(ends_at=now)
-    return Forecast.objects.create(
+    forecast = Forecast.objects.create(
         question=question,
         user=user,
         probability=value,
         rationale=rationale.strip(),
         starts_at=now,
     )
+    _aggregate_append(question=question, now=now)
+    return forecast
 
 
 @transaction.atomic
@@ -90,9 +89,32 @@ def forecast_withdraw(
     now = now or timezone.now()
     if not question.is_open_for_forecasts(now):
         raise ValidationError({"question": "This question is closed; forecasts are final."})
-    return Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).update(
+    ended = Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).update(
         ends_at=now
     )
+    if ended:
+        _aggregate_append(question=question, now=now)
+    return ended
+
+
+def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint:
+    """Record the crowd's forecast from ``now``: read only the standing forecasts (cheap)."""
+    standing = list(
+        Forecast.objects.filter(question=question, ends_at__isnull=True)
+        .order_by("starts_at", "id")
+        .values_list("probability", flat=True)
+    )
+    median, gmo, count = aggregation.aggregate_now(standing)
+    point, _ = AggregatePoint.objects.update_or_create(
+        question=question,
+        at=now,
+        defaults={
+            "median": median if count else None,
+            "geometric_mean_odds": gmo if count else None,
+            "forecasters": count,
+        },
+    )
+    return point
 
 
 @transaction.atomic
@@ -104,107 +126,109 @@ def questions_close_due(*, now: dt.datetime | None = None) -> int:
     return due.update(closed_at=F("closes_at"))
 
 
-# --- importing question files -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    source: SourceDocument
-    created: int
-    updated: int
-    unchanged: int
-
-
-QUESTION_TEXT_FIELDS = ("title", "body", "resolution_criteria", "passage")
-QUESTION_TIME_FIELDS = ("opens_at", "closes_at", "resolves_at")
-
-
-def _aware(value: object, *, field: str, key: str) -> dt.datetime:
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
-    if parsed is None:
-        raise ValidationError(f"Question {key!r}: {field} is not an ISO-8601 date-time: {value!r}")
-    if timezone.is_naive(parsed):
-        raise ValidationError(f"Question {key!r}: {field} needs a time zone (e.g. a trailing Z)")
-    return parsed
-
-
-def _question_values(entry: dict[str, Any], text: str) -> dict[str, Any]:
-    key = entry.get("key", "")
-    if not key:
-        raise ValidationError("Every question needs a stable 'key'.")
-    missing = [
-        f
-        for f in (*QUESTION_TEXT_FIELDS, *QUESTION_TIME_FIELDS)
-        if f != "body" and not entry.get(f)
-    ]
-    if missing:
-        raise ValidationError(f"Question {key!r} is missing: {', '.join(missing)}")
-    values: dict[str, Any] = {f: str(entry.get(f, "")).strip() for f in QUESTION_TEXT_FIELDS}
-    values["resolution_criteria"] = str(entry["resolution_criteria"]).strip()
-    values["passage"] = str(entry["passage"])
-    if values["passage"] not in text:
-        raise ValidationError(
-            f"Question {key!r}: the passage does not occur verbatim in the source"
-        )
-    for field in QUESTION_TIME_FIELDS:
-        values[field] = _aware(entry[field], field=field, key=key)
-    if not values["opens_at"] < values["closes_at"] <= values["resolves_at"]:
-        raise ValidationError(f"Question {key!r}: needs opens_at < closes_at <= resolves_at")
-    auto = entry.get("auto_outcome", "")
-    if auto not in AutoOutcome.values:
-        raise ValidationError(f"Question {key!r}: auto_outcome must be 'yes', 'no' or absent")
-    values["auto_outcome"] = auto
-    return values
+# --- resolution ------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def questions_import(*, path: Path) -> ImportResult:
-    """Create or update a source document and its questions from a TOML question file.
+def question_resolve(
+    *,
+    question_id: int,
+    resolution: str,
+    resolved_by: AbstractBaseUser | None,
+    effective_at: dt.datetime | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Question:
+    """Resolve a question and store its scores, in one transaction.
 
-    Idempotent by the stable keys of the source and the questions: importing the same file
-    twice creates nothing new; edited text or dates update the existing rows in place.
+    ``effective_at`` (default: now) is when the outcome became known; if it precedes the
+    scheduled close, scoring ends there. Resolving again with the same outcome changes
+    nothing; a different outcome must be preceded by an unresolve.
     """
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    source_data = data.get("source") or {}
-    text_file = source_data.get("text_file")
-    if not source_data.get("key") or not text_file:
-        raise ValidationError("The [source] table needs 'key' and 'text_file'.")
-    text = (path.parent / text_file).read_text(encoding="utf-8")
-    published = parse_date(str(source_data.get("published_on", "")))
-    if published is None:
-        raise ValidationError("[source] published_on must be a date (YYYY-MM-DD).")
-    source, _ = SourceDocument.objects.update_or_create(
-        key=source_data["key"],
-        defaults={
-            "title": source_data.get("title", source_data["key"]),
-            "author": source_data.get("author", ""),
-            "published_on": published,
-            "url": source_data.get("url", ""),
-            "text": text,
-        },
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.values)}."})
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    effective_at = effective_at or now
+    if question.resolution:
+        if question.resolution != resolution:
+            raise ValidationError(
+                {
+                    "resolution": f"Already resolved {question.get_resolution_display()}; "
+                    "unresolve it first."
+                }
+            )
+        question_scores_compute(question=question, now=now)
+        return question
+    if timezone.is_naive(effective_at):
+        raise ValidationError({"effective_at": "Give the effective time with a time zone."})
+    if not question.opens_at < effective_at <= now:
+        raise ValidationError(
+            {
+                "effective_at": "The effective time must be after the question opened and not "
+                "in the future."
+            }
+        )
+    question.resolution = resolution
+    question.resolved_at = effective_at
+    question.resolved_by = resolved_by
+    question.resolution_note = note.strip()
+    if question.closed_at is None or question.closed_at > question.scoring_closes_at:
+        question.closed_at = min(question.closes_at, effective_at, now)
+    question.save()
+    question_aggregates_rebuild(question=question)
+    question_scores_compute(question=question, now=now)
+    return question
+
+
+@transaction.atomic
+def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Question:
+    """Undo a resolution exactly: scores go, and a question whose close is still ahead reopens."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    if not question.resolution:
+        return question
+    question.resolution = ""
+    question.resolved_at = None
+    question.resolved_by = None
+    question.resolution_note = ""
+    question.closed_at = question.closes_at if question.closes_at <= now else None
+    question.save()
+    question_scores_compute(question=question, now=now)
+    return question
+
+
+@transaction.atomic
+def question_aggregates_rebuild(*, question: Question) -> int:
+    """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
+    forecasts = list(
+        Forecast.objects.filter(question=question)
+        .order_by("starts_at", "id")
+        .values_list("starts_at", "ends_at", "probability")
     )
-    entries = data.get("questions") or []
-    keys = [entry.get("key") for entry in entries]
-    if len(keys) != len(set(keys)):
-        raise ValidationError("Question keys must be unique within a file.")
-    created = updated = unchanged = 0
-    existing = {q.key: q for q in Question.objects.filter(key__in=keys)}
-    for entry in entries:
-        values = _question_values(entry, text)
-        question = existing.get(entry["key"])
-        if question is None:
-            Question.objects.create(key=entry["key"], source=source, **values)
-            created += 1
-            continue
-        if question.source_id == source.pk and all(
-            getattr(question, f) == v for f, v in values.items()
-        ):
-            unchanged += 1
-            continue
-        for field, value in values.items():
-            setattr(question, field, value)
-        question.source = source
-        question.save()
-        updated += 1
-    return ImportResult(source=source, created=created, updated=updated, unchanged=unchanged)
+    moments = {f[0].timestamp(): f[0] for f in forecasts}
+    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
+    history = aggregation.aggregate_history(
+        [f[0].timestamp() for f in forecasts],
+        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
+        [f[2] for f in forecasts],
+    )
+    wanted = [
+        (moments[t], m if n else None, g if n else None, n)
+        for t, m, g, n in zip(
+            history.times.tolist(),
+            history.median.tolist(),
+            history.gmo.tolist(),
+            history.n_forecasters.tolist(),
+            strict=True,
+        )
+    ]
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(question=question, at=at, median=m, geometric_mean_odds=g, forecasters=n)
+        for at, m, g, n in wanted
+    )
+    return len(wanted)

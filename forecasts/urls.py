@@ -15,5 +15,7 @@ urlpatterns = [
         name="forecast_withdraw",
     ),
     path("me/forecasts/", views.my_forecasts, name="my_forecasts"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("users/<str:username>/", views.track_record, name="track_record"),
     path("sources/<slug:source_key>/", views.source_detail, name="source_detail"),
 ]

@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from forecasts import selectors, services
+from forecasts import score_selectors, selectors, services
 from forecasts.forms import ForecastForm, SignupForm
-from forecasts.models import Question, QuestionStatus
+from forecasts.models import Question, QuestionStatus, ScoreType
 
 
 def question_list(request: HttpRequest) -> HttpResponse:
@@ -163,3 +163,53 @@ def signup(request: HttpRequest) -> HttpResponse:
             target = reverse("forecasts:question_list")
         return redirect(target)
     return render(request, "registration/signup.html", {"form": form})
+
+
+def _parse_day(raw: str | None) -> dt.datetime | None:
+    try:
+        day = dt.date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    try:
+        score_type = ScoreType(request.GET.get("score", ScoreType.PEER))
+    except ValueError:
+        score_type = ScoreType.PEER
+    since = _parse_day(request.GET.get("since"))
+    until = _parse_day(request.GET.get("until"))
+    board = score_selectors.leaderboard(score_type=score_type, since=since, until=until)
+    return render(
+        request,
+        "forecasts/leaderboard.html",
+        {
+            "board": board,
+            "score_types": ScoreType.choices,
+            "since": since,
+            "until": until,
+            "prior_questions": score_selectors.PRIOR_QUESTIONS,
+            "uninformed": score_selectors.UNINFORMED[score_type],
+        },
+    )
+
+
+def track_record(request: HttpRequest, username: str) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), username=username)
+    now = timezone.now()
+    record = score_selectors.user_track_record(user=user)
+    mine, crowd = score_selectors.user_calibration(user=user, now=now)
+    return render(
+        request,
+        "forecasts/track_record.html",
+        {
+            "subject": user,
+            "record": record,
+            "calibration": mine,
+            "crowd_calibration": crowd,
+            "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
+            "score_types": score_selectors.TRACK_RECORD_TYPES,
+            "min_n": score_selectors.CALIBRATION_MIN_N,
+        },
+    )

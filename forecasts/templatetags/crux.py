@@ -11,3 +11,25 @@ def percent(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "—"
     return f"{value * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def get(mapping: dict, key: object) -> object:
+    """Dictionary lookup in templates: ``scores|get:type``."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def score(value: float | None, score_type: str = "") -> str:
+    """Brier and log to 3 decimals, baseline and peer (points) to 1; None -> an em dash."""
+    if value is None or value != value:  # None or NaN
+        return "—"
+    digits = 3 if str(score_type).startswith(("brier", "log")) else 1
+    return f"{value:.{digits}f}"
+
+
+@register.filter
+def number(value: float | None, digits: int = 3) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:.{int(digits)}f}"

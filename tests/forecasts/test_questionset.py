@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from forecasts.importer import questions_import
 from forecasts.models import Question, SourceDocument
-from forecasts.services import questions_import
 
 QUESTIONSETS = Path(__file__).resolve().parents[2] / "forecasts" / "questionsets"
 ESSAY_FILE = QUESTIONSETS / "essay.toml"

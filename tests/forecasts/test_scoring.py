@@ -9,19 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecasts.aggregation import aggregate_history
 from forecasts.scoring import (
     Intervals,
     Questions,
     ScoreTable,
-    aggregate_history,
     baseline_score,
     brier_score,
-    geometric_mean_of_odds,
     log_score,
-    recency_weighted_median,
     score_question,
     score_questions,
-    weighted_median,
 )
 
 COLUMNS = (
@@ -214,68 +211,6 @@ def test_instantaneous_peer_scores_sum_to_zero(probs: list[float], outcome: int)
 
     assert abs(table.peer.sum()) < 1e-9
     assert abs(table.peer_at_close.sum()) < 1e-9
-
-
-@given(st.lists(probabilities, min_size=1, max_size=2))
-def test_weighted_median_of_up_to_two_is_numpy_median(probs: list[float]) -> None:
-    median = recency_weighted_median(probs)
-
-    assert median == pytest.approx(float(np.median(probs)))
-
-
-@given(st.lists(probabilities, min_size=1, max_size=30))
-def test_recency_weighted_median_lies_within_the_forecasts(probs: list[float]) -> None:
-    median = recency_weighted_median(probs)
-
-    assert min(probs) <= median <= max(probs)
-
-
-@given(st.lists(probabilities, min_size=1, max_size=30))
-def test_equal_weights_give_numpy_median(probs: list[float]) -> None:
-    median = weighted_median(probs, np.full(len(probs), 0.1))
-
-    assert median == pytest.approx(float(np.median(probs)), abs=0)
-
-
-def test_recency_weighting_favours_the_newest_forecast() -> None:
-    # Weights e^(1-2), e^(sqrt2-2), e^(sqrt3-2), 1: the newest two already outweigh half.
-    median = recency_weighted_median([0.1, 0.2, 0.9, 0.8])
-
-    assert median == 0.8
-
-
-@given(st.lists(probabilities, min_size=1, max_size=30))
-def test_geometric_mean_of_odds_lies_within_the_forecasts(probs: list[float]) -> None:
-    gmo = geometric_mean_of_odds(probs)
-
-    assert min(probs) - 1e-12 <= gmo <= max(probs) + 1e-12
-
-
-def test_geometric_mean_of_odds_by_hand() -> None:
-    # Odds 1/9 and 9 have geometric mean 1, i.e. 50 %.
-    gmo = geometric_mean_of_odds([0.1, 0.9])
-
-    assert gmo == pytest.approx(0.5)
-
-
-def test_aggregate_history_has_one_row_per_change() -> None:
-    history = aggregate_history([0, 1, 3], [np.nan, 5, 4], [0.2, 0.6, 0.9])
-
-    assert history.times.tolist() == [0, 1, 3, 4, 5]
-    assert history.n_forecasters.tolist() == [1, 2, 3, 2, 1]
-    assert history.median[1] == pytest.approx(0.4)
-    assert history.gmo[4] == pytest.approx(0.2)
-
-
-def test_aggregate_history_marks_gaps_and_skips_them_as_intervals() -> None:
-    history = aggregate_history([0, 6], [4, np.nan], [0.2, 0.7])
-
-    crowd = history.as_intervals()
-
-    assert history.n_forecasters.tolist() == [1, 0, 1]
-    assert math.isnan(history.median[1])
-    assert crowd.start.tolist() == [0, 6]
-    assert crowd.end.tolist() == [4, np.inf]
 
 
 def test_peer_scores_keep_their_precision_over_many_questions() -> None:

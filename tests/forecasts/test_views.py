@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from forecasts.models import Forecast
+from forecasts.services import forecast_submit
 from tests.factories import ForecastFactory, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,16 +59,17 @@ def test_search_matches_titles_and_passages() -> None:
 
 
 def test_the_question_page_shows_passage_criteria_crowd_and_own_history() -> None:
-    question = QuestionFactory(passage="within a few weeks")
-    ForecastFactory(question=question, probability=0.2)
-    mine = ForecastFactory(question=question, probability=0.8)
+    question, ada = QuestionFactory(passage="within a few weeks"), UserFactory()
+    forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.2)
+    forecast_submit(user=ada, question_id=question.pk, probability=0.8)
 
-    page = _logged_in(mine.user).get(_detail(question))
+    page = _logged_in(ada).get(_detail(question))
 
     assert "within a few weeks" in page.text
     assert question.resolution_criteria in page.text
     assert "data-forecaster-count>2<" in page.text
     assert "80.0%" in page.text  # own history
+    assert "50.0%" in page.text  # the crowd's median of 0.2 and 0.8
 
 
 def test_submitting_on_the_web_records_the_forecast() -> None:

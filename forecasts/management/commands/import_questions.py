@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from forecasts.services import questions_import
+from forecasts.importer import questions_import
 
 
 class Command(BaseCommand):
