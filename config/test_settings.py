@@ -20,3 +20,6 @@ STORAGES = {
 # Serve static files from the apps' folders, as DEBUG does, without a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tasks run inline in unit tests; the integration tests start a real worker instead.
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

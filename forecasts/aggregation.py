@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,14 +36,29 @@ BoolArray = NDArray[np.bool_]
 
 # Cells (moments x forecasts) per block of aggregate_history: ~10 arrays of this many
 # elements live at once, a few MB, and numpy's per-call overhead is spread over many cells.
-BLOCK_CELLS = 2**18
+BLOCK_CELLS = 2**17
 
 
 def _as_float(values: ArrayLike) -> FloatArray:
     return np.atleast_1d(np.asarray(values, dtype=np.float64))
 
 
-def _medians_by_value(weight: FloatArray, value: FloatArray) -> FloatArray:
+class _Scratch:
+    """Matrices kept from block to block of ``aggregate_history``: fresh multi-megabyte arrays
+    for every block cost page faults, which took some 40 % of the time."""
+
+    def __init__(self) -> None:
+        self._flat: dict[str, NDArray[np.generic]] = {}
+
+    def get(self, name: str, shape: tuple[int, int], dtype: type[np.generic]) -> NDArray[Any]:
+        size = shape[0] * shape[1]
+        flat = self._flat.get(name)
+        if flat is None or flat.size < size:
+            flat = self._flat[name] = np.empty(size, dtype=dtype)
+        return flat[:size].reshape(shape)
+
+
+def _medians_by_value(weight: FloatArray, value: FloatArray, scratch: _Scratch) -> FloatArray:
     """Per row of ``weight`` (rows x ``value``, which is sorted ascending; weights >= 0, 0 for
     absent) the ``weighted_median`` of the values present; NaN for a row without weight.
 
@@ -53,9 +68,10 @@ def _medians_by_value(weight: FloatArray, value: FloatArray) -> FloatArray:
     rows, cols = weight.shape
     if cols == 0:
         return np.full(rows, np.nan)
-    cum = np.cumsum(weight, axis=1)
+    cum = np.cumsum(weight, axis=1, out=scratch.get("cum", weight.shape, np.float64))
     half, tol = cum[:, -1] / 2.0, 1e-12 * cum[:, -1]
-    k = np.minimum(np.count_nonzero(cum < (half - tol)[:, None], axis=1), cols - 1)
+    below = np.less(cum, (half - tol)[:, None], out=scratch.get("below", cum.shape, np.bool_))
+    k = np.minimum(np.count_nonzero(below, axis=1), cols - 1)
     median = value[k]
     tie = np.flatnonzero(np.abs(cum[np.arange(rows), k] - half) <= tol)
     if tie.size:
@@ -81,10 +97,12 @@ def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
     if v.shape != w.shape or v.ndim != 1 or np.any(w <= 0):
         raise ValueError("weights must be positive and match the values")
     order = np.argsort(v, kind="stable")
-    return float(_medians_by_value(w[order][None, :], v[order])[0])
+    return float(_medians_by_value(w[order][None, :], v[order], _Scratch())[0])
 
 
-def _crowd(standing: BoolArray, probs: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
+def _crowd(
+    standing: BoolArray, probs: FloatArray, scratch: _Scratch
+) -> tuple[FloatArray, FloatArray, IntArray]:
     """Per row of ``standing`` (moments x forecasts, columns oldest first, P(YES) ``probs``):
     the recency-weighted median and geometric mean of odds of the row's standing forecasts,
     both in [0, 1] (NaN for none), and their number.
@@ -95,13 +113,17 @@ def _crowd(standing: BoolArray, probs: FloatArray) -> tuple[FloatArray, FloatArr
     than the rest. With C = N, as for ``aggregate_now``, the two are the same numbers.
     """
     rows, cols = standing.shape
-    rank = np.cumsum(standing, axis=1, dtype=np.int32)
+    rank = scratch.get("rank", standing.shape, np.intp)
+    np.copyto(rank, standing)
+    np.cumsum(rank, axis=1, out=rank)
     n = rank[:, -1].astype(np.int64) if cols else np.zeros(rows, dtype=np.int64)
-    rank *= standing
+    np.multiply(rank, standing, out=rank)
     table = np.exp(np.sqrt(np.arange(cols + 1)) - math.sqrt(cols))
     table[0] = 0.0
     by_value = np.argsort(probs, kind="stable")
-    median = _medians_by_value(table[rank[:, by_value]], probs[by_value])
+    by_rank = np.take(rank, by_value, axis=1, out=scratch.get("index", rank.shape, np.intp))
+    weight = np.take(table, by_rank, out=rank.view(np.float64))
+    median = _medians_by_value(weight, probs[by_value], scratch)
     # numpy's median of two averages them, whatever their weights.
     two = np.flatnonzero(n == 2)
     if two.size:
@@ -109,7 +131,9 @@ def _crowd(standing: BoolArray, probs: FloatArray) -> tuple[FloatArray, FloatArr
         high = np.where(standing[two], probs, -np.inf).max(axis=1)
         median[two] = (low + high) / 2.0
     p = clip_probability(probs)
-    log_odds = standing @ (np.log(p) - np.log1p(-p))
+    as_float = scratch.get("cum", standing.shape, np.float64)
+    np.copyto(as_float, standing)
+    log_odds = as_float @ (np.log(p) - np.log1p(-p))
     with np.errstate(invalid="ignore", divide="ignore"):
         gmo = 1.0 / (1.0 + np.exp(-log_odds / n))
     return median, gmo, n
@@ -132,7 +156,7 @@ def aggregate_now(probs_sorted_by_start: ArrayLike) -> Aggregate:
     p = _as_float(probs_sorted_by_start)
     if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
         raise ValueError("probabilities must be a 1-D sequence in [0, 1]")
-    median, gmo, n = _crowd(np.ones((1, p.size), dtype=bool), p)
+    median, gmo, n = _crowd(np.ones((1, p.size), dtype=bool), p, _Scratch())
     return Aggregate(float(median[0]), float(gmo[0]), int(n[0]))
 
 
@@ -188,7 +212,7 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
     standing_now = begun - np.searchsorted(np.sort(e), times, side="right")
     median, gmo = np.full(times.size, np.nan), np.full(times.size, np.nan)
     count = np.zeros(times.size, dtype=np.int64)
-    k0 = 0
+    scratch, k0 = _Scratch(), 0
     while k0 < times.size:
         # b rows over about n + b columns: b (n + b) = BLOCK_CELLS.
         n = int(standing_now[k0])
@@ -196,7 +220,9 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
         t = times[k0:k1, None]
         # Standing at some time of the block: begun by its last time, not ended by its first.
         cols = np.flatnonzero(e[: begun[k1 - 1]] > t[0])
-        standing = (s[cols] <= t) & (e[cols] > t)
-        median[k0:k1], gmo[k0:k1], count[k0:k1] = _crowd(standing, p[cols])
+        shape = (k1 - k0, cols.size)
+        standing = np.less_equal(s[cols], t, out=scratch.get("standing", shape, np.bool_))
+        standing &= np.greater(e[cols], t, out=scratch.get("below", shape, np.bool_))
+        median[k0:k1], gmo[k0:k1], count[k0:k1] = _crowd(standing, p[cols], scratch)
         k0 = k1
     return AggregateHistory(times, median, gmo, count)

@@ -44,3 +44,12 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
+
+
+class SettingsForm(forms.Form):
+    email = forms.EmailField(
+        required=False, help_text="Where resolution notices go. Leave empty for none."
+    )
+    notify_on_resolution = forms.BooleanField(
+        required=False, label="Email me my scores when a question I forecast resolves"
+    )

@@ -89,6 +89,15 @@ class Question(models.Model):
         related_name="+",
     )
     resolution_note = models.TextField(blank=True)
+    resolved_automatically = models.BooleanField(
+        default=False, help_text="Resolved by the lifecycle job from its automatic outcome."
+    )
+    followups_done_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the post-resolution notifications were done."
+    )
+    staff_reminded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When staff were told it awaits resolution."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -284,3 +293,34 @@ class Score(models.Model):
     def __str__(self) -> str:
         who = self.user_id if self.user_id else self.forecaster
         return f"{self.score_type} of {who} on {self.question_id}: {self.value:.4f}"
+
+
+class Profile(models.Model):
+    """A user's preferences; created on first use."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="crux_profile"
+    )
+    notify_on_resolution = models.BooleanField(
+        default=True, help_text="Email me my score when a question I forecast resolves."
+    )
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user_id}"
+
+
+class ResolutionNotice(models.Model):
+    """That a forecaster was told of a question's resolution: each is told once."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="notices")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    resolution = models.CharField(max_length=10, choices=Resolution)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "user"], name="notice_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} told of {self.question_id}"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from forecasts import aggregation, scoring
@@ -147,18 +147,25 @@ def scores_compute(inputs: ScoringInputs) -> ScoreValues:
 def scores_write(*, question_ids: Iterable[int], values: ScoreValues, now: dt.datetime) -> int:
     """Make the stored scores of ``question_ids`` equal ``values``; returns rows touched."""
     existing = {
-        (s.question_id, s.forecaster, s.user_id, s.score_type): s
-        for s in Score.objects.filter(question_id__in=list(question_ids))
+        (question_id, forecaster, user_id, score_type): (pk, value, coverage)
+        for pk, question_id, forecaster, user_id, score_type, value, coverage in (
+            Score.objects.filter(question_id__in=list(question_ids)).values_list(
+                "pk", "question_id", "forecaster", "user_id", "score_type", "value", "coverage"
+            )
+        )
     }
-    stale = [s.pk for key, s in existing.items() if key not in values]
+    stale = [row[0] for key, row in existing.items() if key not in values]
     changed: list[Score] = []
-    new: list[Score] = []
+    new: list[tuple[int, str, int | None, str, float, float]] = []
     for key, (value, coverage) in values.items():
         row = existing.get(key)
         if row is None:
+            new.append((*key, value, coverage))
+        elif row[1] != value or row[2] != coverage:
             question_id, forecaster, user_id, score_type = key
-            new.append(
+            changed.append(
                 Score(
+                    pk=row[0],
                     question_id=question_id,
                     forecaster=forecaster,
                     user_id=user_id,
@@ -168,13 +175,39 @@ def scores_write(*, question_ids: Iterable[int], values: ScoreValues, now: dt.da
                     computed_at=now,
                 )
             )
-        elif row.value != value or row.coverage != coverage:
-            row.value, row.coverage, row.computed_at = value, coverage, now
-            changed.append(row)
-    Score.objects.filter(pk__in=stale).delete()
-    Score.objects.bulk_update(changed, ["value", "coverage", "computed_at"], batch_size=1000)
-    Score.objects.bulk_create(new, batch_size=1000)
+    if stale:
+        Score.objects.filter(pk__in=stale).delete()
+    if changed:
+        Score.objects.bulk_update(changed, ["value", "coverage", "computed_at"], batch_size=500)
+    if new:
+        _insert(new, now=now)
     return len(stale) + len(changed) + len(new)
+
+
+_INSERT_FIELDS = (
+    "question",
+    "forecaster",
+    "user",
+    "score_type",
+    "value",
+    "coverage",
+    "computed_at",
+)
+
+
+def _insert(
+    rows: list[tuple[int, str, int | None, str, float, float]], *, now: dt.datetime
+) -> None:
+    """A plain executemany: bulk_create spends ~90% of a full rescoring building models."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Score._meta.get_field(f).column) for f in _INSERT_FIELDS)
+    values = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    # Table and column names come from the model; every value is a bound parameter.
+    sql = f"INSERT INTO {quote(Score._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, [(*row, stamp) for row in rows[start : start + 5000]])
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from forecasts.models import Forecast, Question, QuestionStatus, SourceDocument
+from forecasts.models import Forecast, Profile, Question, QuestionStatus, SourceDocument
 
 CLOSING_SOON = dt.timedelta(days=30)
 
@@ -128,3 +128,8 @@ def user_question_summaries(*, user: AbstractBaseUser) -> list[QuestionSummary]:
 
 def source_get(*, key: str) -> SourceDocument | None:
     return SourceDocument.objects.filter(key=key).first()
+
+
+def profile_get(*, user: AbstractBaseUser) -> Profile:
+    """The user's preferences, or the defaults if they never changed them (nothing written)."""
+    return Profile.objects.filter(user=user).first() or Profile(user=user)

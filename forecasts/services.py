@@ -8,7 +8,6 @@ import math
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from forecasts import aggregation
@@ -17,10 +16,9 @@ from forecasts.models import (
     PROBABILITY_MIN,
     AggregatePoint,
     Forecast,
+    Profile,
     Question,
-    Resolution,
 )
-from forecasts.score_services import question_scores_compute
 
 PROBABILITY_ERROR = (
     f"Enter a probability between {PROBABILITY_MIN} and {PROBABILITY_MAX} "
@@ -118,117 +116,11 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
 
 
 @transaction.atomic
-def questions_close_due(*, now: dt.datetime | None = None) -> int:
-    """Record the close of every question whose ``closes_at`` has passed; safe to repeat."""
-    now = now or timezone.now()
-    due = Question.objects.filter(closes_at__lte=now, closed_at__isnull=True)
-    # A question closes at its scheduled time, however late the sweep runs.
-    return due.update(closed_at=F("closes_at"))
-
-
-# --- resolution ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def question_resolve(
-    *,
-    question_id: int,
-    resolution: str,
-    resolved_by: AbstractBaseUser | None,
-    effective_at: dt.datetime | None = None,
-    note: str = "",
-    now: dt.datetime | None = None,
-) -> Question:
-    """Resolve a question and store its scores, in one transaction.
-
-    ``effective_at`` (default: now) is when the outcome became known; if it precedes the
-    scheduled close, scoring ends there. Resolving again with the same outcome changes
-    nothing; a different outcome must be preceded by an unresolve.
-    """
-    if resolution not in Resolution.values:
-        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.values)}."})
-    question = Question.objects.select_for_update().get(pk=question_id)
-    now = now or timezone.now()
-    effective_at = effective_at or now
-    if question.resolution:
-        if question.resolution != resolution:
-            raise ValidationError(
-                {
-                    "resolution": f"Already resolved {question.get_resolution_display()}; "
-                    "unresolve it first."
-                }
-            )
-        question_scores_compute(question=question, now=now)
-        return question
-    if timezone.is_naive(effective_at):
-        raise ValidationError({"effective_at": "Give the effective time with a time zone."})
-    if not question.opens_at < effective_at <= now:
-        raise ValidationError(
-            {
-                "effective_at": "The effective time must be after the question opened and not "
-                "in the future."
-            }
-        )
-    question.resolution = resolution
-    question.resolved_at = effective_at
-    question.resolved_by = resolved_by
-    question.resolution_note = note.strip()
-    if question.closed_at is None or question.closed_at > question.scoring_closes_at:
-        question.closed_at = min(question.closes_at, effective_at, now)
-    question.save()
-    question_aggregates_rebuild(question=question)
-    question_scores_compute(question=question, now=now)
-    return question
-
-
-@transaction.atomic
-def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Question:
-    """Undo a resolution exactly: scores go, and a question whose close is still ahead reopens."""
-    question = Question.objects.select_for_update().get(pk=question_id)
-    now = now or timezone.now()
-    if not question.resolution:
-        return question
-    question.resolution = ""
-    question.resolved_at = None
-    question.resolved_by = None
-    question.resolution_note = ""
-    question.closed_at = question.closes_at if question.closes_at <= now else None
-    question.save()
-    question_scores_compute(question=question, now=now)
-    return question
-
-
-@transaction.atomic
-def question_aggregates_rebuild(*, question: Question) -> int:
-    """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
-    forecasts = list(
-        Forecast.objects.filter(question=question)
-        .order_by("starts_at", "id")
-        .values_list("starts_at", "ends_at", "probability")
+def profile_update(*, user: AbstractBaseUser, email: str, notify_on_resolution: bool) -> Profile:
+    """Change a user's email and notification preference together."""
+    user.email = email.strip()
+    user.save(update_fields=["email"])
+    profile, _ = Profile.objects.update_or_create(
+        user=user, defaults={"notify_on_resolution": notify_on_resolution}
     )
-    moments = {f[0].timestamp(): f[0] for f in forecasts}
-    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
-    history = aggregation.aggregate_history(
-        [f[0].timestamp() for f in forecasts],
-        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
-        [f[2] for f in forecasts],
-    )
-    wanted = [
-        (moments[t], m if n else None, g if n else None, n)
-        for t, m, g, n in zip(
-            history.times.tolist(),
-            history.median.tolist(),
-            history.gmo.tolist(),
-            history.n_forecasters.tolist(),
-            strict=True,
-        )
-    ]
-    points = AggregatePoint.objects.filter(question=question).order_by("at")
-    if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
-        return 0
-    points.delete()
-    AggregatePoint.objects.bulk_create(
-        AggregatePoint(question=question, at=at, median=m, geometric_mean_odds=g, forecasters=n)
-        for at, m, g, n in wanted
-    )
-    return len(wanted)
+    return profile

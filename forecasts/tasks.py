@@ -1,18 +1,43 @@
-"""Celery tasks: each takes ids or nothing, calls one service, and is safe to run twice."""
+"""Celery tasks: each takes ids or nothing, calls one service, and is safe to run twice.
+
+Transient failures (the database or broker briefly unreachable) are retried with exponential
+backoff; anything a task could not finish is found again by the next lifecycle sweep.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from forecasts import services
+from forecasts import resolution
+
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(
-    autoretry_for=(ConnectionError, TimeoutError),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    max_retries=5,
-)
-def sweep_question_lifecycle() -> dict[str, int]:
+@shared_task(**RETRY)
+def sweep_question_lifecycle() -> dict[str, object]:
     """Beat runs this every minute; it catches up on everything due since the last run."""
-    return {"closed": services.questions_close_due()}
+    result = resolution.lifecycle_sweep()
+    return {
+        "closed": result.closed,
+        "auto_resolve_enqueued": result.auto_resolve_enqueued,
+        "staff_reminded": result.staff_reminded,
+        "followups_enqueued": result.followups_enqueued,
+    }
+
+
+@shared_task(**RETRY)
+def resolve_automatically(question_id: int) -> bool:
+    return resolution.question_auto_resolve(question_id=question_id)
+
+
+@shared_task(**RETRY)
+def question_followups(question_id: int) -> int:
+    return resolution.question_followups(question_id=question_id)

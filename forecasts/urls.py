@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from forecasts import views
+from forecasts import staff_views, views
 
 app_name = "forecasts"
 
@@ -15,7 +15,19 @@ urlpatterns = [
         name="forecast_withdraw",
     ),
     path("me/forecasts/", views.my_forecasts, name="my_forecasts"),
+    path("me/settings/", views.user_settings, name="settings"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("users/<str:username>/", views.track_record, name="track_record"),
+    path("staff/due/", staff_views.due, name="staff_due"),
+    path(
+        "staff/questions/<int:question_id>/resolve/",
+        staff_views.resolve,
+        name="staff_resolve",
+    ),
+    path(
+        "staff/questions/<int:question_id>/unresolve/",
+        staff_views.unresolve,
+        name="staff_unresolve",
+    ),
     path("sources/<slug:source_key>/", views.source_detail, name="source_detail"),
 ]

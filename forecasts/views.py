@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forecasts import score_selectors, selectors, services
-from forecasts.forms import ForecastForm, SignupForm
+from forecasts.forms import ForecastForm, SettingsForm, SignupForm
 from forecasts.models import Question, QuestionStatus, ScoreType
 
 
@@ -123,6 +123,19 @@ def forecast_withdraw(request: HttpRequest, question_id: int) -> HttpResponse:
         if ended:
             messages.success(request, "Your forecast is withdrawn; your history is kept.")
     return redirect("forecasts:question_detail", question_id=question.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_settings(request: HttpRequest) -> HttpResponse:
+    profile = selectors.profile_get(user=request.user)
+    initial = {"email": request.user.email, "notify_on_resolution": profile.notify_on_resolution}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, "Settings saved.")
+        return redirect("forecasts:settings")
+    return render(request, "forecasts/settings.html", {"form": form})
 
 
 @login_required

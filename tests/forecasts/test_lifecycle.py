@@ -1,47 +1,164 @@
+"""The lifecycle sweep and the tasks it drives (tasks run inline; time set by time-machine)."""
+
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 import time_machine
+from django.core import mail
 
-from forecasts.models import Question
-from forecasts.tasks import sweep_question_lifecycle
-from tests.factories import QuestionFactory
+from forecasts.models import Question, Resolution, Score
+from forecasts.resolution import question_resolve, question_unresolve
+from forecasts.services import forecast_submit, profile_update
+from forecasts.tasks import question_followups, resolve_automatically, sweep_question_lifecycle
+from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+CLOSE = dt.datetime(2026, 7, 10, 23, 59, tzinfo=dt.UTC)
+DUE = CLOSE + dt.timedelta(hours=12)
 
-def test_the_sweep_closes_a_due_question_once() -> None:
-    due = QuestionFactory(closes_at=dt.datetime(2026, 7, 10, 23, 59, tzinfo=dt.UTC))
+
+def _sweep(moment: dt.datetime, capture) -> dict:
+    with time_machine.travel(moment, tick=False), capture(execute=True):
+        return sweep_question_lifecycle.apply().get()
+
+
+def _due_question(**kwargs) -> Question:
+    return QuestionFactory(opens_at=T0, closes_at=CLOSE, resolves_at=DUE, **kwargs)
+
+
+def test_the_sweep_closes_a_due_question_once(django_capture_on_commit_callbacks) -> None:
+    due = QuestionFactory(closes_at=CLOSE, resolves_at=DUE + dt.timedelta(days=30))
     later = QuestionFactory(closes_at=dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
 
-    with time_machine.travel(dt.datetime(2026, 7, 11, 8, 0, tzinfo=dt.UTC), tick=False):
-        first = sweep_question_lifecycle.apply().get()
-        second = sweep_question_lifecycle.apply().get()
+    first = _sweep(CLOSE + dt.timedelta(hours=8), django_capture_on_commit_callbacks)
+    second = _sweep(CLOSE + dt.timedelta(hours=9), django_capture_on_commit_callbacks)
 
     due.refresh_from_db()
     later.refresh_from_db()
-    assert (first, second) == ({"closed": 1}, {"closed": 0})
+    assert (first["closed"], second["closed"]) == (1, 0)
     assert due.closed_at == due.closes_at  # the scheduled time, however late the sweep ran
     assert later.closed_at is None
 
 
-def test_the_sweep_catches_up_on_everything_missed_during_an_outage() -> None:
-    QuestionFactory.create_batch(3, closes_at=dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
+def test_the_sweep_catches_up_on_everything_missed_during_an_outage(
+    django_capture_on_commit_callbacks,
+) -> None:
+    QuestionFactory.create_batch(3, closes_at=CLOSE, resolves_at=DUE)
+    auto = _due_question(auto_outcome="no")
 
-    with time_machine.travel(dt.datetime(2026, 9, 1, tzinfo=dt.UTC), tick=False):
-        result = sweep_question_lifecycle.apply().get()
+    result = _sweep(DUE + dt.timedelta(days=30), django_capture_on_commit_callbacks)
 
-    assert result == {"closed": 3}
+    assert result["closed"] == 4
+    assert result["auto_resolve_enqueued"] == [auto.pk]
+    assert len(result["staff_reminded"]) == 3
     assert not Question.objects.filter(closed_at__isnull=True).exists()
 
 
-def test_before_its_close_the_sweep_leaves_a_question_open() -> None:
-    question = QuestionFactory(closes_at=dt.datetime(2026, 7, 10, tzinfo=dt.UTC))
+def test_before_its_close_the_sweep_leaves_a_question_open(
+    django_capture_on_commit_callbacks,
+) -> None:
+    question = QuestionFactory(closes_at=CLOSE)
 
-    with time_machine.travel(dt.datetime(2026, 7, 9, 23, 59, tzinfo=dt.UTC), tick=False):
-        sweep_question_lifecycle.apply()
+    _sweep(CLOSE - dt.timedelta(minutes=1), django_capture_on_commit_callbacks)
 
     question.refresh_from_db()
     assert question.closed_at is None
+
+
+def test_an_automatic_outcome_is_applied_when_due_scored_and_marked_automatic(
+    django_capture_on_commit_callbacks,
+) -> None:
+    question, ada = _due_question(auto_outcome="no"), UserFactory(email="ada@example.org")
+    forecast_submit(user=ada, question_id=question.pk, probability=0.2, now=T0)
+
+    _sweep(DUE - dt.timedelta(minutes=1), django_capture_on_commit_callbacks)
+    untouched = Question.objects.get(pk=question.pk).resolution
+    _sweep(DUE, django_capture_on_commit_callbacks)
+
+    question.refresh_from_db()
+    assert untouched == ""
+    assert (question.resolution, question.resolved_automatically) == ("no", True)
+    assert question.resolved_at == CLOSE and question.resolved_by is None
+    assert Score.objects.get(
+        question=question, user=ada, score_type="brier"
+    ).value == pytest.approx(0.04)
+    assert [m.to for m in mail.outbox] == [["ada@example.org"]]
+    assert "0.040" in mail.outbox[0].body
+
+
+def test_the_automatic_resolution_task_is_idempotent() -> None:
+    question = _due_question(auto_outcome="yes")
+    forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.7, now=T0)
+
+    with time_machine.travel(DUE, tick=False):
+        first = resolve_automatically.apply(args=[question.pk]).get()
+        scores = list(Score.objects.order_by("pk").values())
+        second = resolve_automatically.apply(args=[question.pk]).get()
+
+    assert (first, second) == (True, False)
+    assert list(Score.objects.order_by("pk").values()) == scores
+
+
+def test_staff_are_reminded_once_of_a_question_without_an_automatic_outcome(
+    django_capture_on_commit_callbacks,
+) -> None:
+    question = _due_question()
+    UserFactory(is_staff=True, email="staff@example.org")
+
+    _sweep(DUE, django_capture_on_commit_callbacks)
+    _sweep(DUE + dt.timedelta(minutes=1), django_capture_on_commit_callbacks)
+
+    assert Question.objects.get(pk=question.pk).resolution == ""
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["staff@example.org"]
+    assert question.title in mail.outbox[0].body
+
+
+def test_forecasters_are_told_once_with_their_scores_unless_they_opted_out() -> None:
+    question = _due_question()
+    ada, bob = UserFactory(email="ada@example.org"), UserFactory(email="bob@example.org")
+    profile_update(user=bob, email="bob@example.org", notify_on_resolution=False)
+    for user in (ada, bob):
+        forecast_submit(user=user, question_id=question.pk, probability=0.6, now=T0)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
+
+    sent = [question_followups.apply(args=[question.pk]).get() for _ in range(2)]
+
+    assert sent == [1, 0]
+    assert [m.to for m in mail.outbox] == [["ada@example.org"]]
+    assert "Resolved Yes" in mail.outbox[0].subject
+
+
+def test_after_an_unresolve_a_new_resolution_is_told_again() -> None:
+    question, ada = _due_question(), UserFactory(email="ada@example.org")
+    forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
+    question_followups.apply(args=[question.pk])
+
+    question_unresolve(question_id=question.pk, now=DUE)
+    question_resolve(
+        question_id=question.pk, resolution=Resolution.ANNULLED, resolved_by=None, now=DUE
+    )
+    question_followups.apply(args=[question.pk])
+
+    assert [m.subject.split(":")[0] for m in mail.outbox] == [
+        "[Crux] Resolved Yes",
+        "[Crux] Resolved Annulled",
+    ]
+
+
+def test_a_resolution_enqueues_its_followups_on_commit(
+    django_capture_on_commit_callbacks,
+) -> None:
+    question, ada = _due_question(), UserFactory(email="ada@example.org")
+    forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        question_resolve(question_id=question.pk, resolution="no", resolved_by=None, now=DUE)
+
+    assert len(callbacks) == 1
+    assert Question.objects.get(pk=question.pk).followups_done_at is not None
+    assert len(mail.outbox) == 1

@@ -13,12 +13,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from forecasts.models import AggregatePoint, Forecaster, Question, Resolution, Score
-from forecasts.services import (
-    forecast_submit,
-    question_aggregates_rebuild,
-    question_resolve,
-    question_unresolve,
-)
+from forecasts.resolution import question_aggregates_rebuild, question_resolve, question_unresolve
+from forecasts.services import forecast_submit
 from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

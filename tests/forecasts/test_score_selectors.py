@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from forecasts import score_selectors
 from forecasts.models import Resolution, ScoreType
-from forecasts.services import forecast_submit, question_resolve
+from forecasts.resolution import question_resolve
+from forecasts.services import forecast_submit
 from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecasts import scoring
 from forecasts.aggregation import aggregate_history
 from forecasts.scoring import (
     Intervals,
@@ -16,6 +17,7 @@ from forecasts.scoring import (
     ScoreTable,
     baseline_score,
     brier_score,
+    in_chain_order,
     log_score,
     score_question,
     score_questions,
@@ -350,3 +352,79 @@ def test_scoring_a_subset_against_the_full_field_keeps_its_rows(data) -> None:
     part = score_questions(as_intervals(subset), questions, field=as_intervals(rows))
 
     assert_same_scores(table_as_dict(part), {k: v for k, v in full.items() if k[1] == 0})
+
+
+@settings(max_examples=200, deadline=None)
+@given(question_sets(), st.randoms(use_true_random=False))
+def test_rows_in_any_order_score_the_same(data, rnd) -> None:
+    rows, opens, closes, outcomes = data
+    shuffled = rows.copy()
+    rnd.shuffle(shuffled)
+    questions = Questions(opens, closes, outcomes)
+    crowd = [(q, 0, 2.0, 9.0, 0.4) for q in range(len(opens))][::-1]
+
+    table = score_questions(as_intervals(shuffled), questions)
+    crowd_table = score_questions(as_intervals(crowd), questions, field=as_intervals(shuffled))
+
+    assert_same_scores(table_as_dict(table), reference_scores(rows, opens, closes, outcomes))
+    want = reference_scores(crowd, opens, closes, outcomes, field_rows=rows)
+    assert_same_scores(table_as_dict(crowd_table), want)
+
+
+def test_rows_in_chain_order_are_used_as_they_are() -> None:
+    intervals = Intervals([0, 0, 1], [0, 0, 2], [0, 5, 1], [5, np.nan, np.nan], [0.3, 0.6, 0.5])
+
+    ordered, new_chain = in_chain_order(intervals)
+
+    assert ordered is intervals
+    assert new_chain.tolist() == [True, False, True]
+
+
+def test_rows_out_of_chain_order_are_sorted_first() -> None:
+    intervals = Intervals([1, 0, 0], [2, 0, 0], [1, 5, 0], [np.nan, np.nan, 5], [0.5, 0.6, 0.3])
+
+    ordered, new_chain = in_chain_order(intervals)
+
+    assert ordered.start.tolist() == [0, 5, 1]
+    assert ordered.prob.tolist() == [0.3, 0.6, 0.5]
+    assert new_chain.tolist() == [True, False, True]
+
+
+def test_overlap_is_caught_in_rows_out_of_order_too() -> None:
+    intervals = Intervals([0, 0], [0, 0], [5, 0], [np.nan, 6], [0.1, 0.7])
+
+    with pytest.raises(ValueError, match="overlap"):
+        score_questions(intervals, Questions([0], [10], [1]))
+
+
+def test_a_zero_length_interval_inside_a_chain_overlaps_nothing() -> None:
+    rows = [(0, 0, 0.0, 5.0, 0.3), (0, 0, 3.0, 3.0, 0.9), (0, 0, 5.0, math.inf, 0.6)]
+    rows += [(0, 1, 1.0, math.inf, 0.5)]
+
+    table = score_questions(as_intervals(rows), Questions([0], [10], [1]))
+
+    assert_same_scores(table_as_dict(table), reference_scores(rows, [0], [10], [1]))
+
+
+def test_events_tied_by_rounding_fall_back_to_an_exact_sort(monkeypatch) -> None:
+    # At question index 2**20 the sort key question + r/2 cannot tell r = 0.5 from
+    # 0.5 + 1e-10, and user 0's later start comes first in chain order.
+    exact_sorts = []
+    original = scoring._argsort_by
+
+    def spy(*args, **kwargs):
+        exact_sorts.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "_argsort_by", spy)
+    rows = [(0, 0, 0.5 + 1e-10, math.inf, 0.9), (0, 1, 0.5, math.inf, 0.2)]
+    rows += [(0, 2, 0.0, 0.75, 0.6)]
+    q = 2**20
+    far = [(q, *row[1:]) for row in rows]
+    n = q + 1
+
+    table = score_questions(as_intervals(far), Questions(np.zeros(n), np.ones(n), np.ones(n)))
+
+    assert exact_sorts == [{"stable": True}]
+    got = {(0, u): cell for (_, u), cell in table_as_dict(table).items()}
+    assert_same_scores(got, reference_scores(rows, [0.0], [1.0], [1]))

@@ -1,0 +1,326 @@
+"""The question lifecycle: closing, resolving (by staff or automatically) and unresolving.
+
+Resolution and scoring are one transaction: a question is never resolved without its scores.
+What cannot roll back with it (emails, chart caches) runs afterwards in idempotent tasks,
+enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from forecasts import aggregation
+from forecasts.models import (
+    AggregatePoint,
+    Forecast,
+    Forecaster,
+    Profile,
+    Question,
+    Resolution,
+    ResolutionNotice,
+    Score,
+    ScoreType,
+)
+from forecasts.queue import enqueue_on_commit
+from forecasts.score_services import question_scores_compute
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def questions_close_due(*, now: dt.datetime | None = None) -> int:
+    """Record the close of every question whose ``closes_at`` has passed; safe to repeat."""
+    now = now or timezone.now()
+    due = Question.objects.filter(closes_at__lte=now, closed_at__isnull=True)
+    # A question closes at its scheduled time, however late the sweep runs.
+    return due.update(closed_at=F("closes_at"))
+
+
+@transaction.atomic
+def question_resolve(
+    *,
+    question_id: int,
+    resolution: str,
+    resolved_by: AbstractBaseUser | None,
+    effective_at: dt.datetime | None = None,
+    note: str = "",
+    automatic: bool = False,
+    now: dt.datetime | None = None,
+) -> Question:
+    """Resolve a question and store its scores, in one transaction.
+
+    ``effective_at`` (default: now) is when the outcome became known; if it precedes the
+    scheduled close, scoring ends there. Resolving again with the same outcome changes
+    nothing; a different outcome must be preceded by an unresolve.
+    """
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.values)}."})
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    effective_at = effective_at or now
+    if question.resolution:
+        if question.resolution != resolution:
+            raise ValidationError(
+                {
+                    "resolution": f"Already resolved {question.get_resolution_display()}; "
+                    "unresolve it first."
+                }
+            )
+        question_scores_compute(question=question, now=now)
+        return question
+    if timezone.is_naive(effective_at):
+        raise ValidationError({"effective_at": "Give the effective time with a time zone."})
+    if not question.opens_at < effective_at <= now:
+        raise ValidationError(
+            {
+                "effective_at": "The effective time must be after the question opened and not "
+                "in the future."
+            }
+        )
+    question.resolution = resolution
+    question.resolved_at = effective_at
+    question.resolved_by = resolved_by
+    question.resolution_note = note.strip()
+    question.resolved_automatically = automatic
+    question.followups_done_at = None
+    if question.closed_at is None or question.closed_at > question.scoring_closes_at:
+        question.closed_at = min(question.closes_at, effective_at, now)
+    question.save()
+    question_aggregates_rebuild(question=question)
+    question_scores_compute(question=question, now=now)
+    enqueue_on_commit("question_followups", question.pk)
+    return question
+
+
+@transaction.atomic
+def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Question:
+    """Undo a resolution exactly: scores go, and a question whose close is still ahead reopens."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    if not question.resolution:
+        return question
+    question.resolution = ""
+    question.resolved_at = None
+    question.resolved_by = None
+    question.resolution_note = ""
+    question.resolved_automatically = False
+    question.followups_done_at = None
+    question.closed_at = question.closes_at if question.closes_at <= now else None
+    question.save()
+    question_scores_compute(question=question, now=now)
+    # Told of a resolution that no longer holds: they will be told again when it resolves.
+    ResolutionNotice.objects.filter(question=question).delete()
+    return question
+
+
+@transaction.atomic
+def question_aggregates_rebuild(*, question: Question) -> int:
+    """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
+    forecasts = list(
+        Forecast.objects.filter(question=question)
+        .order_by("starts_at", "id")
+        .values_list("starts_at", "ends_at", "probability")
+    )
+    moments = {f[0].timestamp(): f[0] for f in forecasts}
+    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
+    history = aggregation.aggregate_history(
+        [f[0].timestamp() for f in forecasts],
+        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
+        [f[2] for f in forecasts],
+    )
+    wanted = [
+        (moments[t], m if n else None, g if n else None, n)
+        for t, m, g, n in zip(
+            history.times.tolist(),
+            history.median.tolist(),
+            history.gmo.tolist(),
+            history.n_forecasters.tolist(),
+            strict=True,
+        )
+    ]
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(question=question, at=at, median=m, geometric_mean_odds=g, forecasters=n)
+        for at, m, g, n in wanted
+    )
+    return len(wanted)
+
+
+# --- what the lifecycle sweep does -----------------------------------------------------------
+
+
+@transaction.atomic
+def question_auto_resolve(*, question_id: int, now: dt.datetime | None = None) -> bool:
+    """Apply a due question's automatic outcome; False if there is nothing to do. Idempotent."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    if question.resolution or not question.auto_outcome or question.resolves_at > now:
+        return False
+    question_resolve(
+        question_id=question.pk,
+        resolution=question.auto_outcome,
+        resolved_by=None,
+        # The rule is "NO unless it happened by the close", so the outcome holds from then.
+        effective_at=question.closes_at,
+        note=f"Resolved automatically: nobody resolved it by "
+        f"{question.resolves_at:%Y-%m-%d %H:%M} UTC.",
+        automatic=True,
+        now=now,
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    closed: int
+    auto_resolve_enqueued: list[int]
+    staff_reminded: list[int]
+    followups_enqueued: list[int]
+
+
+def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Everything due by ``now``: closes, automatic outcomes, reminders, follow-ups.
+
+    Safe to run any number of times and after any outage: each step selects what is still
+    to do from the database, so a sweep after an hour's outage does that hour's work once.
+    (Opening needs no write: a question's status is derived from ``opens_at``.)
+    """
+    now = now or timezone.now()
+    closed = questions_close_due(now=now)
+    due = Question.objects.filter(resolution="", resolves_at__lte=now)
+    auto = list(due.exclude(auto_outcome="").values_list("pk", flat=True))
+    with transaction.atomic():
+        for question_id in auto:
+            enqueue_on_commit("resolve_automatically", question_id)
+    reminded = questions_remind_staff(now=now)
+    pending = list(
+        Question.objects.exclude(resolution="")
+        .filter(followups_done_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for question_id in pending:
+            enqueue_on_commit("question_followups", question_id)
+    return SweepResult(closed, auto, reminded, pending)
+
+
+@transaction.atomic
+def questions_remind_staff(*, now: dt.datetime | None = None) -> list[int]:
+    """Tell staff, once per question, about questions due without an automatic outcome."""
+    now = now or timezone.now()
+    due = list(
+        Question.objects.select_for_update()
+        .filter(resolution="", resolves_at__lte=now, auto_outcome="", staff_reminded_at=None)
+        .order_by("resolves_at")
+    )
+    if not due:
+        return []
+    Question.objects.filter(pk__in=[q.pk for q in due]).update(staff_reminded_at=now)
+    recipients = list(
+        get_user_model()
+        .objects.filter(is_staff=True, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    lines = [f"- {q.title}\n  due {q.resolves_at:%Y-%m-%d %H:%M} UTC: {_url(q)}" for q in due]
+    body = (
+        "These questions are due and have no automatic outcome; please resolve them:\n\n"
+        + "\n".join(lines)
+        + f"\n\nEverything due: {settings.SITE_URL}{reverse('forecasts:staff_due')}\n"
+    )
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                f"[Crux] {len(due)} question(s) awaiting resolution",
+                body,
+                None,
+                recipients,
+                fail_silently=True,
+            )
+        )
+    else:
+        logger.warning("%d question(s) await resolution and no staff user has an email", len(due))
+    return [q.pk for q in due]
+
+
+def _url(question: Question) -> str:
+    return f"{settings.SITE_URL}{reverse('forecasts:question_detail', args=[question.pk])}"
+
+
+def question_followups(*, question_id: int, now: dt.datetime | None = None) -> int:
+    """After a resolution: tell each forecaster (once, if they want it) with their scores."""
+    now = now or timezone.now()
+    question = Question.objects.filter(pk=question_id).exclude(resolution="").first()
+    if question is None or question.followups_done_at is not None:
+        return 0
+    sent = 0
+    opted_out = set(
+        Profile.objects.filter(notify_on_resolution=False).values_list("user_id", flat=True)
+    )
+    forecasters = (
+        get_user_model()
+        .objects.filter(forecasts__question=question)
+        .exclude(email="")
+        .exclude(pk__in=opted_out)
+        .distinct()
+    )
+    scores: dict[int, dict[str, float]] = {}
+    for user_id, score_type, value in Score.objects.filter(
+        question=question, forecaster=Forecaster.USER
+    ).values_list("user_id", "score_type", "value"):
+        scores.setdefault(user_id, {})[score_type] = value
+    for user in forecasters:
+        _, created = ResolutionNotice.objects.get_or_create(
+            question=question,
+            user=user,
+            defaults={"resolution": question.resolution, "sent_at": now},
+        )
+        if created:  # at most once: the notice is recorded before the mail goes out
+            send_mail(
+                f"[Crux] Resolved {question.get_resolution_display()}: {question.title}",
+                _notice_body(question, scores.get(user.pk, {})),
+                None,
+                [user.email],
+                fail_silently=True,
+            )
+            sent += 1
+    Question.objects.filter(pk=question.pk, resolution=question.resolution).update(
+        followups_done_at=now
+    )
+    return sent
+
+
+def _notice_body(question: Question, scores: dict[str, float]) -> str:
+    lines = [f"{question.title}", f"resolved {question.get_resolution_display().upper()}."]
+    if question.resolution_note:
+        lines.append(f"Note: {question.resolution_note}")
+    if scores:
+        lines.append("")
+        lines.append("Your scores, averaged over the question's open period:")
+        for score_type in ("brier", "log", "baseline", "peer"):
+            if score_type in scores:
+                lines.append(f"  {ScoreType(score_type).label}: {scores[score_type]:.3f}")
+    else:
+        lines.append("This question carries no scores (it was annulled or ambiguous).")
+    lines += [
+        "",
+        f"The question: {_url(question)}",
+        "You can turn these emails off in your settings.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""Staff pages: what is due, and resolving or unresolving a question."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from forecasts import resolution, selectors
+from forecasts.models import Question, Resolution
+from forecasts.views import _question_or_404
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Anonymous: to the login page. Signed in but not staff: 403, and nothing happens."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can resolve questions.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ResolutionForm(forms.Form):
+    resolution = forms.ChoiceField(choices=Resolution.choices, widget=forms.RadioSelect)
+    effective_at = forms.DateTimeField(
+        label="Effective time (UTC)",
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="When the outcome became known. Leave empty for now. An earlier time than "
+        "the scheduled close ends scoring there.",
+    )
+    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea({"rows": 3}))
+
+    def clean_effective_at(self) -> dt.datetime | None:
+        value = self.cleaned_data.get("effective_at")
+        if value is not None and timezone.is_naive(value):
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+@staff_required
+def due(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    return render(
+        request,
+        "forecasts/staff_due.html",
+        {
+            "awaiting": selectors.question_list(now=now, status="awaiting"),
+            "closed": selectors.question_list(now=now, status="closed"),
+            "resolved": selectors.question_list(now=now, status="resolved")[:20],
+        },
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = _question_or_404(question_id)
+    form = ResolutionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            resolution.question_resolve(
+                question_id=question.pk,
+                resolution=form.cleaned_data["resolution"],
+                resolved_by=request.user,
+                effective_at=form.cleaned_data["effective_at"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Resolved {form.cleaned_data['resolution'].upper()}.")
+            return redirect("forecasts:question_detail", question_id=question.pk)
+    return render(
+        request,
+        "forecasts/staff_resolve.html",
+        {"question": question, "form": form, "now": timezone.now()},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_POST
+def unresolve(request: HttpRequest, question_id: int) -> HttpResponse:
+    question: Question = _question_or_404(question_id)
+    resolution.question_unresolve(question_id=question.pk)
+    messages.success(request, "Unresolved: its scores are removed.")
+    return redirect("forecasts:staff_resolve", question_id=question.pk)
