@@ -23,3 +23,10 @@ WHITENOISE_AUTOREFRESH = True
 # Tasks run inline in unit tests; the integration tests start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# One test database per test process, so that two runs on one machine never share one.
+_test_db = DATABASES["default"].setdefault("TEST", {})  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _test_db["NAME"] = str(VAR_DIR / f"test-{os.getpid()}.sqlite3")  # noqa: F405
+else:
+    _test_db["NAME"] = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"  # noqa: F405

@@ -8,6 +8,7 @@ from forecasts import views as forecast_views
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", include("forecasts.api_urls")),
     path("accounts/signup/", forecast_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("forecasts.urls")),

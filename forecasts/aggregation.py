@@ -15,8 +15,8 @@ Both are NaN while nobody forecasts. ``aggregate_now`` gives them for the standi
 ``forecasts.scoring.score_question``.
 
 Every aggregate, now or in the history, comes from one function over a boolean matrix
-(moments x forecasts), so a history row equals ``aggregate_now`` of the forecasts then
-standing, bit for bit.
+(moments x forecasts), so a history row is ``aggregate_now`` of the forecasts then standing,
+up to rounding (a row's weights share a common factor there; see ``_crowd``).
 """
 
 from __future__ import annotations

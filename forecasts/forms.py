@@ -53,3 +53,9 @@ class SettingsForm(forms.Form):
     notify_on_resolution = forms.BooleanField(
         required=False, label="Email me my scores when a question I forecast resolves"
     )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What uses it, e.g. “weekly scores script”.", label="Token name"
+    )

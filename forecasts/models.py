@@ -324,3 +324,38 @@ class ResolutionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} told of {self.question_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 hash of the secret is kept; it is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, help_text="The start of the token, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class DataVersion(models.Model):
+    """A counter bumped whenever derived data changes, to key caches and ETags on it."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

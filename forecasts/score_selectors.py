@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Avg, Count, F, FloatField, Q, Sum, Value
+from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 
 from forecasts import calibration, scoring
@@ -309,3 +309,10 @@ def _crowd_rows(*, question_ids: list[int]) -> list[tuple]:
         if median is not None:
             rows.append((question_id, at, end, median))
     return rows
+
+
+def scores_list() -> QuerySet[Score]:
+    """Scores with their question and user loaded, in a stable order."""
+    return Score.objects.select_related("question", "user").order_by(
+        "-question__resolved_at", "question_id", "score_type", "forecaster", "user_id"
+    )

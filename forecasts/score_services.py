@@ -15,10 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from forecasts import aggregation, scoring
-from forecasts.models import Forecast, Forecaster, Question, Resolution, Score, ScoreType
+from forecasts.models import (
+    DataVersion,
+    Forecast,
+    Forecaster,
+    Question,
+    Resolution,
+    Score,
+    ScoreType,
+)
 
 # ScoreTable column -> stored score type.
 SCORE_COLUMNS: dict[str, ScoreType] = {
@@ -181,7 +190,24 @@ def scores_write(*, question_ids: Iterable[int], values: ScoreValues, now: dt.da
         Score.objects.bulk_update(changed, ["value", "coverage", "computed_at"], batch_size=500)
     if new:
         _insert(new, now=now)
-    return len(stale) + len(changed) + len(new)
+    touched = len(stale) + len(changed) + len(new)
+    if touched:
+        scores_version_bump(now=now)
+    return touched
+
+
+SCORES_VERSION = "scores"
+
+
+def scores_version_bump(*, now: dt.datetime) -> None:
+    """Invalidate every cache keyed on the scores (leaderboards, score lists, ETags)."""
+    updated = DataVersion.objects.filter(name=SCORES_VERSION).update(
+        version=F("version") + 1, changed_at=now
+    )
+    if not updated:
+        DataVersion.objects.get_or_create(
+            name=SCORES_VERSION, defaults={"version": 1, "changed_at": now}
+        )
 
 
 _INSERT_FIELDS = (

@@ -26,9 +26,9 @@ latter being the actual close.
   start < closes_at <= end (NaN if none), peer against the field standing at close.
 
 ``field`` defaults to the scored intervals. To score a pseudo-forecaster such as the crowd
-(``AggregateHistory.as_intervals``), pass the users' intervals as ``field``: scored intervals
-count in N only if they belong to ``field``, so the crowd is never part of its own field; as
-in Metaculus's code it keeps the factor N/(N-1) of the field's N.
+(``forecasts.aggregation.AggregateHistory.as_intervals``), pass the users' intervals as
+``field``: scored intervals count in N only if they belong to ``field``, so the crowd is never
+part of its own field; as in Metaculus's code it keeps the factor N/(N-1) of the field's N.
 
 A user's intervals on one question must not overlap (a chain); ValueError otherwise.
 
@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -118,9 +119,8 @@ class Intervals:
         if not len(self):
             return
         # min and max propagate NaN, so single reductions check ranges and NaN alike.
-        if not (np.isfinite(self.start.min()) and np.isfinite(self.start.max())):
-            raise ValueError("starts must be finite and ends must not precede starts")
-        if np.any(self.end < self.start):
+        finite = np.isfinite(self.start.min()) and np.isfinite(self.start.max())
+        if not finite or np.any(self.end < self.start):
             raise ValueError("starts must be finite and ends must not precede starts")
         if not (self.prob.min() >= 0 and self.prob.max() <= 1):
             raise ValueError("probabilities must lie in [0, 1]")
@@ -133,13 +133,6 @@ class Intervals:
     ) -> Intervals:
         """Intervals of a single question (question index 0)."""
         return cls(np.zeros_like(_as_int(user)), user, start, end, prob)
-
-    def take(self, rows: IntArray) -> Intervals:
-        """The intervals at ``rows`` (indices), without validating them again."""
-        out = object.__new__(Intervals)
-        names = ("question", "user", "start", "end", "prob")
-        _set(out, **{name: getattr(self, name)[rows] for name in names})
-        return out
 
     def __len__(self) -> int:
         return int(self.start.size)
@@ -194,11 +187,8 @@ class ScoreTable:
 
 
 def _argsort_by(minor: FloatArray, *majors: IntArray, stable: bool = False) -> IntArray:
-    """Indices sorting by majors[-1], ..., majors[0], then ``minor``, like np.lexsort.
-
-    np.lexsort is several times slower than one float argsort followed by stable passes over
-    the integer keys, which numpy runs as radix sorts when the keys fit in 16 bits.
-    """
+    """Indices sorting by majors[-1], ..., majors[0], then ``minor``, like np.lexsort but
+    several times faster: numpy sorts integer keys that fit in 16 bits by radix."""
     order = np.argsort(minor, kind="stable" if stable else None)
     for key in majors:
         k = key[order]
@@ -224,57 +214,63 @@ def in_chain_order(intervals: Intervals) -> tuple[Intervals, BoolArray]:
         # In an ordered chain start_i <= end_i <= start_{i+1}: one test covers order and overlap.
         if not np.any(step < 0) and not np.any(same & (end[:-1] > start[1:])):
             return intervals, np.r_[True, ~same]
-    intervals = intervals.take(_argsort_by(start, u, q))
-    q, u, start, end = intervals.question, intervals.user, intervals.start, intervals.end
+    rows, prob = _argsort_by(start, u, q), intervals.prob
+    q, u, start, end, prob = q[rows], u[rows], start[rows], end[rows], prob[rows]
+    intervals = object.__new__(Intervals)  # already validated
+    _set(intervals, question=q, user=u, start=start, end=end, prob=prob)
     # Zero-length intervals stand nowhere, so they cannot overlap (and may tie in start).
     live = end > start
     ql, ul = q[live], u[live]
     if np.any((ql[1:] == ql[:-1]) & (ul[1:] == ul[:-1]) & (end[live][:-1] > start[live][1:])):
         raise ValueError("a user's intervals on one question overlap")
-    same = (q[1:] == q[:-1]) & (u[1:] == u[:-1])
-    return intervals, np.r_[True, ~same]
+    return intervals, np.r_[True, (q[1:] != q[:-1]) | (u[1:] != u[:-1])]
 
 
-@dataclass(frozen=True, eq=False)
-class _Clipped:
-    """Intervals in chain order clipped to their question's open period [lo, hi]: clipped
-    times in seconds and relative ones r = (t - lo) / (hi - lo) in [0, 1], Brier and
-    ln p_outcome, and whether each stands at close (start < hi <= end)."""
+def _counts(question: IntArray, n_questions: int) -> IntArray:
+    """Rows per question index of sorted ``question``."""
+    return np.diff(np.searchsorted(question, np.arange(n_questions + 1)))
+
+
+class _Clipped(NamedTuple):
+    """Intervals in chain order clipped to their question's open period [lo, hi], as times
+    r = (t - lo) / (hi - lo) in [0, 1], with ln p_outcome; ``live`` where the clipped interval
+    is not empty, ``joins`` where it ends exactly when the next one of its chain starts (both
+    live), ``at_close`` where it stands at close (start < hi <= end)."""
 
     question: IntArray
     user: IntArray
+    prob: FloatArray
     new_chain: BoolArray
-    start: FloatArray
-    end: FloatArray
     r_start: FloatArray
     r_end: FloatArray
-    brier: FloatArray
     ln_p: FloatArray
+    live: BoolArray
+    joins: BoolArray
     at_close: BoolArray
 
-    @classmethod
-    def of(cls, intervals: Intervals, questions: Questions) -> _Clipped:
-        iv, new_chain = in_chain_order(intervals)
-        # Rows are grouped by question: np.repeat spreads per-question values faster than
-        # fancy indexing would.
-        count = np.diff(np.searchsorted(iv.question, np.arange(len(questions) + 1)))
-        lo, hi = np.repeat(questions.opens_at, count), np.repeat(questions.closes_at, count)
-        start, end = np.clip(iv.start, lo, hi), np.clip(iv.end, lo, hi)
-        yes = np.repeat(questions.outcome.astype(np.float64), count)
-        brier = np.square(iv.prob - yes)
-        # |p - 1| is 1 - p, so this is p_outcome for either outcome.
-        ln_p = clip_probability(iv.prob)
-        ln_p -= 1.0
-        ln_p += yes
-        np.log(np.abs(ln_p, out=ln_p), out=ln_p)
-        at_close = (end == hi) & (start < hi)
-        hi -= lo
-        r_start, r_end = start - lo, end - lo
-        r_start /= hi
-        r_end /= hi
-        return cls(
-            iv.question, iv.user, new_chain, start, end, r_start, r_end, brier, ln_p, at_close
-        )
+
+def _clip(intervals: Intervals, questions: Questions) -> _Clipped:
+    iv, new_chain = in_chain_order(intervals)
+    # Rows are grouped by question, so np.repeat spreads per-question values, faster than
+    # fancy indexing. Arrays are reused in place to keep the peak memory down.
+    count = _counts(iv.question, len(questions))
+    lo, hi = np.repeat(questions.opens_at, count), np.repeat(questions.closes_at, count)
+    start, end = np.clip(iv.start, lo, hi), np.clip(iv.end, lo, hi)
+    at_close, live = (end == hi) & (start < hi), end > start
+    joins = np.zeros(len(iv), dtype=bool)
+    joins[:-1] = ~new_chain[1:] & live[:-1] & live[1:] & (end[:-1] == start[1:])
+    hi -= lo
+    for times in (start, end):
+        times -= lo
+        times /= hi
+    # |p - 1| is 1 - p, so this is p_outcome for either outcome.
+    ln_p = clip_probability(iv.prob)
+    ln_p -= 1.0
+    ln_p += np.repeat(questions.outcome.astype(np.float64), count)
+    np.log(np.abs(ln_p, out=ln_p), out=ln_p)
+    return _Clipped(
+        iv.question, iv.user, iv.prob, new_chain, start, end, ln_p, live, joins, at_close
+    )
 
 
 def _peer_integrals(
@@ -283,27 +279,21 @@ def _peer_integrals(
     """Integral of each of ``mine``'s intervals' peer score / 100 over the period, in its
     chain order; ``n_close``/``s_close`` count and sum ln p of the field standing at close.
 
-    A sweep over events sorted per question: after each event, cumulative sums give the field
-    size N and the sum S of ln p_outcome up to the next event. Per segment of relative width
-    w, a forecast earns w/(N-1) * (N ln p - S), so two cumulative sums A = sum w N/(N-1) and
-    B = sum w S/(N-1) give any interval's integral as ln p * dA - dB.
-
-    Events: each field interval's start; its end only where the same user's next interval
-    does not start then (the start event then swaps one ln p for the other); one event per
-    question at close, ending all that still stand. For another field, ``mine`` add
-    zero-effect probe events at their starts and ends.
+    A sweep over events sorted per question: after each, running sums give the field size N
+    and the sum S of ln p_outcome until the next. Per segment of relative width w, a forecast
+    earns w/(N-1) * (N ln p - S), so running sums A = sum w N/(N-1) and B = sum w S/(N-1)
+    give any interval's integral as ln p * dA - dB. Events: each field interval's start; its
+    end only where the next interval of its chain does not start then (that start swaps one
+    ln p for the other); one per question at close, ending all that stand. For another field,
+    ``mine`` add probe events (changing nothing) at their starts and ends.
     """
     nf, nq = field.question.size, n_close.size
-    live = field.end > field.start
-    merged = np.zeros(nf, dtype=bool)
-    merged[:-1] = ~field.new_chain[1:] & live[:-1] & live[1:] & (field.end[:-1] == field.start[1:])
-    ends = np.flatnonzero(live & ~merged & ~field.at_close)
+    ends = np.flatnonzero(field.live & ~field.joins & ~field.at_close)
     ne, probes = ends.size, 0 if same else mine.question.size
     size = nf + ne + 2 * probes + nq
     key, r = np.empty(size), np.empty(size)
     parts = [(field.question, field.r_start), (field.question[ends], field.r_end[ends])]
-    if not same:
-        parts += [(mine.question, mine.r_start), (mine.question, mine.r_end)]
+    parts += [] if same else [(mine.question, mine.r_start), (mine.question, mine.r_end)]
     at = 0
     for question, times in parts:
         r[at : at + times.size] = times
@@ -312,55 +302,55 @@ def _peer_integrals(
         at += times.size
     # Closes come last, so that a stable sort keeps them after every event at the same time.
     r[at:], key[at:] = 1.0, np.arange(nq) + 0.5
+    counts = 1 + sum(_counts(question, nq) for question, _ in parts)
+    last = np.cumsum(counts) - 1
+    # key = question + r/2 orders by (question, r) in one pass, and its int64 bits (key >= 0)
+    # alike but faster. Should rounding tie two different r, widths go negative: sort exactly.
+    order = np.argsort(key.view(np.int64), kind="stable")
+    for exact in (False, True):
+        width = r[order]
+        width[:-1] = width[1:] - width[:-1]
+        width[last] = 0.0
+        if exact or not np.any(width < 0):
+            break
+        order = _argsort_by(r, key.astype(np.int64), stable=True)
+    del key, r
+
     # Complex numbers carry two running sums for the price of one: N + iS, later A + iB.
     delta = np.zeros(size, dtype=np.complex128)
     d_n, d_ln = delta.real, delta.imag
-    d_n[:nf] = live
-    d_n[1:nf] -= merged[:-1]
-    d_ln[:nf] = field.ln_p * live
-    d_ln[1:nf] -= d_ln[: max(nf - 1, 0)] * merged[:-1]
+    d_n[:nf] = field.live
+    d_n[1:nf] -= field.joins[:-1]
+    d_ln[:nf] = field.ln_p * field.live
+    d_ln[1:nf] -= d_ln[: max(nf - 1, 0)] * field.joins[:-1]
     d_n[nf : nf + ne], d_ln[nf : nf + ne] = -1.0, -field.ln_p[ends]
     d_n[at:], d_ln[at:] = -n_close, -s_close
-
-    counts = np.bincount(field.question[ends], minlength=nq) + 1
-    for sorted_q, _ in parts[:1] + parts[2:]:
-        counts += np.diff(np.searchsorted(sorted_q, np.arange(nq + 1)))
-    last = np.cumsum(counts) - 1
-    # key = question + r/2 orders by (question, r) in one pass; its int64 bits (it is >= 0)
-    # sort alike and faster. Where rounding ties two different r, the widths below go
-    # negative and an exact sort takes over.
-    order = np.argsort(key.view(np.int64), kind="stable")
-    t = r[order]
-    width = np.empty(size)
-    np.subtract(t[1:], t[:-1], out=width[:-1])
-    width[last] = 0.0
-    if np.any(width < 0):
-        order = _argsort_by(r, key.astype(np.int64), stable=True)
-        t = r[order]
-        np.subtract(t[1:], t[:-1], out=width[:-1])
-        width[last] = 0.0
-    del key, t
-    ns = np.cumsum(delta[order])
+    ns = delta.take(order)
+    np.cumsum(ns, out=ns)
     # The close events reset N exactly; S only up to rounding, so drop that carry as well.
-    ns -= np.repeat(np.r_[0.0, ns[last[:-1]]], counts)
-    per = np.zeros(size)
-    np.divide(width, ns.real - 1.0, out=per, where=ns.real >= 2)
-    ns *= per
+    ns.imag -= np.repeat(np.r_[0.0, ns.imag[last[:-1]]], counts)
+    below = ns.real - 1.0
+    below[below < 1.0] = np.inf  # N <= 1 scores nobody: w / inf = 0
+    width /= below
+    ns *= width
+    del width, below
     # Restart A + iB at each question, keeping magnitudes (and rounding) local.
     ns[last] -= np.add.reduceat(ns, last - counts + 1)
-    cum = np.empty(size, dtype=np.complex128)
-    cum[0] = 0.0
-    np.cumsum(ns[:-1], out=cum[1:])
-    ns[order] = cum  # back to event order
+    delta[0] = 0.0
+    np.cumsum(ns[:-1], out=delta[1:])
+    ns[order] = delta  # back to event order
+    del delta, order
     if same:
-        d = ns[1 : nf + 1] - ns[:nf]  # to the next start: right where merged
+        d = ns[1 : nf + 1] - ns[:nf]  # to the next start: right where joined
         d[ends] = ns[nf : nf + ne] - ns[ends]
         closing = np.flatnonzero(field.at_close)
         d[closing] = ns[size - nq + field.question[closing]] - ns[closing]
-        d[~live] = 0.0
+        d[~field.live] = 0.0
     else:
         d = ns[nf + ne + probes : nf + ne + 2 * probes] - ns[nf + ne : nf + ne + probes]
-    return mine.ln_p * d.real - d.imag
+    peer = np.multiply(mine.ln_p, d.real)
+    peer -= d.imag
+    return peer
 
 
 def score_questions(
@@ -372,60 +362,43 @@ def score_questions(
     of forecasts whose geometric mean peer scores compare against; see the module docstring.
     """
     field = intervals if field is None else field
-    same = field is intervals
+    same, nq = field is intervals, len(questions)
     for iv in (intervals, field):
-        if len(iv) and iv.question.max() >= len(questions):
+        if len(iv) and iv.question.max() >= nq:
             raise ValueError("question index out of range")
-    mine = _Clipped.of(intervals, questions)
-    others = mine if same else _Clipped.of(field, questions)
-    nq = len(questions)
-    q_close = others.question[others.at_close]
-    n_close = np.bincount(q_close, minlength=nq).astype(np.float64)
-    s_close = np.bincount(q_close, others.ln_p[others.at_close], nq)
+    mine = _clip(intervals, questions)
+    others = mine if same else _clip(field, questions)
+    closing = np.flatnonzero(others.at_close)
+    n_close = np.bincount(others.question[closing], minlength=nq).astype(np.float64)
+    s_close = np.bincount(others.question[closing], others.ln_p[closing], nq)
     if len(intervals) == 0:
-        empty_f, empty_i = np.zeros(0), np.zeros(0, dtype=np.int64)
-        return ScoreTable(empty_i, empty_i, *[empty_f] * 9)
+        return ScoreTable(*[np.zeros(0, dtype=np.int64)] * 2, *[np.zeros(0)] * 9)
     peer = _peer_integrals(mine, others, n_close, s_close, same)
 
-    q, ln_p = mine.question, mine.ln_p
-    first = np.flatnonzero(mine.new_chain)
+    q, ln_p, first = mine.question, mine.ln_p, np.flatnonzero(mine.new_chain)
     weight = mine.r_end - mine.r_start
-    brier = mine.brier
-
+    brier = mine.prob - np.repeat(questions.outcome.astype(np.float64), _counts(q, nq))
+    np.square(brier, out=brier)
     # A complex reduceat sums two columns for the price of one.
     pair = np.empty(len(q), dtype=np.complex128)
     pair.real, pair.imag = weight, weight * ln_p
-    sums = np.add.reduceat(pair, first)
-    coverage, log = sums.real.copy(), sums.imag.copy()
+    coverage, log = (np.add.reduceat(pair, first).view(np.float64).reshape(-1, 2).T).copy()
     pair.real, pair.imag = weight * brier, peer
-    sums = np.add.reduceat(pair, first)
+    brier_sum, peer_sum = np.add.reduceat(pair, first).view(np.float64).reshape(-1, 2).T
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_brier = np.where(coverage > 0, sums.real / coverage, np.nan)
+        mean_brier = np.where(coverage > 0, brier_sum / coverage, np.nan)
 
     # Without overlaps a (question, user) has at most one interval standing at close.
     rows = np.flatnonzero(mine.at_close)
     groups = np.searchsorted(first, rows, side="right") - 1
-    n_q, s_q = n_close[q[rows]], s_close[q[rows]]
+    n_q, s_q, ln_close = n_close[q[rows]], s_close[q[rows]], ln_p[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
-        peer_close = np.where(n_q >= 2, 100 * n_q / (n_q - 1) * (ln_p[rows] - s_q / n_q), 0.0)
-
-    def at_close(values: FloatArray) -> FloatArray:
-        out = np.full(first.size, np.nan)
-        out[groups] = values
-        return out
-
+        peer_close = np.where(n_q >= 2, 100 * n_q / (n_q - 1) * (ln_close - s_q / n_q), 0.0)
+    at_close = np.full((4, first.size), np.nan)
+    at_close[:, groups] = brier[rows], ln_close, 100 * (ln_close / math.log(2) + 1), peer_close
+    baseline = 100.0 * (log / math.log(2) + coverage)
     return ScoreTable(
-        question=q[first],
-        user=mine.user[first],
-        coverage=coverage,
-        brier=mean_brier,
-        log=log,
-        baseline=100.0 * (log / math.log(2) + coverage),
-        peer=100.0 * sums.imag,
-        brier_at_close=at_close(brier[rows]),
-        log_at_close=at_close(ln_p[rows]),
-        baseline_at_close=at_close(100.0 * (ln_p[rows] / math.log(2) + 1.0)),
-        peer_at_close=at_close(peer_close),
+        q[first], mine.user[first], coverage, mean_brier, log, baseline, 100 * peer_sum, *at_close
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from forecasts.models import Forecast, Profile, Question, QuestionStatus, SourceDocument
+from forecasts.models import ApiToken, Forecast, Profile, Question, QuestionStatus, SourceDocument
 
 CLOSING_SOON = dt.timedelta(days=30)
 
@@ -133,3 +133,7 @@ def source_get(*, key: str) -> SourceDocument | None:
 def profile_get(*, user: AbstractBaseUser) -> Profile:
     """The user's preferences, or the defaults if they never changed them (nothing written)."""
     return Profile.objects.filter(user=user).first() or Profile(user=user)
+
+
+def user_tokens(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

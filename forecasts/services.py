@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import secrets
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from forecasts.models import (
     PROBABILITY_MAX,
     PROBABILITY_MIN,
     AggregatePoint,
+    ApiToken,
     Forecast,
     Profile,
     Question,
@@ -124,3 +127,44 @@ def profile_update(*, user: AbstractBaseUser, email: str, notify_on_resolution: 
         user=user, defaults={"notify_on_resolution": notify_on_resolution}
     )
     return profile
+
+
+TOKEN_PREFIX = "crux_"  # noqa: S105 - a public marker, not a secret
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(
+    *, user: AbstractBaseUser, name: str, now: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a named token; returns it and the secret, which is never stored or shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the script that uses it."})
+    if len(name) > 100:
+        raise ValidationError({"name": "Keep the name under 100 characters."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        key_hash=token_hash(secret),
+        created_at=now or timezone.now(),
+    )
+    return token, secret
+
+
+def api_token_revoke(
+    *, user: AbstractBaseUser, token_id: int, now: dt.datetime | None = None
+) -> ApiToken:
+    """Revoke one of the user's own tokens (another user's token is "not found")."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise ApiToken.DoesNotExist("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = now or timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

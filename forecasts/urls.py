@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("me/forecasts/", views.my_forecasts, name="my_forecasts"),
     path("me/settings/", views.user_settings, name="settings"),
+    path("me/tokens/", views.token_create, name="token_create"),
+    path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("users/<str:username>/", views.track_record, name="track_record"),
     path("staff/due/", staff_views.due, name="staff_due"),

@@ -17,8 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from forecasts import score_selectors, selectors, services
-from forecasts.forms import ForecastForm, SettingsForm, SignupForm
-from forecasts.models import Question, QuestionStatus, ScoreType
+from forecasts.forms import ForecastForm, SettingsForm, SignupForm, TokenForm
+from forecasts.models import ApiToken, Question, QuestionStatus, ScoreType
 
 
 def question_list(request: HttpRequest) -> HttpResponse:
@@ -135,7 +135,64 @@ def user_settings(request: HttpRequest) -> HttpResponse:
         services.profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Settings saved.")
         return redirect("forecasts:settings")
-    return render(request, "forecasts/settings.html", {"form": form})
+    return _render_settings(request, form=form, token_form=TokenForm())
+
+
+def _render_settings(
+    request: HttpRequest,
+    *,
+    form: SettingsForm | None = None,
+    token_form: TokenForm,
+    new_secret: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    if form is None:
+        profile = selectors.profile_get(user=request.user)
+        form = SettingsForm(
+            initial={
+                "email": request.user.email,
+                "notify_on_resolution": profile.notify_on_resolution,
+            }
+        )
+    return render(
+        request,
+        "forecasts/settings.html",
+        {
+            "form": form,
+            "token_form": token_form,
+            "tokens": selectors.user_tokens(user=request.user),
+            "new_secret": new_secret,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    token_form = TokenForm(request.POST)
+    if token_form.is_valid():
+        try:
+            _, secret = services.api_token_create(
+                user=request.user, name=token_form.cleaned_data["name"]
+            )
+        except ValidationError as error:
+            token_form.add_error("name", error.message_dict.get("name", error.messages))
+        else:
+            # Rendered, not redirected: the secret is shown this once and stored nowhere.
+            return _render_settings(request, token_form=TokenForm(), new_secret=secret)
+    return _render_settings(request, token_form=token_form, status=400)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    try:
+        token = services.api_token_revoke(user=request.user, token_id=token_id)
+    except ApiToken.DoesNotExist:
+        raise Http404("No such token") from None
+    messages.success(request, f"Revoked the token “{token.name}”.")
+    return redirect("forecasts:settings")
 
 
 @login_required

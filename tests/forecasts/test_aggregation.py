@@ -16,6 +16,7 @@ from forecasts.aggregation import (
     recency_weighted_median,
     weighted_median,
 )
+from forecasts.scoring import Intervals, score_question
 
 probabilities = st.floats(0.001, 0.999)
 
@@ -185,3 +186,16 @@ def test_history_rows_equal_aggregate_now_of_the_standing(block_cells: int, rows
         assert history.n_forecasters[k] == now.n_forecasters
         assert history.median[k] == pytest.approx(now.median, rel=1e-12, nan_ok=True)
         assert history.gmo[k] == pytest.approx(now.gmo, rel=1e-12, nan_ok=True)
+
+
+def test_crowd_history_scores_as_a_pseudo_forecaster() -> None:
+    field = Intervals.of_question([0, 1], [0, 4], [np.nan, np.nan], [0.8, 0.4])
+    crowd = aggregate_history(field.start, field.end, field.prob).as_intervals(user=999)
+
+    table = score_question(crowd, opens_at=0, closes_at=10, outcome=1, field=field)
+
+    # On [0, 4) the crowd equals the lone forecaster (peer 0); on [4, 10) it is 0.6.
+    late = 100 * 2 * (math.log(0.6) - (math.log(0.8) + math.log(0.4)) / 2)
+    assert crowd.prob.tolist() == [0.8, pytest.approx(0.6)]
+    assert table.peer[0] == pytest.approx(0.6 * late)
+    assert table.log[0] == pytest.approx(0.4 * math.log(0.8) + 0.6 * math.log(0.6))

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasts import scoring
-from forecasts.aggregation import aggregate_history
 from forecasts.scoring import (
     Intervals,
     Questions,
@@ -162,19 +161,6 @@ def test_empty_input_gives_an_empty_table() -> None:
     table = score_question(intervals, opens_at=0, closes_at=10, outcome=1)
 
     assert len(table) == 0
-
-
-def test_crowd_history_scores_as_a_pseudo_forecaster() -> None:
-    field = Intervals.of_question([0, 1], [0, 4], [np.nan, np.nan], [0.8, 0.4])
-    crowd = aggregate_history(field.start, field.end, field.prob).as_intervals(user=999)
-
-    table = score_question(crowd, opens_at=0, closes_at=10, outcome=1, field=field)
-
-    # On [0, 4) the crowd equals the lone forecaster (peer 0); on [4, 10) it is 0.6.
-    late = 100 * 2 * (math.log(0.6) - (math.log(0.8) + math.log(0.4)) / 2)
-    assert crowd.prob.tolist() == [0.8, pytest.approx(0.6)]
-    assert table.peer[0] == pytest.approx(0.6 * late)
-    assert table.log[0] == pytest.approx(0.4 * math.log(0.8) + 0.6 * math.log(0.6))
 
 
 @pytest.mark.parametrize(
@@ -371,23 +357,16 @@ def test_rows_in_any_order_score_the_same(data, rnd) -> None:
     assert_same_scores(table_as_dict(crowd_table), want)
 
 
-def test_rows_in_chain_order_are_used_as_they_are() -> None:
-    intervals = Intervals([0, 0, 1], [0, 0, 2], [0, 5, 1], [5, np.nan, np.nan], [0.3, 0.6, 0.5])
+def test_rows_in_chain_order_are_used_as_they_are_and_others_sorted() -> None:
+    ordered = Intervals([0, 0, 1], [0, 0, 2], [0, 5, 1], [5, np.nan, np.nan], [0.3, 0.6, 0.5])
+    shuffled = Intervals([1, 0, 0], [2, 0, 0], [1, 5, 0], [np.nan, np.nan, 5], [0.5, 0.6, 0.3])
 
-    ordered, new_chain = in_chain_order(intervals)
+    same, same_chains = in_chain_order(ordered)
+    fixed, fixed_chains = in_chain_order(shuffled)
 
-    assert ordered is intervals
-    assert new_chain.tolist() == [True, False, True]
-
-
-def test_rows_out_of_chain_order_are_sorted_first() -> None:
-    intervals = Intervals([1, 0, 0], [2, 0, 0], [1, 5, 0], [np.nan, np.nan, 5], [0.5, 0.6, 0.3])
-
-    ordered, new_chain = in_chain_order(intervals)
-
-    assert ordered.start.tolist() == [0, 5, 1]
-    assert ordered.prob.tolist() == [0.3, 0.6, 0.5]
-    assert new_chain.tolist() == [True, False, True]
+    assert same is ordered
+    assert fixed.start.tolist() == [0, 5, 1] and fixed.prob.tolist() == [0.3, 0.6, 0.5]
+    assert same_chains.tolist() == fixed_chains.tolist() == [True, False, True]
 
 
 def test_overlap_is_caught_in_rows_out_of_order_too() -> None:

@@ -185,3 +185,34 @@ def test_signup_never_redirects_off_site() -> None:
     )
 
     assert response["Location"] == reverse("forecasts:question_list")
+
+
+def test_tokens_are_created_shown_once_listed_and_revoked_on_the_settings_page() -> None:
+    from forecasts.models import ApiToken
+
+    ada = UserFactory()
+    client = _logged_in(ada)
+
+    created = client.post(reverse("forecasts:token_create"), {"name": "weekly script"})
+    listed = client.get(reverse("forecasts:settings"))
+    token = ApiToken.objects.get(user=ada)
+    revoked = client.post(reverse("forecasts:token_revoke", args=[token.pk]))
+
+    secret = created.context["new_secret"]
+    assert secret.startswith("crux_") and secret in created.text
+    assert secret not in listed.text and "weekly script" in listed.text
+    assert revoked.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_a_user_cannot_revoke_another_users_token() -> None:
+    from forecasts.models import ApiToken
+    from forecasts.services import api_token_create
+
+    token, _ = api_token_create(user=UserFactory(), name="theirs")
+
+    response = _logged_in(UserFactory()).post(reverse("forecasts:token_revoke", args=[token.pk]))
+
+    assert response.status_code == 404
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None

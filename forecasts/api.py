@@ -1,0 +1,307 @@
+"""REST API v1: thin views over the same services and selectors as the web pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from forecasts import resolution, score_selectors, selectors, services
+from forecasts.api_support import (
+    CSVRenderer,
+    ErrorSerializer,
+    StrictSerializer,
+    etag_for,
+    not_modified,
+    scores_version,
+)
+from forecasts.models import (
+    ApiToken,
+    Forecast,
+    Question,
+    SourceDocument,
+)
+from forecasts.serializers import (
+    AggregatePointSerializer,
+    EmptySerializer,
+    ForecastSerializer,
+    ForecastSubmitSerializer,
+    ForecastWithdrawSerializer,
+    QuestionDetailSerializer,
+    QuestionSerializer,
+    ResolveSerializer,
+    ScoreSerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+    TokenCreatedSerializer,
+    TokenCreateSerializer,
+    TokenSerializer,
+    WithdrawResultSerializer,
+)
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; the fields are named."),
+    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found."),
+}
+STATUS_CHOICES = ["upcoming", "open", "closing", "closed", "awaiting", "resolved", "all"]
+CACHE_SECONDS = 3600
+
+
+def parse_query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def cached_by_scores(request: Request, name: str, build: Any) -> Response:
+    """Serve data that changes only when scores change from a cache keyed on their version."""
+    version = scores_version()
+    etag = etag_for(name, version, sorted(request.query_params.lists()))
+    if not_modified(request, etag):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    key = f"api:{name}:{etag}"
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        cache.set(key, data, CACHE_SECONDS)
+    return Response(data, headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+
+class QuestionQuery(StrictSerializer):
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False, default="all")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    source = serializers.SlugField(required=False)
+    closes_after = serializers.DateTimeField(required=False)
+    closes_before = serializers.DateTimeField(required=False)
+    resolved_after = serializers.DateTimeField(required=False)
+    resolved_before = serializers.DateTimeField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+@extend_schema(tags=["questions"])
+class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Questions with their dates, status and the crowd's forecast."""
+
+    serializer_class = QuestionSerializer
+    permission_classes = [permissions.AllowAny]
+
+    def get_queryset(self) -> QuerySet[Question]:
+        now = timezone.now()
+        if self.action != "list":
+            return selectors.question_list(now=now)
+        query = parse_query(QuestionQuery, self.request)
+        questions = selectors.question_list(now=now, status=query["status"], search=query["q"])
+        ranges = {
+            "source__key": query.get("source"),
+            "closes_at__gte": query.get("closes_after"),
+            "closes_at__lt": query.get("closes_before"),
+            "resolved_at__gte": query.get("resolved_after"),
+            "resolved_at__lt": query.get("resolved_before"),
+        }
+        return questions.filter(**{k: v for k, v in ranges.items() if v is not None})
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=STATUS_CHOICES, description="Derived status."),
+            OpenApiParameter("q", str, description="Search titles, backgrounds and passages."),
+            OpenApiParameter("source", str, description="Source document key."),
+            OpenApiParameter("closes_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("closes_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("resolved_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("resolved_before", OpenApiTypes.DATETIME),
+        ],
+        responses={200: QuestionSerializer(many=True), 400: ERRORS[400]},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        question = self.get_object()
+        question.crowd = selectors.question_crowd_now(question=question)
+        context = self.get_serializer_context()
+        return Response(QuestionDetailSerializer(question, context=context).data)
+
+    @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="crowd-history")
+    def crowd_history(self, request: Request, pk: str | None = None) -> Response:
+        """The crowd's forecast through time: each point holds until the next."""
+        question = self.get_object()
+        page = self.paginate_queryset(question.aggregates.order_by("at"))
+        return self.get_paginated_response(AggregatePointSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ScoreSerializer(many=True), 304: None, 404: ERRORS[404]})
+    @action(detail=True, methods=["get"])
+    def scores(self, request: Request, pk: str | None = None) -> Response:
+        """Every score on the question (immutable once resolved: use the ETag)."""
+        question = self.get_object()
+
+        def build() -> list[dict[str, Any]]:
+            rows = score_selectors.scores_list().filter(question=question)
+            return ScoreSerializer(rows, many=True).data
+
+        return cached_by_scores(request, f"question-scores-{question.pk}", build)
+
+    @extend_schema(
+        request=ResolveSerializer,
+        responses={200: QuestionDetailSerializer, **ERRORS},
+        tags=["resolution (staff)"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        """Resolve YES, NO, annulled or ambiguous; scores are stored in the same transaction."""
+        question = self.get_object()
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        resolution.question_resolve(
+            question_id=question.pk, resolved_by=request.user, **data.validated_data
+        )
+        return self.retrieve(request, pk=pk)
+
+    @extend_schema(
+        request=EmptySerializer,
+        responses={200: QuestionDetailSerializer, **ERRORS},
+        tags=["resolution (staff)"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    def unresolve(self, request: Request, pk: str | None = None) -> Response:
+        """Undo a resolution: its scores are removed."""
+        question = self.get_object()
+        EmptySerializer(data=request.data).is_valid(raise_exception=True)
+        resolution.question_unresolve(question_id=question.pk)
+        return self.retrieve(request, pk=pk)
+
+
+# --- forecasts ---------------------------------------------------------------------------------
+
+
+class ForecastQuery(StrictSerializer):
+    question = serializers.IntegerField(required=False, min_value=1)
+    standing = serializers.BooleanField(required=False, allow_null=True, default=None)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+@extend_schema(tags=["forecasts"])
+class ForecastViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Your own forecasts: a new one on a question ends your previous one there."""
+
+    serializer_class = ForecastSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    renderer_classes = [*APIView.renderer_classes, CSVRenderer]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Forecast.objects.none()
+        forecasts = selectors.user_forecasts(user=self.request.user)
+        if self.action != "list":
+            return forecasts
+        query = parse_query(ForecastQuery, self.request)
+        if query.get("question"):
+            forecasts = forecasts.filter(question_id=query["question"])
+        if query.get("standing") is not None:
+            forecasts = forecasts.filter(ends_at__isnull=query["standing"])
+        return forecasts
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("question", int),
+            OpenApiParameter("standing", bool, description="Only standing (or only ended)."),
+        ],
+        responses={200: ForecastSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=ForecastSubmitSerializer, responses={201: ForecastSerializer, **ERRORS})
+    def create(self, request: Request) -> Response:
+        data = ForecastSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question_id = data.validated_data["question"]
+        if not Question.objects.filter(pk=question_id).exists():
+            raise serializers.ValidationError({"question": ["No such question."]})
+        forecast = services.forecast_submit(
+            user=request.user,
+            question_id=question_id,
+            probability=data.validated_data["probability"],
+            rationale=data.validated_data["rationale"],
+        )
+        return Response(ForecastSerializer(forecast).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ForecastWithdrawSerializer, responses={200: WithdrawResultSerializer, **ERRORS}
+    )
+    @action(detail=False, methods=["post"])
+    def withdraw(self, request: Request) -> Response:
+        """End your standing forecast on a question (your history is kept)."""
+        data = ForecastWithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        question = get_object_or_404(Question, pk=data.validated_data["question"])
+        ended = services.forecast_withdraw(user=request.user, question_id=question.pk)
+        return Response({"withdrawn": ended})
+
+
+# --- sources and tokens ------------------------------------------------------------------------
+
+
+@extend_schema(tags=["sources"])
+class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The documents questions are drawn from."""
+
+    queryset = SourceDocument.objects.order_by("-published_on", "key")
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "key"
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return SourceDetailSerializer if self.action == "retrieve" else SourceSerializer
+
+
+@extend_schema(tags=["tokens"])
+class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Your personal API tokens. The secret is shown once, when created."""
+
+    serializer_class = TokenSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ApiToken.objects.none()
+        return ApiToken.objects.filter(user=self.request.user)
+
+    @extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer, **ERRORS})
+    def create(self, request: Request) -> Response:
+        data = TokenCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, secret = services.api_token_create(
+            user=request.user, name=data.validated_data["name"]
+        )
+        token.token = secret
+        return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, 401: ERRORS[401], 404: ERRORS[404]})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Revoke a token; it stops working at once."""
+        token = self.get_object()
+        services.api_token_revoke(user=request.user, token_id=token.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,126 @@
+"""What every API view shares: one error shape, pagination, strict input, CSV, caching."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from forecasts.models import DataVersion
+from forecasts.score_services import SCORES_VERSION
+
+
+def _as_lists(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {key: _as_lists(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [
+            str(item) if not isinstance(item, dict | list) else _as_lists(item) for item in detail
+        ]
+    return [str(detail)]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error as ``{"message": str, "errors": {field: [str, ...]}}``."""
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"message": "The request body is too large.", "errors": {}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = ", ".join(sorted(errors))
+        body = {"message": f"Invalid input: {fields}.", "errors": _as_lists(errors)}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        body = {"message": str(detail), "errors": {}}
+    response.data = body
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming them, rather than silently dropping them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: ["Unknown field."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            detail = error.detail if isinstance(error.detail, dict) else {}
+            raise serializers.ValidationError({**errors, **detail}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context=None
+    ) -> bytes:
+        rows = data.get("results", data) if isinstance(data, dict) else data
+        if isinstance(data, dict) and "message" in data and "errors" in data:
+            rows = [{"message": data["message"]}]
+        return csv_bytes(rows or [])
+
+
+def csv_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
+    rows = list(rows)
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def scores_version() -> int:
+    """One primary-key read: the counter bumped whenever any score changes."""
+    row = DataVersion.objects.filter(name=SCORES_VERSION).values_list("version", flat=True)
+    return next(iter(row), 0)
+
+
+def etag_for(*parts: object) -> str:
+    return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
+
+
+def not_modified(request: Any, etag: str) -> bool:
+    candidates = request.headers.get("If-None-Match", "")
+    return etag in {c.strip() for c in candidates.split(",")} or candidates.strip() == "*"

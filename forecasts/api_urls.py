@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from forecasts import api, api_scores
+
+router = DefaultRouter()
+router.register("questions", api.QuestionViewSet, basename="question")
+router.register("forecasts", api.ForecastViewSet, basename="forecast")
+router.register("sources", api.SourceViewSet, basename="source")
+router.register("tokens", api.TokenViewSet, basename="token")
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("scores/", api_scores.ScoreListView.as_view(), name="scores"),
+    path("leaderboard/", api_scores.LeaderboardView.as_view(), name="leaderboard"),
+    path(
+        "users/<str:username>/track-record/",
+        api_scores.TrackRecordView.as_view(),
+        name="track-record",
+    ),
+    path(
+        "users/<str:username>/calibration/",
+        api_scores.CalibrationView.as_view(),
+        name="calibration",
+    ),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

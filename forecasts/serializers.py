@@ -1,0 +1,241 @@
+"""API shapes. Serializers validate and shape; they never write and never query."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from forecasts.api_support import StrictSerializer
+from forecasts.models import (
+    PROBABILITY_MAX,
+    PROBABILITY_MIN,
+    AggregatePoint,
+    ApiToken,
+    Forecast,
+    Question,
+    Resolution,
+    Score,
+    ScoreType,
+    SourceDocument,
+)
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SourceDocument
+        fields = ["key", "title", "author", "published_on", "url"]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "text"]
+
+
+class CrowdSerializer(serializers.Serializer):
+    median = serializers.FloatField(allow_null=True)
+    geometric_mean_odds = serializers.FloatField(allow_null=True)
+    forecasters = serializers.IntegerField()
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    source = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    forecasters = serializers.IntegerField(source="forecaster_count", read_only=True)
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "key",
+            "title",
+            "status",
+            "source",
+            "opens_at",
+            "closes_at",
+            "resolves_at",
+            "resolution",
+            "resolved_at",
+            "resolved_automatically",
+            "auto_outcome",
+            "forecasters",
+        ]
+
+    def get_status(self, question: Question) -> str:
+        return question.status(self.context["now"]).value
+
+
+class QuestionDetailSerializer(QuestionSerializer):
+    crowd = CrowdSerializer(read_only=True)
+
+    class Meta(QuestionSerializer.Meta):
+        fields = [
+            *QuestionSerializer.Meta.fields,
+            "body",
+            "resolution_criteria",
+            "passage",
+            "resolution_note",
+            "crowd",
+        ]
+
+
+class AggregatePointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AggregatePoint
+        fields = ["at", "median", "geometric_mean_odds", "forecasters"]
+
+
+class ForecastSerializer(serializers.ModelSerializer):
+    question = serializers.PrimaryKeyRelatedField(read_only=True)
+    standing = serializers.BooleanField(source="is_standing", read_only=True)
+
+    class Meta:
+        model = Forecast
+        fields = ["id", "question", "probability", "rationale", "starts_at", "ends_at", "standing"]
+
+
+class ForecastSubmitSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1)
+    probability = serializers.FloatField(
+        min_value=PROBABILITY_MIN,
+        max_value=PROBABILITY_MAX,
+        help_text=f"Probability of YES in [{PROBABILITY_MIN}, {PROBABILITY_MAX}].",
+    )
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    def validate_probability(self, value: float) -> float:
+        if value != value:  # NaN passes min/max comparisons
+            raise serializers.ValidationError("The probability must be a number.")
+        return value
+
+
+class ForecastWithdrawSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1)
+
+
+class WithdrawResultSerializer(serializers.Serializer):
+    withdrawn = serializers.IntegerField()
+
+
+class ResolveSerializer(StrictSerializer):
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.username", default=None, read_only=True)
+    question_title = serializers.CharField(source="question.title", read_only=True)
+    resolution = serializers.CharField(source="question.resolution", read_only=True)
+    resolved_at = serializers.DateTimeField(source="question.resolved_at", read_only=True)
+
+    class Meta:
+        model = Score
+        fields = [
+            "id",
+            "question",
+            "question_title",
+            "resolution",
+            "resolved_at",
+            "forecaster",
+            "user",
+            "score_type",
+            "value",
+            "coverage",
+            "computed_at",
+        ]
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = serializers.CharField(source="username")
+    questions = serializers.IntegerField()
+    total = serializers.FloatField()
+    mean = serializers.FloatField()
+    adjusted = serializers.FloatField(help_text="Mean with the prior of uninformed questions.")
+    coverage = serializers.FloatField()
+
+
+class TrackRecordRowSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question.pk")
+    title = serializers.CharField(source="question.title")
+    resolution = serializers.CharField(source="question.resolution")
+    resolved_at = serializers.DateTimeField(source="question.resolved_at")
+    coverage = serializers.FloatField()
+    scores = serializers.DictField(child=serializers.FloatField())
+    crowd = serializers.DictField(child=serializers.FloatField())
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    means = serializers.DictField(child=serializers.FloatField())
+    crowd_means = serializers.DictField(child=serializers.FloatField())
+    questions = TrackRecordRowSerializer(many=True, source="rows")
+
+
+class CalibrationBinSerializer(serializers.Serializer):
+    lower = serializers.FloatField()
+    upper = serializers.FloatField()
+    n = serializers.IntegerField()
+    yes_count = serializers.IntegerField()
+    mean_forecast = serializers.FloatField(allow_null=True)
+    observed_frequency = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+
+
+class MurphySerializer(serializers.Serializer):
+    brier = serializers.FloatField()
+    reliability = serializers.FloatField()
+    resolution = serializers.FloatField()
+    uncertainty = serializers.FloatField()
+    wbv = serializers.FloatField(help_text="Within-bin variance of the forecasts.")
+    wbc = serializers.FloatField(help_text="Within-bin covariance of forecasts and outcomes.")
+    n = serializers.IntegerField()
+
+
+class CalibrationWindowSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    n = serializers.IntegerField()
+    enough_data = serializers.BooleanField()
+    bins = CalibrationBinSerializer(many=True)
+    decomposition = MurphySerializer(allow_null=True)
+
+
+class CalibrationReportSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    bins = CalibrationBinSerializer(many=True)
+    decomposition = MurphySerializer(allow_null=True)
+    windows = CalibrationWindowSerializer(many=True)
+
+
+class CalibrationSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    forecaster = CalibrationReportSerializer()
+    crowd = CalibrationReportSerializer(help_text="The crowd's median on the same questions.")
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "active"]
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    token = serializers.CharField(help_text="The secret. Shown once: store it now.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+
+
+class TokenCreateSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+
+
+SCORE_TYPE_CHOICES = ScoreType.choices

@@ -1,0 +1,127 @@
+"""What a script relies on: the crowd, ETags on immutable scores, throttling, CSV, tokens."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from forecasts.api_auth import AnonIpThrottle
+from forecasts.resolution import question_unresolve
+from tests.api.conftest import World
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+def test_a_bot_submits_updates_and_withdraws_with_a_token(world: World, api) -> None:
+    bot = api("other", world)
+    question = world.open_question.pk
+
+    first = bot.post("/forecasts/", {"question": question, "probability": 0.2}).json()
+    second = bot.post("/forecasts/", {"question": question, "probability": 0.35}).json()
+    withdrawn = bot.post("/forecasts/withdraw/", {"question": question}).json()
+    history = bot.get("/forecasts/", params={"question": question}).json()["results"]
+
+    assert withdrawn == {"withdrawn": 1}
+    assert [(f["id"], f["standing"]) for f in history] == [
+        (second["id"], False),
+        (first["id"], False),
+    ]
+
+
+def test_the_question_shows_the_crowd_and_its_history(world: World, api) -> None:
+    client = api(None, world)
+    api("other", world).post(
+        "/forecasts/", {"question": world.open_question.pk, "probability": 0.3}
+    )
+
+    detail = client.get(f"/questions/{world.open_question.pk}/").json()
+    history = client.get(f"/questions/{world.open_question.pk}/crowd-history/").json()
+
+    assert detail["crowd"] == {
+        "median": 0.5,
+        "geometric_mean_odds": pytest.approx(0.5),
+        "forecasters": 2,
+    }
+    assert [p["forecasters"] for p in history["results"]] == [1, 2]
+
+
+def test_resolved_scores_carry_an_etag_that_changes_only_with_them(world: World, api) -> None:
+    client = api(None, world)
+    path = f"/questions/{world.resolved_question.pk}/scores/"
+
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    question_unresolve(question_id=world.resolved_question.pk)
+    after = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+
+    assert first.status_code == 200 and len(first.json()) > 0
+    assert again.status_code == 304
+    assert after.status_code == 200 and after.json() == []
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(
+    world: World, api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AnonIpThrottle, "rate", "3/min", raising=False)
+    client = api(None, world)
+
+    statuses = [client.get("/questions/").status_code for _ in range(4)]
+    throttled = client.get("/questions/")
+
+    assert statuses == [200, 200, 200, 429]
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert "throttled" in throttled.json()["message"].lower()
+
+
+def test_throttling_is_per_token(world: World, api, monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecasts.api_auth import TokenRateThrottle
+
+    monkeypatch.setattr(TokenRateThrottle, "rate", "2/min", raising=False)
+    ada, bob = api("user", world), api("other", world)
+
+    ada_statuses = [ada.get("/forecasts/").status_code for _ in range(3)]
+    bob_status = bob.get("/forecasts/").status_code
+
+    assert ada_statuses == [200, 200, 429]
+    assert bob_status == 200
+
+
+def test_scores_export_as_csv_with_the_same_numbers(world: World, api) -> None:
+    client = api(None, world)
+
+    as_json = client.get("/scores/", params={"user": "ada", "score_type": "brier"}).json()
+    as_csv = client.get("/scores/", params={"user": "ada", "score_type": "brier", "format": "csv"})
+
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["Content-Type"].startswith("text/csv")
+    assert [float(r["value"]) for r in rows] == [s["value"] for s in as_json["results"]]
+    assert float(rows[0]["value"]) == pytest.approx(0.04)  # 0.8 on YES
+
+
+def test_a_users_scores_and_track_record_agree(world: World, api) -> None:
+    client = api(None, world)
+
+    scores = client.get("/scores/", params={"user": "ada", "score_type": "log"}).json()
+    record = client.get("/users/ada/track-record/").json()
+
+    assert record["means"]["log"] == pytest.approx(scores["results"][0]["value"])
+    assert record["questions"][0]["question"] == world.resolved_question.pk
+
+
+def test_every_list_is_paginated(world: World, api) -> None:
+    client = api("user", world)
+
+    for path in (
+        "/questions/",
+        "/forecasts/",
+        "/scores/",
+        "/leaderboard/",
+        "/sources/",
+        "/tokens/",
+        f"/questions/{world.open_question.pk}/crowd-history/",
+    ):
+        body = client.get(path, params={"page_size": 1}).json()
+        assert {"count", "next", "previous", "results"} <= set(body), path
+        assert len(body["results"]) <= 1, path
