@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
         "token": env_str("API_THROTTLE_TOKEN", "600/min"),
     },
     "EXCEPTION_HANDLER": "forecasts.api_support.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "forecasts.api_schema.CruxAutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

@@ -13,3 +13,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("forecasts.urls")),
 ]
+
+handler404 = "forecasts.api_support.api_not_found"

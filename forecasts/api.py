@@ -99,6 +99,8 @@ class QuestionQuery(StrictSerializer):
 class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
     """Questions with their dates, status and the crowd's forecast."""
 
+    lookup_value_regex = r"[0-9]+"
+
     serializer_class = QuestionSerializer
     permission_classes = [permissions.AllowAny]
 
@@ -150,15 +152,17 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(question.aggregates.order_by("at"))
         return self.get_paginated_response(AggregatePointSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: ScoreSerializer(many=True), 304: None, 404: ERRORS[404]})
+    @extend_schema(responses={200: ScoreSerializer(many=True), 304: None})
     @action(detail=True, methods=["get"])
     def scores(self, request: Request, pk: str | None = None) -> Response:
         """Every score on the question (immutable once resolved: use the ETag)."""
         question = self.get_object()
+        paginator = self.paginator
 
-        def build() -> list[dict[str, Any]]:
+        def build() -> dict[str, Any]:
             rows = score_selectors.scores_list().filter(question=question)
-            return ScoreSerializer(rows, many=True).data
+            page = paginator.paginate_queryset(rows, request, view=self)
+            return paginator.get_paginated_response(ScoreSerializer(page, many=True).data).data
 
         return cached_by_scores(request, f"question-scores-{question.pk}", build)
 
@@ -206,6 +210,8 @@ class ForecastQuery(StrictSerializer):
 @extend_schema(tags=["forecasts"])
 class ForecastViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your own forecasts: a new one on a question ends your previous one there."""
+
+    lookup_value_regex = r"[0-9]+"
 
     serializer_class = ForecastSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -280,6 +286,8 @@ class SourceViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema(tags=["tokens"])
 class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Your personal API tokens. The secret is shown once, when created."""
+
+    lookup_value_regex = r"[0-9]+"
 
     serializer_class = TokenSerializer
     permission_classes = [permissions.IsAuthenticated]

@@ -81,7 +81,7 @@ class ScoreListView(APIView):
 
     @extend_schema(
         parameters=SCORE_PARAMETERS,
-        responses={200: ScoreSerializer(many=True), 304: None, 400: ERRORS[400]},
+        responses={200: ScoreSerializer(many=True), 304: None},
     )
     def get(self, request: Request) -> Response:
         query = parse_query(ScoreQuery, request)

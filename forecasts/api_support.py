@@ -93,12 +93,15 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context=None
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
-        rows = data.get("results", data) if isinstance(data, dict) else data
-        if isinstance(data, dict) and "message" in data and "errors" in data:
+        if isinstance(data, dict) and {"message", "errors"} <= set(data):
             rows = [{"message": data["message"]}]
-        return csv_bytes(rows or [])
+        elif isinstance(data, dict):
+            rows = data["results"] if isinstance(data.get("results"), list) else [data]
+        else:
+            rows = list(data or [])
+        return csv_bytes(rows)
 
 
 def csv_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
@@ -124,3 +127,13 @@ def etag_for(*parts: object) -> str:
 def not_modified(request: Any, etag: str) -> bool:
     candidates = request.headers.get("If-None-Match", "")
     return etag in {c.strip() for c in candidates.split(",")} or candidates.strip() == "*"
+
+
+def api_not_found(request: Any, exception: Exception | None = None) -> Any:
+    """A 404 outside any API view (an unroutable URL): JSON under /api/, HTML elsewhere."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "errors": {}}, status=404)
+    return page_not_found(request, exception)

@@ -126,7 +126,13 @@ class EmptySerializer(StrictSerializer):
 
 
 class ScoreSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.username", default=None, read_only=True)
+    user = serializers.CharField(
+        source="user.username",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="Username; null for the crowd's aggregates.",
+    )
     question_title = serializers.CharField(source="question.title", read_only=True)
     resolution = serializers.CharField(source="question.resolution", read_only=True)
     resolved_at = serializers.DateTimeField(source="question.resolved_at", read_only=True)
