@@ -6,12 +6,14 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +34,7 @@ from forecasts.models import (
     SourceDocument,
 )
 from forecasts.serializers import (
+    ROW_FIELDS,
     AggregatePointSerializer,
     EmptySerializer,
     ForecastSerializer,
@@ -47,6 +50,7 @@ from forecasts.serializers import (
     TokenCreateSerializer,
     TokenSerializer,
     WithdrawResultSerializer,
+    question_row,
 )
 
 ERRORS = {
@@ -65,18 +69,29 @@ def parse_query(serializer_class: type[serializers.Serializer], request: Request
     return query.validated_data
 
 
-def cached_by_scores(request: Request, name: str, build: Any) -> Response:
-    """Serve data that changes only when scores change from a cache keyed on their version."""
+def cached_by_scores(request: Request, name: str, build: Any) -> Response | HttpResponse:
+    """Serve data that changes only when scores change from a cache keyed on their version.
+
+    JSON, the common case, is cached as the rendered bytes, so a hit costs one primary-key
+    read (the version) and no serialisation; other formats cache the data.
+    """
     version = scores_version()
     etag = etag_for(name, version, sorted(request.query_params.lists()))
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if not_modified(request, etag):
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     key = f"api:{name}:{etag}"
+    if type(request.accepted_renderer) is JSONRenderer:
+        body = cache.get(f"{key}:json")
+        if body is None:
+            body = JSONRenderer().render(build())
+            cache.set(f"{key}:json", body, CACHE_SECONDS)
+        return HttpResponse(body, content_type="application/json", headers=headers)
     data = cache.get(key)
     if data is None:
         data = build()
         cache.set(key, data, CACHE_SECONDS)
-    return Response(data, headers={"ETag": etag, "Cache-Control": "no-cache"})
+    return Response(data, headers=headers)
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -135,7 +150,10 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: QuestionSerializer(many=True), 400: ERRORS[400]},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
+        rows = self.get_queryset().values(*ROW_FIELDS, "source__key")
+        page = self.paginate_queryset(rows)
+        now = timezone.now()
+        return self.get_paginated_response([question_row(row, now=now) for row in page])
 
     @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -84,10 +84,11 @@ class ScoreListView(APIView):
         responses={200: ScoreSerializer(many=True), 304: None},
     )
     def get(self, request: Request) -> Response:
-        query = parse_query(ScoreQuery, request)
         paginator = self.pagination_class()
 
         def build() -> dict[str, Any]:
+            # Validated only on a cache miss: a hit was valid when it was stored.
+            query = parse_query(ScoreQuery, request)
             page = paginator.paginate_queryset(_filtered_scores(query), request, view=self)
             return paginator.get_paginated_response(ScoreSerializer(page, many=True).data).data
 
@@ -121,10 +122,11 @@ class LeaderboardView(APIView):
         responses={200: LeaderboardRowSerializer(many=True), 304: None, 400: ERRORS[400]},
     )
     def get(self, request: Request) -> Response:
-        query = parse_query(LeaderboardQuery, request)
         paginator = self.pagination_class()
 
         def build() -> dict[str, Any]:
+            # Validated only on a cache miss: a hit was valid when it was stored.
+            query = parse_query(LeaderboardQuery, request)
             rows = score_selectors.leaderboard_queryset(
                 score_type=ScoreType(query["score_type"]),
                 since=query["since"],

@@ -54,6 +54,27 @@ class QuestionStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+def question_status(
+    *,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    resolves_at: dt.datetime,
+    closed_at: dt.datetime | None,
+    resolution: str,
+    now: dt.datetime,
+) -> QuestionStatus:
+    """A question's status at ``now``, from its dates and resolution alone."""
+    if resolution:
+        return QuestionStatus.RESOLVED
+    if now < opens_at:
+        return QuestionStatus.UPCOMING
+    if now < closes_at and closed_at is None:
+        return QuestionStatus.OPEN
+    if now < resolves_at:
+        return QuestionStatus.CLOSED
+    return QuestionStatus.AWAITING
+
+
 class Question(models.Model):
     """A binary question with its dates; its status is derived from them and its resolution."""
 
@@ -95,6 +116,12 @@ class Question(models.Model):
     followups_done_at = models.DateTimeField(
         null=True, blank=True, help_text="When the post-resolution notifications were done."
     )
+    crowd_median = models.FloatField(
+        null=True, blank=True, help_text="The crowd's current median (kept with each forecast)."
+    )
+    crowd_forecasters = models.PositiveIntegerField(
+        default=0, help_text="How many forecasts stand now (kept with each forecast)."
+    )
     staff_reminded_at = models.DateTimeField(
         null=True, blank=True, help_text="When staff were told it awaits resolution."
     )
@@ -119,15 +146,14 @@ class Question(models.Model):
         return self.title
 
     def status(self, now: dt.datetime) -> QuestionStatus:
-        if self.resolution:
-            return QuestionStatus.RESOLVED
-        if now < self.opens_at:
-            return QuestionStatus.UPCOMING
-        if now < self.closes_at and self.closed_at is None:
-            return QuestionStatus.OPEN
-        if now < self.resolves_at:
-            return QuestionStatus.CLOSED
-        return QuestionStatus.AWAITING
+        return question_status(
+            opens_at=self.opens_at,
+            closes_at=self.closes_at,
+            resolves_at=self.resolves_at,
+            closed_at=self.closed_at,
+            resolution=self.resolution,
+            now=now,
+        )
 
     def is_open_for_forecasts(self, now: dt.datetime) -> bool:
         return self.status(now) == QuestionStatus.OPEN

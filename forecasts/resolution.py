@@ -151,6 +151,8 @@ def question_aggregates_rebuild(*, question: Question) -> int:
             strict=True,
         )
     ]
+    last = wanted[-1] if wanted else (None, None, None, 0)
+    Question.objects.filter(pk=question.pk).update(crowd_median=last[1], crowd_forecasters=last[3])
     points = AggregatePoint.objects.filter(question=question).order_by("at")
     if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
         return 0

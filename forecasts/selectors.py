@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from forecasts.models import ApiToken, Forecast, Profile, Question, QuestionStatus, SourceDocument
 
@@ -19,6 +19,26 @@ LIST_FILTERS = {
     "resolved": "Resolved",
     "all": "All",
 }
+
+
+# What a list shows: a question's dates, status and crowd, not its long texts.
+LIST_FIELDS = (
+    "id",
+    "key",
+    "title",
+    "source__key",
+    "source__title",
+    "opens_at",
+    "closes_at",
+    "resolves_at",
+    "closed_at",
+    "resolution",
+    "resolved_at",
+    "resolved_automatically",
+    "auto_outcome",
+    "crowd_median",
+    "crowd_forecasters",
+)
 
 
 def _status_q(status: str, now: dt.datetime) -> Q:
@@ -41,15 +61,11 @@ def _status_q(status: str, now: dt.datetime) -> Q:
 
 
 def question_list(*, now: dt.datetime, status: str = "all", search: str = "") -> QuerySet[Question]:
-    """Questions with a given (derived) status, matching ``search``, with forecaster counts."""
+    """Questions with a given (derived) status, matching ``search``."""
+    # The crowd's size and median are kept on the question by every forecast write, so the
+    # list needs no join over forecasts.
     questions = (
-        Question.objects.filter(_status_q(status, now))
-        .select_related("source")
-        .annotate(
-            forecaster_count=Count(
-                "forecasts__user", filter=Q(forecasts__ends_at__isnull=True), distinct=True
-            )
-        )
+        Question.objects.filter(_status_q(status, now)).select_related("source").only(*LIST_FIELDS)
     )
     search = search.strip()
     if search:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from rest_framework import serializers
 
 from forecasts.api_support import StrictSerializer
@@ -16,7 +19,15 @@ from forecasts.models import (
     Score,
     ScoreType,
     SourceDocument,
+    question_status,
 )
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, as DRF renders date-times."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -39,7 +50,7 @@ class CrowdSerializer(serializers.Serializer):
 class QuestionSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     source = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    forecasters = serializers.IntegerField(source="forecaster_count", read_only=True)
+    forecasters = serializers.IntegerField(source="crowd_forecasters", read_only=True)
 
     class Meta:
         model = Question
@@ -57,14 +68,78 @@ class QuestionSerializer(serializers.ModelSerializer):
             "resolved_automatically",
             "auto_outcome",
             "forecasters",
+            "crowd_median",
         ]
 
     def get_status(self, question: Question) -> str:
         return question.status(self.context["now"]).value
 
+    def to_representation(self, question: Question) -> dict[str, object]:
+        values = {field: getattr(question, field) for field in ROW_FIELDS[1:]}
+        return question_row(
+            {"id": question.pk, **values, "source__key": question.source.key},
+            now=self.context["now"],
+        )
+
+
+# What the question list reads: its rows are shaped straight from these values, without
+# building model instances (the hottest list; the declared fields above give its schema).
+ROW_FIELDS = (
+    "id",
+    "key",
+    "title",
+    "opens_at",
+    "closes_at",
+    "resolves_at",
+    "closed_at",
+    "resolution",
+    "resolved_at",
+    "resolved_automatically",
+    "auto_outcome",
+    "crowd_forecasters",
+    "crowd_median",
+)
+
+
+def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, object]:
+    status = question_status(
+        opens_at=values["opens_at"],
+        closes_at=values["closes_at"],
+        resolves_at=values["resolves_at"],
+        closed_at=values["closed_at"],
+        resolution=values["resolution"],
+        now=now,
+    )
+    return {
+        "id": values["id"],
+        "key": values["key"],
+        "title": values["title"],
+        "status": status.value,
+        "source": values["source__key"],
+        "opens_at": iso(values["opens_at"]),
+        "closes_at": iso(values["closes_at"]),
+        "resolves_at": iso(values["resolves_at"]),
+        "resolution": values["resolution"],
+        "resolved_at": iso(values["resolved_at"]),
+        "resolved_automatically": values["resolved_automatically"],
+        "auto_outcome": values["auto_outcome"],
+        "forecasters": values["crowd_forecasters"],
+        "crowd_median": values["crowd_median"],
+    }
+
 
 class QuestionDetailSerializer(QuestionSerializer):
     crowd = CrowdSerializer(read_only=True)
+
+    def to_representation(self, question: Question) -> dict[str, object]:
+        return {
+            **super().to_representation(question),
+            "body": question.body,
+            "resolution_criteria": question.resolution_criteria,
+            "passage": question.passage,
+            "resolution_note": question.resolution_note,
+            "crowd": CrowdSerializer(question.crowd).data,
+        }
 
     class Meta(QuestionSerializer.Meta):
         fields = [

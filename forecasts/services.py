@@ -106,6 +106,9 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
         .values_list("probability", flat=True)
     )
     median, gmo, count = aggregation.aggregate_now(standing)
+    Question.objects.filter(pk=question.pk).update(
+        crowd_median=median if count else None, crowd_forecasters=count
+    )
     point, _ = AggregatePoint.objects.update_or_create(
         question=question,
         at=now,
