@@ -125,3 +125,27 @@ def test_every_list_is_paginated(world: World, api) -> None:
         body = client.get(path, params={"page_size": 1}).json()
         assert {"count", "next", "previous", "results"} <= set(body), path
         assert len(body["results"]) <= 1, path
+
+
+def test_the_api_keeps_answering_when_the_redis_cache_is_down(world: World, api) -> None:
+    import socket
+
+    from django.test import override_settings
+
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    cache_down = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": dead,
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    with override_settings(CACHES=cache_down):
+        questions = api(None, world).get("/questions/")
+        board = api("user", world).get("/leaderboard/")
+
+    assert (questions.status_code, board.status_code) == (200, 200)
+    assert board.json()["count"] == 2
