@@ -79,7 +79,6 @@ STYLE: dict[str, object] = {
     "savefig.dpi": DPI,
     "svg.fonttype": "none",
     "svg.hashsalt": "crux-charts",
-    "date.converter": "concise",
 }
 
 _LOCK = threading.Lock()
@@ -146,7 +145,7 @@ def slugs(labels: list[str]) -> list[str]:
     return result
 
 
-def values(numbers: Sequence[float | None]) -> np.ndarray:
+def floats(numbers: Sequence[float | None]) -> np.ndarray:
     """``numbers`` as floats, None as NaN (a gap in a line)."""
     return np.array([math.nan if v is None else v for v in numbers], dtype=np.float64)
 

@@ -18,7 +18,8 @@ unique ``id`` attributes, so tests and pages can find and count them:
   ``window-<i>-errorbars``, or a ``window-<i>-too-little`` text;
 - question history: ``series-median``, ``series-gmo``, ``series-own``, ``series-market``,
   ``marker-close``, ``marker-resolution``;
-- score over time: ``scores-you``, ``scores-crowd`` (one marker per score), ``cumulative-mean``,
+- score over time: ``scores-you``, ``scores-crowd`` (one marker per score; none without crowd
+  scores), ``cumulative-mean``,
   ``reference``;
 - any chart without enough data: ``no-data``.
 """
@@ -49,6 +50,7 @@ from forecasts.chart_style import (
     VERMILLION,
     check_format,
     date_axis,
+    floats,
     new_figure,
     no_data,
     percent_axis,
@@ -59,7 +61,6 @@ from forecasts.chart_style import (
     slugs,
     to_bytes,
     unit_square,
-    values,
     vertical_marker,
 )
 
@@ -207,7 +208,7 @@ def _over_time_lines(ax: Axes, windows: Sequence[WindowSummary]) -> None:
         ("resolution", "Resolution (higher is better)", GREEN, "^"),
     )
     for name, label, color, marker in lines:
-        y = values([getattr(w, name) if w.enough_data else None for w in windows])
+        y = floats([getattr(w, name) if w.enough_data else None for w in windows])
         ax.plot(x, y, color=color, marker=marker, markersize=5, label=label, gid=f"line-{name}")
     for i, w in enumerate(windows):
         if not w.enough_data:
@@ -248,21 +249,20 @@ def render_calibration_over_time(
         top, bottom = figure.subfigures(2, 1, height_ratios=[1, 0.5 + 0.55 * (rows - 1)])
         _over_time_lines(top.subplots(), windows)
         axes = list(bottom.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).flat)
-        n_max = max(b.n for w in shown if w.enough_data for b in w.bins)
+        n_max = max((b.n for w in shown if w.enough_data for b in w.bins), default=1)
         for i, (w, ax) in enumerate(zip(shown, axes, strict=False), start=first):
-            ax.set_gid(f"window-{i}")
-            unit_square(ax, f"window-{i}-diagonal")
+            name = f"window-{i}"
+            ax.set_gid(name)
+            unit_square(ax, f"{name}-diagonal")
             ax.set_xticks([0, 0.5, 1])
             ax.set_yticks([0, 0.5, 1])
             ax.set_title(plain(w.label), fontsize=9)
-            gids = (f"window-{i}", f"window-{i}-bins", f"window-{i}-errorbars")
             if w.enough_data:
+                gids = (f"{name}-bins", f"{name}-errorbars")
                 reliability_points(ax, w.bins, gids, n_max=n_max, largest=90, color=BLUE)
             else:
                 text = f"n = {w.n}:\ntoo little data"
-                ax.text(
-                    0.5, 0.5, text, **NOTE, bbox={"color": "white"}, gid=f"{gids[0]}-too-little"
-                )
+                ax.text(0.5, 0.5, text, **NOTE, bbox={"color": "white"}, gid=f"{name}-too-little")
             ax.label_outer()
         for ax in axes[len(shown) :]:
             ax.set_visible(False)
@@ -284,7 +284,7 @@ def _steps(
     if not pairs:
         return [], np.zeros(0)
     xs = [t for t, _ in pairs] + [end]
-    ys = values([v for _, v in pairs])
+    ys = floats([v for _, v in pairs])
     return xs, np.append(ys, ys[-1])
 
 
@@ -369,7 +369,7 @@ def render_score_over_time(
         order = sorted(range(len(points.values)), key=lambda k: points.resolved_at[k])
         when = [points.resolved_at[k] for k in order]
         mine = np.array([points.values[k] for k in order], dtype=np.float64)
-        crowd = values([points.crowd_values[k] for k in order])
+        crowd = floats([points.crowd_values[k] for k in order])
         figure = new_figure()
         set_title(figure, title)
         ax = figure.subplots()
@@ -378,27 +378,23 @@ def render_score_over_time(
         ax.vlines(when, np.fmin(mine, crowd), np.fmax(mine, crowd), colors=LIGHT_GREY, linewidth=1)
         has_crowd = np.isfinite(crowd)
         ax.scatter(when, mine, s=28, color=BLUE, label="You", zorder=4, gid="scores-you")
-        hollow = {"marker": "s", "facecolors": "none", "edgecolors": ORANGE, "linewidths": 1.4}
-        ax.scatter(
-            np.array(when)[has_crowd],
-            crowd[has_crowd],
-            s=28,
-            **hollow,
-            label="Crowd",
-            zorder=3,
-            gid="scores-crowd",
-        )
+        if has_crowd.any():
+            hollow = {"marker": "s", "facecolors": "none", "edgecolors": ORANGE, "linewidths": 1.4}
+            crowd_when = np.array(when)[has_crowd]
+            ax.scatter(
+                crowd_when,
+                crowd[has_crowd],
+                s=28,
+                **hollow,
+                label="Crowd",
+                zorder=3,
+                gid="scores-crowd",
+            )
         running = np.cumsum(mine) / np.arange(1, mine.size + 1)
-        ax.step(
-            when,
-            running,
-            where="post",
-            color=BLUE,
-            linewidth=2,
-            alpha=0.8,
-            label="Your running mean",
-            gid="cumulative-mean",
-        )
+        mean_style = {"color": BLUE, "linewidth": 2, "alpha": 0.8, "label": "Your running mean"}
+        ax.step(when, running, where="post", **mean_style, gid="cumulative-mean")
+        pad = max((when[-1] - when[0]) * 0.04, dt.timedelta(days=1))
+        ax.set_xlim(when[0] - pad, when[-1] + pad)
         hint = {True: " (lower is better)", False: " (higher is better)", None: ""}
         ax.set_ylabel(plain(points.score_label) + hint[points.lower_is_better])
         date_axis(ax, when[-1], "Resolution date")
