@@ -22,6 +22,7 @@ from forecasts import resolution, score_selectors, selectors, services
 from forecasts.api_support import (
     CSVRenderer,
     ErrorSerializer,
+    JsonErrorsMixin,
     StrictSerializer,
     etag_for,
     not_modified,
@@ -226,7 +227,9 @@ class ForecastQuery(StrictSerializer):
 
 
 @extend_schema(tags=["forecasts"])
-class ForecastViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ForecastViewSet(
+    JsonErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Your own forecasts: a new one on a question ends your previous one there."""
 
     lookup_value_regex = r"[0-9]+"

@@ -29,7 +29,9 @@ class CruxAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        error = self._get_response_for_code(ErrorSerializer, "400")["content"]
+        content = self._get_response_for_code(ErrorSerializer, "400")["content"]
+        # Errors are JSON whatever the operation's success media type (e.g. chart images).
+        error = {"application/json": next(iter(content.values()))}
         for code, description in ERROR_DESCRIPTIONS.items():
             if code not in responses:
                 responses[code] = {"content": error, "description": description}

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from forecasts import calibration, score_selectors
 from forecasts.api import ERRORS, cached_by_scores, parse_query
-from forecasts.api_support import CSVRenderer, StrictSerializer
+from forecasts.api_support import CSVRenderer, JsonErrorsMixin, StrictSerializer
 from forecasts.models import Forecaster, Score, ScoreType
 from forecasts.serializers import (
     CalibrationSerializer,
@@ -72,7 +72,7 @@ def _filtered_scores(query: dict[str, Any]) -> QuerySet[Score]:
 
 
 @extend_schema(tags=["scores"])
-class ScoreListView(APIView):
+class ScoreListView(JsonErrorsMixin, APIView):
     """Scores of resolved questions, by user, question, score type, forecaster and period."""
 
     permission_classes = [permissions.AllowAny]
@@ -101,6 +101,7 @@ class LeaderboardQuery(StrictSerializer):
     )
     since = serializers.DateTimeField(required=False, default=None)
     until = serializers.DateTimeField(required=False, default=None)
+    practice = serializers.BooleanField(required=False, default=False)
     page = serializers.IntegerField(required=False, min_value=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
     format = serializers.CharField(required=False)
@@ -118,6 +119,9 @@ class LeaderboardView(APIView):
             OpenApiParameter("score_type", str, enum=ScoreType.values),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="Resolved from."),
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="Resolved before."),
+            OpenApiParameter(
+                "practice", bool, description="Include practice questions (demo data)."
+            ),
         ],
         responses={200: LeaderboardRowSerializer(many=True), 304: None, 400: ERRORS[400]},
     )
@@ -131,6 +135,7 @@ class LeaderboardView(APIView):
                 score_type=ScoreType(query["score_type"]),
                 since=query["since"],
                 until=query["until"],
+                include_practice=query["practice"],
             )
             page = paginator.paginate_queryset(rows, request, view=self)
             offset = (paginator.page.number - 1) * paginator.get_page_size(request)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -145,3 +145,12 @@ def api_not_found(request: Any, exception: Exception | None = None) -> Any:
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "errors": {}}, status=404)
     return page_not_found(request, exception)
+
+
+class JsonErrorsMixin:
+    """For views that also render CSV or images: an error is always the JSON error shape."""
+
+    def handle_exception(self, exc: Exception) -> Any:
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)  # type: ignore[misc]

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from forecasts import api, api_scores
+from forecasts import api, api_scores, chart_views
 
 router = DefaultRouter()
 router.register("questions", api.QuestionViewSet, basename="question")
@@ -26,6 +26,16 @@ urlpatterns = [
         "users/<str:username>/calibration/",
         api_scores.CalibrationView.as_view(),
         name="calibration",
+    ),
+    path(
+        "users/<str:username>/charts/<str:name>/",
+        chart_views.UserChartView.as_view(),
+        name="user-chart",
+    ),
+    path(
+        "questions/<int:question_id>/charts/history/",
+        chart_views.QuestionChartView.as_view(),
+        name="question-chart",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -36,12 +36,18 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, Question, SourceDocument
+from forecasts.models import (
+    PRACTICE_SOURCE_KEY,
+    PROBABILITY_MAX,
+    PROBABILITY_MIN,
+    Question,
+    SourceDocument,
+)
 from forecasts.resolution import question_resolve
 from forecasts.score_services import scores_version_bump
 from forecasts.services import forecast_submit
 
-DEMO_SOURCE_KEY = "demo-practice"
+DEMO_SOURCE_KEY = PRACTICE_SOURCE_KEY
 DEMO_SOURCE_TITLE = "Practice questions (demo data)"
 QUESTION_KEY_PREFIX = "demo-practice-"
 TITLE_PREFIX = "[Practice] "
@@ -84,7 +90,7 @@ NOISE_SD: dict[Behaviour, float] = {
     Behaviour.OVERCONFIDENT: 0.15,
     Behaviour.UNDERCONFIDENT: 0.15,
     Behaviour.HERDER: 0.15,
-    Behaviour.NOISY: 1.2,
+    Behaviour.NOISY: 1.5,
 }
 CONFIDENCE_FACTOR: dict[Behaviour, float] = {
     Behaviour.OVERCONFIDENT: 2.5,
@@ -99,6 +105,8 @@ _NORMAL = NormalDist()
 
 
 def logit(p: float) -> float:
+    """Log-odds of ``p``, which is clipped to [1e-9, 1 - 1e-9] (a signal can round to 1)."""
+    p = min(1.0 - 1e-9, max(1e-9, p))
     return math.log(p / (1.0 - p))
 
 
@@ -124,7 +132,7 @@ def reported_probability(
     if behaviour == Behaviour.HERDER:
         if crowd_median is None:
             raise ValueError("the herder needs the crowd's median")
-        centre = logit(min(PROBABILITY_MAX, max(PROBABILITY_MIN, crowd_median)))
+        centre = logit(crowd_median)
     else:
         centre = CONFIDENCE_FACTOR.get(behaviour, 1.0) * logit(signal)
     return as_forecast(sigmoid(centre + noise))
@@ -186,16 +194,18 @@ def question_plan(*, seed: int, index: int, now: dt.datetime) -> PlannedQuestion
     for behaviour in Behaviour:
         if behaviour == Behaviour.HERDER:
             continue
-        moments += [(t, behaviour) for t in _times(rng, int(rng.integers(low, high + 1)), 0.02)]
+        count = int(rng.integers(low, high + 1))
+        moments += [(t, behaviour) for t in _times(rng, count, FORECAST_WINDOW[0])]
     # The herder forecasts only once someone else has: there is a crowd to follow.
     first = min(t for t, _ in moments)
-    herder_count = int(rng.integers(low, high + 1))
-    moments += [(t, Behaviour.HERDER) for t in _times(rng, herder_count, first + 1e-3)]
+    count = int(rng.integers(low, high + 1))
+    herder_from = min(first + 1e-3, FORECAST_WINDOW[1])
+    moments += [(t, Behaviour.HERDER) for t in _times(rng, count, herder_from)]
     moments.sort()
 
     mu = _NORMAL.inv_cdf(q) * math.sqrt(1.0 + RESIDUAL_VARIANCE)
     walk, last_t = 0.0, 0.0
-    forecasts = []
+    forecasts: list[PlannedForecast] = []
     for t, behaviour in moments:
         walk += float(rng.normal(0.0, math.sqrt(t - last_t)))
         last_t = t

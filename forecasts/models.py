@@ -8,6 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+# The source of the practice questions that ``seed_demo`` creates: kept out of leaderboards
+# and the crowd's calibration unless asked for, so demo data never mixes in silently.
+PRACTICE_SOURCE_KEY = "demo-practice"
 PROBABILITY_MIN = 0.001
 PROBABILITY_MAX = 0.999
 

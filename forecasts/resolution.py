@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from forecasts import aggregation
+from forecasts.chart_cache import question_charts_refresh
 from forecasts.models import (
     AggregatePoint,
     Forecast,
@@ -302,6 +303,8 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
                 fail_silently=True,
             )
             sent += 1
+    # The resolved chart is immutable now: render it before the first visitor asks.
+    question_charts_refresh(question_id=question.pk, now=now)
     Question.objects.filter(pk=question.pk, resolution=question.resolution).update(
         followups_done_at=now
     )

@@ -24,6 +24,7 @@ from django.db.models.functions import Cast
 from forecasts import calibration, scoring
 from forecasts.models import (
     LOWER_IS_BETTER,
+    PRACTICE_SOURCE_KEY,
     AggregatePoint,
     Forecast,
     Forecaster,
@@ -49,8 +50,10 @@ CALIBRATION_MIN_N = 10
 QUARTER_MONTHS = (1, 4, 7, 10)
 
 
-def _period_q(since: dt.datetime | None, until: dt.datetime | None) -> Q:
-    condition = Q()
+def _period_q(
+    since: dt.datetime | None, until: dt.datetime | None, include_practice: bool = False
+) -> Q:
+    condition = Q() if include_practice else ~Q(question__source__key=PRACTICE_SOURCE_KEY)
     if since is not None:
         condition &= Q(question__resolved_at__gte=since)
     if until is not None:
@@ -80,7 +83,11 @@ class Leaderboard:
 
 
 def leaderboard_queryset(
-    *, score_type: ScoreType, since: dt.datetime | None = None, until: dt.datetime | None = None
+    *,
+    score_type: ScoreType,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    include_practice: bool = False,
 ):
     """Per-user aggregates of one score type, ordered by the adjusted mean (best first)."""
     prior = UNINFORMED[score_type]
@@ -90,7 +97,9 @@ def leaderboard_queryset(
     ordering = "adjusted" if score_type in LOWER_IS_BETTER else "-adjusted"
     return (
         Score.objects.filter(
-            _period_q(since, until), score_type=score_type, forecaster=Forecaster.USER
+            _period_q(since, until, include_practice),
+            score_type=score_type,
+            forecaster=Forecaster.USER,
         )
         .values("user_id", username=F("user__username"))
         .annotate(
@@ -109,21 +118,22 @@ def leaderboard(
     score_type: ScoreType,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    include_practice: bool = False,
     limit: int = 100,
 ) -> Leaderboard:
-    rows = [
-        LeaderboardRow(rank=i, **row)
-        for i, row in enumerate(
-            leaderboard_queryset(score_type=score_type, since=since, until=until)[:limit], start=1
-        )
-    ]
+    rows = leaderboard_queryset(
+        score_type=score_type, since=since, until=until, include_practice=include_practice
+    )
+    ranked = [LeaderboardRow(rank=i, **row) for i, row in enumerate(rows[:limit], start=1)]
     crowd = Score.objects.filter(
-        _period_q(since, until), score_type=score_type, forecaster=Forecaster.CROWD_MEDIAN
+        _period_q(since, until, include_practice),
+        score_type=score_type,
+        forecaster=Forecaster.CROWD_MEDIAN,
     ).aggregate(mean=Avg("value"), questions=Count("id"))
     return Leaderboard(
         score_type=score_type,
         lower_is_better=score_type in LOWER_IS_BETTER,
-        rows=rows,
+        rows=ranked,
         crowd_mean=crowd["mean"],
         crowd_questions=crowd["questions"],
     )
@@ -316,3 +326,15 @@ def scores_list() -> QuerySet[Score]:
     return Score.objects.select_related("question", "user").order_by(
         "-question__resolved_at", "question_id", "score_type", "forecaster", "user_id"
     )
+
+
+def crowd_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
+    """The crowd median's calibration over every counted question (time-weighted, one each)."""
+    questions = Question.objects.filter(
+        resolution__in=[Resolution.YES, Resolution.NO], resolves_at__lte=now
+    )
+    if not include_practice:
+        questions = questions.exclude(source__key=PRACTICE_SOURCE_KEY)
+    question_rows = list(questions.values_list(*_QUESTION_FIELDS))
+    rows = _crowd_rows(question_ids=[r[0] for r in question_rows])
+    return _report(*_time_weighted(rows, question_rows)[:3])

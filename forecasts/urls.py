@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from forecasts import staff_views, views
+from forecasts import chart_views, staff_views, views
 
 app_name = "forecasts"
 
@@ -20,6 +20,22 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("users/<str:username>/", views.track_record, name="track_record"),
+    re_path(
+        r"^charts/users/(?P<username>[^/]+)/(?P<name>calibration|calibration-over-time|scores)"
+        r"\.(?P<fmt>png|svg|csv)$",
+        chart_views.user_chart,
+        name="user_chart",
+    ),
+    re_path(
+        r"^charts/questions/(?P<question_id>[0-9]+)/history\.(?P<fmt>png|svg|csv)$",
+        chart_views.question_chart,
+        name="question_chart",
+    ),
+    re_path(
+        r"^charts/crowd/calibration\.(?P<fmt>png|svg|csv)$",
+        chart_views.crowd_chart,
+        name="crowd_chart",
+    ),
     path("staff/due/", staff_views.due, name="staff_due"),
     path(
         "staff/questions/<int:question_id>/resolve/",

@@ -250,12 +250,16 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         score_type = ScoreType.PEER
     since = _parse_day(request.GET.get("since"))
     until = _parse_day(request.GET.get("until"))
-    board = score_selectors.leaderboard(score_type=score_type, since=since, until=until)
+    practice = request.GET.get("practice") == "1"
+    board = score_selectors.leaderboard(
+        score_type=score_type, since=since, until=until, include_practice=practice
+    )
     return render(
         request,
         "forecasts/leaderboard.html",
         {
             "board": board,
+            "practice": practice,
             "score_types": ScoreType.choices,
             "since": since,
             "until": until,

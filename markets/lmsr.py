@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,9 +63,10 @@ NO = 1
 MONEY_QUANTUM = Decimal("0.0001")
 SHARE_QUANTUM = Decimal("0.0001")
 
-# A generous bound (about 50 ulps) on the relative float error of b * (z, s/b terms) in
-# ``_log_cost_ratio``; tests/markets/test_lmsr.py checks trade_cost against 60-digit arithmetic
-# with this very bound.
+# Bound on trade_cost's float error, in units of b (n + max|q/b| + |s/b|): x = q / b, its
+# log-sum-exp, the log-odds and r = s / b each carry a few ulps of the largest term, and 1e-14 is
+# about 45 ulps. tests/markets/test_lmsr.py checks trade_cost against 80-digit arithmetic with
+# this very bound; the worst error seen there is a few per cent of it.
 _FLOAT_ERROR = 1e-14
 
 # Decimal(float) is exact and can carry ~50 digits; quantising it needs more precision than the
@@ -86,7 +87,11 @@ def cost(q: Sequence[Quantity], b: float) -> float:
 
 
 def prices(q: Sequence[Quantity], b: float) -> tuple[float, ...]:
-    """Prices softmax(q / b): each in [0, 1] (in (0, 1) unless it underflows), summing to 1."""
+    """Prices softmax(q / b), money per share, summing to 1.
+
+    Each lies in (0, 1) in exact arithmetic; in floats a price rounds to 0 or 1 once the spread
+    of q / b passes about 36 (e^-36 is below float64's resolution near 1).
+    """
     x, _ = _scaled(q, b)
     e = np.exp(x - x.max())
     return tuple(float(v) for v in e / e.sum())
@@ -229,7 +234,7 @@ def _last_true(fits: Callable[[int], bool], start: int) -> int:
     Gallops from ``start``, which is within a tick or two of the answer in practice, then bisects;
     the galloping only matters if float error ever put ``start`` further off.
     """
-    lo, hi = max(start, 0), None
+    lo, hi = max(start, 0), None  # hi: the least k known not to fit, once found
     step = 1
     while not fits(lo):
         hi, lo = lo, max(lo - step, 0)
@@ -247,7 +252,8 @@ def _last_true(fits: Callable[[int], bool], start: int) -> int:
 
 
 def _ticks_floor(shares: float) -> int:
-    return int((Decimal(shares) / SHARE_QUANTUM).to_integral_value(rounding=ROUND_FLOOR))
+    """A starting point for the grid search; its own float rounding is corrected there."""
+    return math.floor(shares / float(SHARE_QUANTUM))
 
 
 def _scaled(q: Sequence[Quantity], b: float) -> tuple[FloatArray, float]:

@@ -141,6 +141,9 @@ CASES = [
         lambda w: {"name": "new"},
     ),
     Case("revoke token", "DELETE", t, {**OWNER_ONLY, "user": 204}, None, _token_alive),
+    Case("a user's chart", "GET", lambda w: "/users/ada/charts/calibration/?format=svg", READ),
+    Case("a question's chart", "GET", lambda w: q(w) + "charts/history/?format=png", READ),
+    Case("post a chart", "POST", lambda w: q(w) + "charts/history/", NOT_ALLOWED, lambda w: {}),
     Case("schema", "GET", lambda w: "/schema/", READ),
     Case("docs", "GET", lambda w: "/docs/", READ),
 ]

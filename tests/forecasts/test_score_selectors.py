@@ -132,3 +132,19 @@ def test_the_pages_show_the_leaderboard_and_a_track_record() -> None:
     assert record.status_code == 200
     assert "0.040" in record.text  # Brier of 0.8 on YES
     assert "Reliability" in record.text
+
+
+def test_practice_questions_stay_off_the_leaderboard_unless_asked_for() -> None:
+    from forecasts.models import PRACTICE_SOURCE_KEY
+    from tests.factories import SourceDocumentFactory
+
+    ada = UserFactory(username="ada")
+    practice = _resolved({ada: 0.9})
+    practice.source = SourceDocumentFactory(key=PRACTICE_SOURCE_KEY)
+    practice.save()
+
+    default = score_selectors.leaderboard(score_type=ScoreType.BRIER)
+    with_practice = score_selectors.leaderboard(score_type=ScoreType.BRIER, include_practice=True)
+
+    assert default.rows == [] and default.crowd_questions == 0
+    assert [r.username for r in with_practice.rows] == ["ada"]

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from config.celery import ensure_broker_folders
 from forecasts import demo
 
 
@@ -44,6 +45,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = options.get("now") or timezone.now()
+        # Each resolution enqueues its follow-ups on commit; on a fresh install no worker has
+        # yet made the embedded broker's folders, and every publish would fail noisily.
+        ensure_broker_folders()
         started = time.perf_counter()
         try:
             if options["reset"] or options["delete"]:

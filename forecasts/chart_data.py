@@ -1,0 +1,165 @@
+"""Reads for the charts: gather plain numbers from the database into the charts' dataclasses.
+
+Each function also says what its chart depends on (``ChartData.version``), so the rendered
+bytes can be cached under that key and never served stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from forecasts import charts, score_selectors
+from forecasts.api_support import scores_version
+from forecasts.models import (
+    LOWER_IS_BETTER,
+    AggregatePoint,
+    Forecast,
+    Forecaster,
+    Question,
+    Score,
+    ScoreType,
+)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What to draw, the rows of the table beside it, and the key its image is cached under."""
+
+    data: Any
+    rows: list[dict[str, Any]]
+    version: str
+    title: str
+
+
+def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "series": label,
+            "bin": f"{b.lower:.1f}-{b.upper:.1f}",
+            "n": b.n,
+            "mean_forecast": None if b.n == 0 else round(b.mean_forecast, 4),
+            "observed_frequency": None if b.n == 0 else round(b.observed_frequency, 4),
+            "ci_low": None if b.n == 0 else round(b.ci_low, 4),
+            "ci_high": None if b.n == 0 else round(b.ci_high, 4),
+        }
+        for b in bins
+    ]
+
+
+def user_calibration_chart(*, user: AbstractBaseUser, now: dt.datetime) -> ChartData:
+    mine, crowd = score_selectors.user_calibration(user=user, now=now)
+    name = user.get_username()
+    series = [charts.ReliabilitySeries(name, mine.table)]
+    if crowd.n:
+        series.append(charts.ReliabilitySeries("the crowd, same questions", crowd.table))
+    rows = _bin_rows(name, mine.table) + _bin_rows("the crowd", crowd.table)
+    return ChartData(
+        series, rows, f"{scores_version()}:{now:%Y%m%d%H}", f"Calibration of {name} and the crowd"
+    )
+
+
+def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False) -> ChartData:
+    report = score_selectors.crowd_calibration(now=now, include_practice=include_practice)
+    series = [charts.ReliabilitySeries("the crowd (median)", report.table)]
+    return ChartData(
+        series,
+        _bin_rows("the crowd", report.table),
+        f"{scores_version()}:{now:%Y%m%d%H}",
+        "Calibration of the crowd",
+    )
+
+
+def user_calibration_over_time_chart(*, user: AbstractBaseUser, now: dt.datetime) -> ChartData:
+    mine, _ = score_selectors.user_calibration(user=user, now=now)
+    windows = charts.window_summaries(mine.windows, mine.window_labels)
+    rows = [
+        {
+            "window": w.label,
+            "n": w.n,
+            "enough_data": w.enough_data,
+            "brier": w.brier,
+            "reliability": w.reliability,
+            "resolution": w.resolution,
+        }
+        for w in windows
+    ]
+    return ChartData(
+        windows,
+        rows,
+        f"{scores_version()}:{now:%Y%m%d%H}",
+        f"Calibration of {user.get_username()} over time",
+    )
+
+
+def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartData:
+    mine = list(
+        Score.objects.filter(user=user, score_type=score_type)
+        .exclude(question__resolved_at=None)
+        .order_by("question__resolved_at", "question_id")
+        .values_list("question_id", "question__resolved_at", "value")
+    )
+    crowd = dict(
+        Score.objects.filter(
+            question_id__in=[m[0] for m in mine],
+            forecaster=Forecaster.CROWD_MEDIAN,
+            score_type=score_type,
+        ).values_list("question_id", "value")
+    )
+    series = charts.ScoreSeries(
+        score_label=ScoreType(score_type).label,
+        resolved_at=[m[1] for m in mine],
+        values=[m[2] for m in mine],
+        crowd_values=[crowd.get(m[0]) for m in mine],
+        reference=0.0 if score_type in (ScoreType.BASELINE, ScoreType.PEER) else None,
+        lower_is_better=score_type in LOWER_IS_BETTER,
+    )
+    rows = [
+        {"question": q, "resolved_at": at.isoformat(), "score": v, "crowd": crowd.get(q)}
+        for q, at, v in mine
+    ]
+    title = f"{ScoreType(score_type).label} of {user.get_username()}"
+    return ChartData(series, rows, f"{scores_version()}", title)
+
+
+def question_history_chart(
+    *, question: Question, user: AbstractBaseUser | None, now: dt.datetime
+) -> ChartData:
+    points = list(
+        AggregatePoint.objects.filter(question=question)
+        .order_by("at")
+        .values_list("at", "median", "geometric_mean_odds", "forecasters")
+    )
+    own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
+    if user is not None and user.is_authenticated:
+        own = list(
+            Forecast.objects.filter(question=question, user=user)
+            .order_by("starts_at", "id")
+            .values_list("starts_at", "ends_at", "probability")
+        )
+    resolved = question.resolution or None
+    history = charts.QuestionHistory(
+        times=[p[0] for p in points],
+        median=[p[1] for p in points],
+        gmo=[p[2] for p in points],
+        own=own,
+        market=[],
+        opens_at=question.opens_at,
+        closes_at=question.closes_at,
+        resolution=resolved,
+        resolved_at=question.resolved_at,
+        now=now,
+    )
+    rows = [
+        {"at": at.isoformat(), "median": m, "geometric_mean_odds": g, "forecasters": n}
+        for at, m, g, n in points
+    ]
+    last = points[-1][0].isoformat() if points else "none"
+    mine = f"{len(own)}:{own[-1][0].isoformat() if own else ''}:{own[-1][1] if own else ''}"
+    # Until it resolves the steps run on to "now": such a chart is fresh for a minute only.
+    moment = question.resolution or f"{now:%Y%m%d%H%M}"
+    version = f"{last}:{mine}:{moment}:{question.resolved_at}"
+    return ChartData(history, rows, version, question.title)
