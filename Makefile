@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 WEB_PORT ?= 8000
 
-.PHONY: run test install migrate questions lint check clean
+.PHONY: run test install migrate questions demo lint check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,12 @@ migrate: install
 questions: migrate
 	$(BIN)/python manage.py import_questions forecasts/questionsets/essay.toml
 
+# Practice questions with simulated forecasters, so charts have something to show.
+# Kept apart from the essay's questions (own source, "[Practice]" titles); `--delete` removes them.
+demo: export DEBUG ?= 1
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
 # The web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
 run: export DEBUG ?= 1
 run: questions
@@ -35,6 +41,8 @@ run: questions
 	@echo "  Create an admin user (in another terminal):"
 	@echo "      $(BIN)/python manage.py createsuperuser"
 	@echo "  then sign in at  http://$(HOST):$(WEB_PORT)/$${ADMIN_URL:-admin/}"
+	@echo "  Want charts with data at once? In another terminal: make demo"
+	@echo "  (practice questions and simulated forecasters, kept apart from the essay's)."
 	@echo "  Ctrl-C stops the web server, the worker and beat."
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) WEB_PORT=$(WEB_PORT) $(BIN)/honcho start -f Procfile

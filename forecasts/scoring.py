@@ -369,8 +369,9 @@ def score_questions(
     mine = _clip(intervals, questions)
     others = mine if same else _clip(field, questions)
     closing = np.flatnonzero(others.at_close)
-    n_close = np.bincount(others.question[closing], minlength=nq).astype(np.float64)
-    s_close = np.bincount(others.question[closing], others.ln_p[closing], nq)
+    q_close = others.question[closing]
+    n_close = np.bincount(q_close, minlength=nq).astype(np.float64)
+    s_close = np.bincount(q_close, others.ln_p[closing], nq)
     if len(intervals) == 0:
         return ScoreTable(*[np.zeros(0, dtype=np.int64)] * 2, *[np.zeros(0)] * 9)
     peer = _peer_integrals(mine, others, n_close, s_close, same)
@@ -389,7 +390,7 @@ def score_questions(
         mean_brier = np.where(coverage > 0, brier_sum / coverage, np.nan)
 
     # Without overlaps a (question, user) has at most one interval standing at close.
-    rows = np.flatnonzero(mine.at_close)
+    rows = closing if same else np.flatnonzero(mine.at_close)
     groups = np.searchsorted(first, rows, side="right") - 1
     n_q, s_q, ln_close = n_close[q[rows]], s_close[q[rows]], ln_p[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
