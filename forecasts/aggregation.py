@@ -151,7 +151,7 @@ class Aggregate(NamedTuple):
 def aggregate_now(probs_sorted_by_start: ArrayLike) -> Aggregate:
     """The crowd of the standing forecasts' P(YES) in [0, 1], given oldest first.
 
-    O(N log N) for N forecasts (a sort by value); about 0.1 ms at N = 1,000.
+    O(N log N) for N forecasts (a sort by value): about 0.3 ms at N = 1,000, 2 ms at 10,000.
     """
     p = _as_float(probs_sorted_by_start)
     if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
@@ -200,8 +200,8 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
     Forecasts that start together are ordered as given. The weighted median needs each row's
     whole standing set (a new forecast changes every older one's weight), so rows are done in
     blocks of event times: a boolean matrix of which forecasts stand at each time of the
-    block, over the forecasts standing at any of them. Work is O(times x standing); 10,000
-    forecasts by 1,000 users take about 0.1 s.
+    block, over the forecasts standing at any of them. Work is O(times x standing): 10,000
+    forecasts by 100 users take about 0.1 s, by 1,000 users 0.25 s (bench/scoring.py).
     """
     iv = Intervals.of_question(np.zeros(np.size(start)), start, end, prob)
     keep = iv.end > iv.start

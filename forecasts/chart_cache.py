@@ -1,7 +1,8 @@
 """Rendered charts in the cache, keyed on the data they draw.
 
 A chart's key includes its data's version (the scores' version, or the question's latest
-crowd point), so a cached image is never stale; rendering happens once per version. After a
+crowd point), read before any data is gathered: a hit costs a query or two, a cached image is
+never stale, and gathering and drawing happen once per version. After a
 resolution the follow-up task renders the question's chart ahead of the first visitor.
 """
 
@@ -29,18 +30,25 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-def chart_key(name: str, subject: str, chart: chart_data.ChartData, fmt: str) -> str:
-    digest = hashlib.sha256(f"{chart.version}:{chart.title}".encode()).hexdigest()[:24]
+def chart_key(name: str, subject: str, version: str, fmt: str) -> str:
+    digest = hashlib.sha256(version.encode()).hexdigest()[:24]
     return f"chart:{name}:{subject}:{fmt}:{digest}"
 
 
-def chart_bytes(name: str, subject: str, chart: chart_data.ChartData, fmt: str) -> bytes:
-    """The rendered chart, from the cache or rendered now and cached."""
+def chart_bytes(
+    name: str,
+    subject: str,
+    version: str,
+    fmt: str,
+    build: Callable[[], chart_data.ChartData],
+) -> bytes:
+    """The rendered chart: from the cache, or gathered, drawn and cached now."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-    key = chart_key(name, subject, chart, fmt)
+    key = chart_key(name, subject, version, fmt)
     body = cache.get(key)
     if body is None:
+        chart = build()
         body = RENDERERS[name](chart.data, fmt, title=chart.title)
         cache.set(key, body, CACHE_SECONDS)
     return body
@@ -52,7 +60,8 @@ def question_charts_refresh(*, question_id: int, now: dt.datetime | None = None)
     question = Question.objects.filter(pk=question_id).first()
     if question is None:
         return 0
+    version = chart_data.question_chart_version(question=question, user=None, now=now)
     chart = chart_data.question_history_chart(question=question, user=None, now=now)
     for fmt in FORMATS:
-        chart_bytes("history", f"q{question.pk}-public", chart, fmt)
+        chart_bytes("history", f"q{question.pk}-public", version, fmt, lambda: chart)
     return len(FORMATS)

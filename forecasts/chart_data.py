@@ -1,7 +1,7 @@
 """Reads for the charts: gather plain numbers from the database into the charts' dataclasses.
 
-Each function also says what its chart depends on (``ChartData.version``), so the rendered
-bytes can be cached under that key and never served stale.
+Each chart also has a cheap version (``*_version``): what its data depends on, read without
+gathering the data, so a cached image is found, or known to be stale, before any work.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ class ChartData:
 
     data: Any
     rows: list[dict[str, Any]]
-    version: str
     title: str
 
 
@@ -57,9 +56,7 @@ def user_calibration_chart(*, user: AbstractBaseUser, now: dt.datetime) -> Chart
     if crowd.n:
         series.append(charts.ReliabilitySeries("the crowd, same questions", crowd.table))
     rows = _bin_rows(name, mine.table) + _bin_rows("the crowd", crowd.table)
-    return ChartData(
-        series, rows, f"{scores_version()}:{now:%Y%m%d%H}", f"Calibration of {name} and the crowd"
-    )
+    return ChartData(series, rows, f"Calibration of {name} and the crowd")
 
 
 def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False) -> ChartData:
@@ -68,7 +65,6 @@ def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False)
     return ChartData(
         series,
         _bin_rows("the crowd", report.table),
-        f"{scores_version()}:{now:%Y%m%d%H}",
         "Calibration of the crowd",
     )
 
@@ -90,7 +86,6 @@ def user_calibration_over_time_chart(*, user: AbstractBaseUser, now: dt.datetime
     return ChartData(
         windows,
         rows,
-        f"{scores_version()}:{now:%Y%m%d%H}",
         f"Calibration of {user.get_username()} over time",
     )
 
@@ -122,7 +117,7 @@ def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartD
         for q, at, v in mine
     ]
     title = f"{ScoreType(score_type).label} of {user.get_username()}"
-    return ChartData(series, rows, f"{scores_version()}", title)
+    return ChartData(series, rows, title)
 
 
 def question_history_chart(
@@ -157,9 +152,32 @@ def question_history_chart(
         {"at": at.isoformat(), "median": m, "geometric_mean_odds": g, "forecasters": n}
         for at, m, g, n in points
     ]
-    last = points[-1][0].isoformat() if points else "none"
-    mine = f"{len(own)}:{own[-1][0].isoformat() if own else ''}:{own[-1][1] if own else ''}"
+    return ChartData(history, rows, question.title)
+
+
+def scores_charts_version(*, now: dt.datetime) -> str:
+    """Charts of resolved data: they change with the scores, and (calibration counts only
+    questions whose date has passed) with the hour."""
+    return f"{scores_version()}:{now:%Y%m%d%H}"
+
+
+def question_chart_version(
+    *, question: Question, user: AbstractBaseUser | None, now: dt.datetime
+) -> str:
+    last = (
+        AggregatePoint.objects.filter(question=question)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    own = None
+    if user is not None and user.is_authenticated:
+        own = (
+            Forecast.objects.filter(question=question, user=user)
+            .order_by("-starts_at", "-id")
+            .values_list("pk", "ends_at")
+            .first()
+        )
     # Until it resolves the steps run on to "now": such a chart is fresh for a minute only.
     moment = question.resolution or f"{now:%Y%m%d%H%M}"
-    version = f"{last}:{mine}:{moment}:{question.resolved_at}"
-    return ChartData(history, rows, version, question.title)
+    return f"{last}:{own}:{moment}:{question.resolved_at}"

@@ -6,6 +6,7 @@ The same views serve the web pages (``/charts/...``) and the API
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -29,38 +30,59 @@ CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv"}
 USER_CHARTS = ("calibration", "calibration-over-time", "scores")
 
 
-def _user_chart(name: str, username: str, params: Any) -> tuple[chart_data.ChartData, str]:
+Build = Callable[[], chart_data.ChartData]
+
+
+def _user_chart(name: str, username: str, params: Any) -> tuple[Build, str, str]:
+    """What to build, the cache subject and the version, for one of a user's charts."""
     user = get_object_or_404(get_user_model(), username=username)
     now = timezone.now()
+    version = chart_data.scores_charts_version(now=now)
     if name == "calibration":
-        return chart_data.user_calibration_chart(user=user, now=now), f"u{user.pk}"
+        return (
+            lambda: chart_data.user_calibration_chart(user=user, now=now),
+            f"u{user.pk}",
+            version,
+        )
     if name == "calibration-over-time":
-        return chart_data.user_calibration_over_time_chart(user=user, now=now), f"u{user.pk}"
+        return (
+            lambda: chart_data.user_calibration_over_time_chart(user=user, now=now),
+            f"u{user.pk}",
+            version,
+        )
     if name == "scores":
         try:
             score_type = ScoreType(params.get("score", ScoreType.BASELINE))
         except ValueError:
             raise Http404("Unknown score type") from None
-        chart = chart_data.user_score_chart(user=user, score_type=score_type)
-        return chart, f"u{user.pk}-{score_type}"
+        return (
+            lambda: chart_data.user_score_chart(user=user, score_type=score_type),
+            f"u{user.pk}-{score_type}",
+            version,
+        )
     raise Http404("No such chart")
 
 
-def _question_chart(question_id: int, user: Any) -> tuple[chart_data.ChartData, str]:
+def _question_chart(question_id: int, user: Any) -> tuple[Build, str, str]:
     question = get_object_or_404(Question, pk=question_id)
-    mine = user is not None and user.is_authenticated
-    chart = chart_data.question_history_chart(
-        question=question, user=user if mine else None, now=timezone.now()
+    viewer = user if user is not None and user.is_authenticated else None
+    now = timezone.now()
+    version = chart_data.question_chart_version(question=question, user=viewer, now=now)
+    subject = f"q{question.pk}-" + (f"u{viewer.pk}" if viewer else "public")
+    return (
+        lambda: chart_data.question_history_chart(question=question, user=viewer, now=now),
+        subject,
+        version,
     )
-    return chart, f"q{question.pk}-" + (f"u{user.pk}" if mine else "public")
 
 
-def _respond(name: str, subject: str, chart: chart_data.ChartData, fmt: str) -> HttpResponse:
+def _respond(name: str, subject: str, version: str, fmt: str, build: Build) -> HttpResponse:
     if fmt == "csv":
-        response = HttpResponse(csv_bytes(chart.rows), content_type=CONTENT_TYPES["csv"])
+        response = HttpResponse(csv_bytes(build().rows), content_type=CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{name}-{subject}.csv"'
         return response
-    response = HttpResponse(chart_bytes(name, subject, chart, fmt), content_type=CONTENT_TYPES[fmt])
+    body = chart_bytes(name, subject, version, fmt, build)
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     # Private: a question's chart may carry the viewer's own forecasts.
     response["Cache-Control"] = "private, max-age=60"
     return response
@@ -68,21 +90,27 @@ def _respond(name: str, subject: str, chart: chart_data.ChartData, fmt: str) -> 
 
 @require_GET
 def user_chart(request: HttpRequest, username: str, name: str, fmt: str) -> HttpResponse:
-    chart, subject = _user_chart(name, username, request.GET)
-    return _respond(name, subject, chart, fmt)
+    build, subject, version = _user_chart(name, username, request.GET)
+    return _respond(name, subject, version, fmt, build)
 
 
 @require_GET
 def crowd_chart(request: HttpRequest, fmt: str) -> HttpResponse:
     practice = request.GET.get("practice") == "1"
-    chart = chart_data.crowd_calibration_chart(now=timezone.now(), include_practice=practice)
-    return _respond("calibration", "crowd-practice" if practice else "crowd", chart, fmt)
+    now = timezone.now()
+    return _respond(
+        "calibration",
+        "crowd-practice" if practice else "crowd",
+        chart_data.scores_charts_version(now=now),
+        fmt,
+        lambda: chart_data.crowd_calibration_chart(now=now, include_practice=practice),
+    )
 
 
 @require_GET
 def question_chart(request: HttpRequest, question_id: int, fmt: str) -> HttpResponse:
-    chart, subject = _question_chart(question_id, request.user)
-    return _respond("history", subject, chart, fmt)
+    build, subject, version = _question_chart(question_id, request.user)
+    return _respond("history", subject, version, fmt, build)
 
 
 # --- API ----------------------------------------------------------------------------------------
@@ -109,9 +137,11 @@ class ChartAPIView(JsonErrorsMixin, APIView):
     permission_classes = [permissions.AllowAny]
     renderer_classes = [PNGRenderer, SVGRenderer]
 
-    def chart_response(self, request: Request, name: str, subject: str, chart: Any) -> Any:
-        fmt = request.accepted_renderer.format
-        return _respond(name, subject, chart, fmt)
+    def chart_response(
+        self, request: Request, name: str, built: tuple[Build, str, str]
+    ) -> HttpResponse:
+        build, subject, version = built
+        return _respond(name, subject, version, request.accepted_renderer.format, build)
 
 
 IMAGE_RESPONSES = {
@@ -133,8 +163,7 @@ class UserChartView(ChartAPIView):
         responses=IMAGE_RESPONSES,
     )
     def get(self, request: Request, username: str, name: str) -> Any:
-        chart, subject = _user_chart(name, username, request.query_params)
-        return self.chart_response(request, name, subject, chart)
+        return self.chart_response(request, name, _user_chart(name, username, request.query_params))
 
 
 class QuestionChartView(ChartAPIView):
@@ -143,5 +172,4 @@ class QuestionChartView(ChartAPIView):
 
     @extend_schema(tags=["charts"], responses=IMAGE_RESPONSES)
     def get(self, request: Request, question_id: int) -> Any:
-        chart, subject = _question_chart(question_id, request.user)
-        return self.chart_response(request, "history", subject, chart)
+        return self.chart_response(request, "history", _question_chart(question_id, request.user))
