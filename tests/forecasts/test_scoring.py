@@ -407,3 +407,21 @@ def test_events_tied_by_rounding_fall_back_to_an_exact_sort(monkeypatch) -> None
     assert exact_sorts == [{"stable": True}]
     got = {(0, u): cell for (_, u), cell in table_as_dict(table).items()}
     assert_same_scores(got, reference_scores(rows, [0.0], [1.0], [1]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(question_sets())
+def test_scores_stay_within_their_documented_ranges(data) -> None:
+    rows, opens, closes, outcomes = data
+
+    table = score_questions(as_intervals(rows), Questions(opens, closes, outcomes))
+
+    tiny = 1e-9
+    covered = table.coverage > 0
+    assert np.all((table.coverage >= 0) & (table.coverage <= 1 + tiny))
+    assert np.all((table.brier[covered] >= 0) & (table.brier[covered] <= 1 + tiny))
+    assert np.all((table.log >= math.log(0.001) - tiny) & (table.log <= 0))
+    assert np.all(table.baseline >= 100 * (math.log2(0.001) + 1) - tiny)
+    assert np.all(table.baseline <= 100 * (math.log2(0.999) + 1) * table.coverage + tiny)
+    at_close = table.log_at_close[~np.isnan(table.log_at_close)]
+    assert np.all((at_close >= math.log(0.001) - tiny) & (at_close <= math.log(0.999) + tiny))
