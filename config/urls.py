@@ -5,8 +5,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from forecasts import views as forecast_views
+from forecasts.health import health
 
 urlpatterns = [
+    path("health/", health, name="health"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include("forecasts.api_urls")),
     path("accounts/signup/", forecast_views.signup, name="signup"),

@@ -1,0 +1,202 @@
+"""Play-money LMSR markets: markets, accounts, the ledger and trades.
+
+Money
+-----
+Every movement of money is a ``LedgerEntry``; balances are caches of ledger sums.
+
+- A *user account* (``Account``) holds a user's play money. ``Account.balance`` always equals
+  the sum of the account's entries.
+- The *market maker* of each market has no account: its entries carry ``account=None`` and the
+  ``market``. ``Market.maker_balance`` (the maker's pot) always equals the sum of those entries.
+
+Money enters the system in two ways only: a ``grant`` to an account (the starting grant) and a
+``subsidy`` to a maker's pot when its market is created (b ln 2 rounded up: the most the maker
+can lose on a YES/NO resolution). Every other movement (``trade``, ``payout``, ``refund``,
+``reversal``) is written as a pair of entries that sum to zero: the account's side and the
+maker's side. Hence the accounting identity, exact in Decimal:
+
+    sum(account balances) + sum(maker pots) == sum(grant entries) + sum(subsidy entries)
+
+equivalently, the entries of kinds trade/payout/refund/reversal sum to exactly 0.
+``markets.selectors.ledger_audit`` checks it, along with every cache against its entries.
+
+Positions
+---------
+Positions are not stored: a position is the sum of the account's trades on a market per outcome
+(shares, and net cost = sum of charges). There is nothing to drift, and the queries are small
+(one account on one market, under that account's row lock).
+
+Settlement
+----------
+A YES/NO resolution pays 1 per winning share (``payout`` pairs); an annulled or ambiguous one
+refunds each trader's net cost when positive (``refund`` pairs; a trader whose sales brought in
+more than their buys cost keeps the difference, paid from the maker's pot). Unresolving writes a
+``reversal`` pair against every settlement entry (linked by ``reverses``): the history is never
+rewritten. A reversal can take an account below zero when the payout was spent meanwhile: that
+is the one way a balance goes negative, and such an account cannot trade until it is back above
+its charge.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from forecasts.models import Question
+from markets import lmsr
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+SHARES = {"max_digits": 20, "decimal_places": 4}
+
+
+class Outcome(models.IntegerChoices):
+    """The binary outcomes, numbered as in ``markets.lmsr``."""
+
+    YES = lmsr.YES, "Yes"
+    NO = lmsr.NO, "No"
+
+
+class MarketStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved (paid out)"
+    ANNULLED = "annulled", "Annulled (refunded)"
+
+
+class Market(models.Model):
+    """An LMSR market on a binary question: liquidity ``b`` and the outstanding shares."""
+
+    question = models.OneToOneField(Question, on_delete=models.PROTECT, related_name="market")
+    b = models.DecimalField(max_digits=14, decimal_places=4, help_text="Liquidity, in money.")
+    q_yes = models.DecimalField(default=Decimal(0), **SHARES)
+    q_no = models.DecimalField(default=Decimal(0), **SHARES)
+    maker_balance = models.DecimalField(
+        default=Decimal(0), help_text="The maker's pot: the sum of its ledger entries.", **MONEY
+    )
+    status = models.CharField(max_length=10, choices=MarketStatus, default=MarketStatus.OPEN)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(b__gt=0), name="market_b_positive")]
+
+    def __str__(self) -> str:
+        return f"Market on {self.question_id}"
+
+    @property
+    def q(self) -> tuple[Decimal, Decimal]:
+        return (self.q_yes, self.q_no)
+
+    def prices(self) -> tuple[float, float]:
+        """(P(YES), P(NO)) at the current outstanding shares."""
+        yes, no = lmsr.prices(self.q, float(self.b))
+        return yes, no
+
+    @property
+    def price_yes(self) -> float:
+        return self.prices()[lmsr.YES]
+
+
+class Account(models.Model):
+    """A user's play money; ``balance`` caches the sum of its ledger entries."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="market_account"
+    )
+    balance = models.DecimalField(default=Decimal(0), **MONEY)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Account of {self.user_id}: {self.balance}"
+
+
+class Trade(models.Model):
+    """Shares bought (> 0) or sold (< 0) of one outcome, and the charge (> 0: the trader paid)."""
+
+    market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="trades")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="trades")
+    outcome = models.PositiveSmallIntegerField(choices=Outcome)
+    shares = models.DecimalField(**SHARES)
+    cost = models.DecimalField(**MONEY)
+    price_before = models.FloatField(help_text="Price of the traded outcome before the trade.")
+    price_after = models.FloatField(help_text="Price of the traded outcome after the trade.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["market_id", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["market", "account", "outcome"]),
+            models.Index(fields=["market", "created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(shares=0), name="trade_shares_nonzero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.shares} {self.get_outcome_display()} for {self.cost}"
+
+
+class EntryKind(models.TextChoices):
+    GRANT = "grant", "Grant"
+    SUBSIDY = "subsidy", "Subsidy"
+    TRADE = "trade", "Trade"
+    PAYOUT = "payout", "Payout"
+    REFUND = "refund", "Refund"
+    REVERSAL = "reversal", "Reversal of a payout or refund"
+
+
+# Money enters only through these; every other kind is written as a zero-sum pair.
+SOURCE_KINDS = (EntryKind.GRANT, EntryKind.SUBSIDY)
+SETTLEMENT_KINDS = (EntryKind.PAYOUT, EntryKind.REFUND)
+
+
+class LedgerEntry(models.Model):
+    """One signed movement of money on an account, or on a market's maker (``account=None``)."""
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    market = models.ForeignKey(
+        Market, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    trade = models.ForeignKey(
+        Trade, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    kind = models.CharField(max_length=10, choices=EntryKind)
+    amount = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["account", "kind"]),
+            models.Index(fields=["market", "kind"]),
+        ]
+        constraints = [
+            # A maker's entry is the one without an account; it must say whose maker it is.
+            models.CheckConstraint(
+                condition=Q(account__isnull=False) | Q(market__isnull=False),
+                name="ledger_entry_has_a_side",
+            ),
+            models.CheckConstraint(
+                condition=Q(trade__isnull=True) | Q(kind="trade"),
+                name="ledger_entry_trade_only_for_trades",
+            ),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(kind="reversal"),
+                name="ledger_entry_reverses_only_for_reversals",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        side = f"account {self.account_id}" if self.account_id else f"maker {self.market_id}"
+        return f"{self.kind} {self.amount} on {side}"
