@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from forecasts import views as forecast_views
+from forecasts.auth_forms import ThrottledAuthenticationForm
 from forecasts.health import health
 
 urlpatterns = [
@@ -12,6 +14,11 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include("forecasts.api_urls")),
     path("accounts/signup/", forecast_views.signup, name="signup"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("forecasts.urls")),
 ]

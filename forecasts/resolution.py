@@ -37,6 +37,7 @@ from forecasts.models import (
 )
 from forecasts.queue import enqueue_on_commit
 from forecasts.score_services import question_scores_compute
+from markets.services import market_settle, market_unsettle
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def question_resolve(
                 }
             )
         question_scores_compute(question=question, now=now)
+        market_settle(question=question, now=now)
         return question
     if timezone.is_naive(effective_at):
         raise ValidationError({"effective_at": "Give the effective time with a time zone."})
@@ -102,6 +104,7 @@ def question_resolve(
     question.save()
     question_aggregates_rebuild(question=question)
     question_scores_compute(question=question, now=now)
+    market_settle(question=question, now=now)
     enqueue_on_commit("question_followups", question.pk)
     return question
 
@@ -122,6 +125,7 @@ def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Q
     question.closed_at = question.closes_at if question.closes_at <= now else None
     question.save()
     question_scores_compute(question=question, now=now)
+    market_unsettle(question=question, now=now)
     # Told of a resolution that no longer holds: they will be told again when it resolves.
     ResolutionNotice.objects.filter(question=question).delete()
     return question

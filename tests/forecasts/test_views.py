@@ -216,3 +216,22 @@ def test_a_user_cannot_revoke_another_users_token() -> None:
 
     assert response.status_code == 404
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+
+
+def test_log_in_is_throttled_after_repeated_failures() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    UserFactory(username="ada")
+    client = Client()
+    url = reverse("login")
+
+    failures = [client.post(url, {"username": "ada", "password": "wrong"}) for _ in range(5)]
+    blocked = client.post(url, {"username": "ada", "password": "correct horse battery staple"})
+    other = Client().post(url, {"username": "bob", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+
+    assert all(f.status_code == 200 for f in failures)
+    assert "Too many failed log-ins" in blocked.text
+    assert not blocked.wsgi_request.user.is_authenticated
+    assert "Too many failed log-ins" not in other.text
+    cache.clear()

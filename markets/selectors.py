@@ -1,0 +1,135 @@
+"""Reads on markets: balances, positions, price history, the profit leaderboard, the audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from markets.models import SOURCE_KINDS, Account, EntryKind, LedgerEntry, Market, Outcome, Trade
+
+ZERO = Decimal("0.0000")
+_MONEY = DecimalField(max_digits=20, decimal_places=4)
+
+
+def account_for(*, user: AbstractBaseUser) -> Account | None:
+    return Account.objects.filter(user=user).select_related("user").first()
+
+
+def market_list() -> QuerySet[Market]:
+    return Market.objects.select_related("question").order_by("-created_at", "-id")
+
+
+def positions(*, account: Account, market: Market | None = None) -> QuerySet[Trade]:
+    """Rows (market, outcome, shares, net_cost) per market and outcome the account traded.
+
+    Derived from trades (no position table: nothing to keep in step). Net cost is what the
+    account paid for the outcome, less what selling it brought in.
+    """
+    trades = Trade.objects.filter(account=account)
+    if market is not None:
+        trades = trades.filter(market=market)
+    return (
+        trades.values("market", "market__question__title", "outcome")
+        .annotate(shares=Sum("shares"), net_cost=Sum("cost"), trades=Count("id"))
+        .order_by("market", "outcome")
+    )
+
+
+def price_history(*, market: Market) -> QuerySet[Trade]:
+    """Trades in order with the YES price after each: what a price chart draws."""
+    return (
+        Trade.objects.filter(market=market)
+        .select_related("account__user")
+        .order_by("created_at", "id")
+    )
+
+
+def yes_price_after(trade: Trade) -> float:
+    """P(YES) after ``trade``, whichever outcome it traded."""
+    return trade.price_after if trade.outcome == Outcome.YES else 1.0 - trade.price_after
+
+
+def leaderboard() -> QuerySet[Account]:
+    """Accounts by profit: balance less the money granted to them (realised gains only)."""
+    granted = (
+        LedgerEntry.objects.filter(account=OuterRef("pk"), kind=EntryKind.GRANT)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        Account.objects.select_related("user")
+        .annotate(granted=Coalesce(Subquery(granted, output_field=_MONEY), Value(ZERO)))
+        .annotate(profit=Coalesce("balance", Value(ZERO)) - Coalesce("granted", Value(ZERO)))
+        .order_by("-profit", "id")
+    )
+
+
+@dataclass(frozen=True)
+class LedgerAudit:
+    """The accounting identity and every cache against the ledger; ``ok`` when all hold."""
+
+    money_in: Decimal  # grants + subsidies
+    held: Decimal  # sum of account balances + sum of maker pots
+    transfers: Decimal  # sum of trade/payout/refund/reversal entries: must be exactly 0
+    account_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    maker_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    share_mismatches: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.held == self.money_in
+            and self.transfers == 0
+            and not self.account_mismatches
+            and not self.maker_mismatches
+            and not self.share_mismatches
+        )
+
+
+def ledger_audit() -> LedgerAudit:
+    """Recompute every balance from the ledger, in Python Decimal sums (exact on the grid)."""
+    per_account: dict[int, Decimal] = {}
+    per_maker: dict[int, Decimal] = {}
+    money_in = transfers = ZERO
+    for account_id, market_id, kind, amount in LedgerEntry.objects.values_list(
+        "account", "market", "kind", "amount"
+    ):
+        if account_id is not None:
+            per_account[account_id] = per_account.get(account_id, ZERO) + amount
+        else:
+            per_maker[market_id] = per_maker.get(market_id, ZERO) + amount
+        if kind in SOURCE_KINDS:
+            money_in += amount
+        else:
+            transfers += amount
+    balances = dict(Account.objects.values_list("pk", "balance"))
+    rows = Market.objects.values_list("pk", "maker_balance", "q_yes", "q_no")
+    markets = {pk: (pot, (q_yes, q_no)) for pk, pot, q_yes, q_no in rows}
+    traded = {pk: [ZERO, ZERO] for pk in markets}
+    for market_id, outcome, s in Trade.objects.values_list("market", "outcome", "shares"):
+        traded[market_id][outcome] += s
+    return LedgerAudit(
+        money_in=money_in,
+        held=sum(balances.values(), ZERO) + sum((m[0] for m in markets.values()), ZERO),
+        transfers=transfers,
+        account_mismatches={
+            pk: (cached, per_account.get(pk, ZERO))
+            for pk, cached in balances.items()
+            if cached != per_account.get(pk, ZERO)
+        },
+        maker_mismatches={
+            pk: (m[0], per_maker.get(pk, ZERO))
+            for pk, m in markets.items()
+            if m[0] != per_maker.get(pk, ZERO)
+        },
+        share_mismatches={
+            pk: (*m[1], *traded[pk]) for pk, m in markets.items() if m[1] != tuple(traded[pk])
+        },
+    )

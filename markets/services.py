@@ -1,0 +1,394 @@
+"""Writes on markets: accounts, trades and settlement. See ``markets.models`` for the ledger.
+
+Locking: every service that touches a market locks the market's row first, then the accounts it
+moves money on, in ascending id order; services that touch no market lock just the account. One
+order everywhere, so two transactions never wait on each other in a cycle (PostgreSQL). SQLite
+serialises writers through its IMMEDIATE transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from forecasts.models import Question, Resolution
+from markets import lmsr
+from markets.models import (
+    SETTLEMENT_KINDS,
+    Account,
+    EntryKind,
+    LedgerEntry,
+    Market,
+    MarketStatus,
+    Outcome,
+    Trade,
+)
+
+DEFAULT_STARTING_GRANT = Decimal("1000")
+# Far beyond what any play-money balance buys, and well inside DecimalField(20, 4).
+MAX_QUANTITY = Decimal("1e9")
+MAX_LIQUIDITY = Decimal("1e6")
+ZERO = Decimal("0.0000")
+
+
+def starting_grant() -> Decimal:
+    return _money(getattr(settings, "MARKET_STARTING_GRANT", DEFAULT_STARTING_GRANT), "grant")
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_open(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> Account:
+    """The user's account, opened with the starting grant if they have none; safe to repeat."""
+    now = now or timezone.now()
+    account, created = Account.objects.get_or_create(user=user, defaults={"created_at": now})
+    if created:
+        _post(account=account, market=None, kind=EntryKind.GRANT, amount=starting_grant(), now=now)
+        account.refresh_from_db(fields=["balance"])
+    return account
+
+
+@transaction.atomic
+def account_grant(
+    *, user: AbstractBaseUser, amount: object, now: dt.datetime | None = None
+) -> Account:
+    """Give ``user`` more play money (staff top-ups); opens their account if need be."""
+    now = now or timezone.now()
+    value = _positive(amount, "amount", lmsr.MONEY_QUANTUM)
+    account = Account.objects.select_for_update().get(pk=account_open(user=user, now=now).pk)
+    _post(account=account, market=None, kind=EntryKind.GRANT, amount=value, now=now)
+    account.refresh_from_db(fields=["balance"])
+    return account
+
+
+# --- markets ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def market_create(*, question: Question, b: object, now: dt.datetime | None = None) -> Market:
+    """Open a market on ``question`` with liquidity ``b``; its maker's pot gets the subsidy."""
+    now = now or timezone.now()
+    liquidity = _positive(b, "b", lmsr.MONEY_QUANTUM)
+    if liquidity > MAX_LIQUIDITY:
+        raise ValidationError({"b": f"The liquidity may be at most {MAX_LIQUIDITY:,f}."})
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.resolution:
+        raise ValidationError({"market": "This question is resolved: it cannot get a market."})
+    if Market.objects.filter(question=question).exists():
+        raise ValidationError({"market": "This question has a market already."})
+    market = Market.objects.create(question=question, b=liquidity, created_at=now)
+    _post(account=None, market=market, kind=EntryKind.SUBSIDY, amount=subsidy(liquidity), now=now)
+    market.refresh_from_db(fields=["maker_balance"])
+    return market
+
+
+def subsidy(b: Decimal) -> Decimal:
+    """b ln 2 rounded up to the money grid: the most the maker can lose, paid in up front.
+
+    The float's own error (about 1e-16 relative) is covered by the margin before rounding up.
+    """
+    real = lmsr.worst_case_loss(float(b), 2) * (1 + 1e-12)
+    return Decimal(real).quantize(lmsr.MONEY_QUANTUM, rounding=ROUND_CEILING)
+
+
+# --- trading ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def market_buy(
+    *,
+    user: AbstractBaseUser,
+    market_id: int,
+    outcome: object,
+    shares: object = None,
+    amount: object = None,
+    target_price: object = None,
+    now: dt.datetime | None = None,
+) -> Trade:
+    """Buy ``outcome``: a number of ``shares``, as many as ``amount`` pays for, or enough to
+    move its price to ``target_price``. Exactly one of the three."""
+    choices = {"shares": shares, "amount": amount, "target_price": target_price}
+    given = [name for name, value in choices.items() if value is not None]
+    if len(given) != 1:
+        field = given[-1] if given else "shares"
+        raise ValidationError({field: "Give exactly one of shares, amount or target price."})
+    side = _outcome(outcome)
+    # Parse before locking: bad input costs no lock.
+    if shares is not None:
+        wanted = _positive(shares, "shares", lmsr.SHARE_QUANTUM)
+    elif amount is not None:
+        budget = _positive(amount, "amount", lmsr.MONEY_QUANTUM)
+    else:
+        target = _price(target_price)
+    market, account, now = _lock(user=user, market_id=market_id, now=now)
+    b = float(market.b)
+    if shares is not None:
+        field, quantity = "shares", wanted
+    elif amount is not None:
+        field, quantity = "amount", lmsr.shares_for_amount(market.q, b, side, budget)
+        if quantity <= 0:
+            raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
+    else:
+        field = "target_price"
+        quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, target))
+        if quantity <= 0:
+            raise ValidationError(
+                {"target_price": "The price is at or above that already: buying cannot lower it."}
+            )
+    return _trade(
+        market=market, account=account, outcome=side, shares=quantity, field=field, now=now
+    )
+
+
+@transaction.atomic
+def market_sell(
+    *,
+    user: AbstractBaseUser,
+    market_id: int,
+    outcome: object,
+    shares: object,
+    now: dt.datetime | None = None,
+) -> Trade:
+    """Sell ``shares`` of ``outcome`` that the user holds back to the maker."""
+    side = _outcome(outcome)
+    quantity = _positive(shares, "shares", lmsr.SHARE_QUANTUM)
+    market, account, now = _lock(user=user, market_id=market_id, now=now)
+    held = holding(account=account, market=market, outcome=side)
+    if quantity > held:
+        raise ValidationError({"shares": f"You hold {held} shares of this outcome."})
+    return _trade(
+        market=market, account=account, outcome=side, shares=-quantity, field="shares", now=now
+    )
+
+
+def holding(*, account: Account, market: Market, outcome: int) -> Decimal:
+    """Shares of ``outcome`` the account holds: the sum of its trades (positions are derived)."""
+    total = Trade.objects.filter(account=account, market=market, outcome=outcome).aggregate(
+        s=Sum("shares")
+    )["s"]
+    return total if total is not None else ZERO
+
+
+def _lock(
+    *, user: AbstractBaseUser, market_id: int, now: dt.datetime | None
+) -> tuple[Market, Account, dt.datetime]:
+    """Lock the market, then the account (the one order); refuse a market not trading now."""
+    market = Market.objects.select_for_update().filter(pk=market_id).first()
+    if market is None:
+        raise ValidationError({"market": "No such market."})
+    # Read after the lock: a resolution that committed meanwhile is seen here.
+    question = Question.objects.get(pk=market.question_id)
+    now = now or timezone.now()
+    if market.status != MarketStatus.OPEN or not question.is_open_for_forecasts(now):
+        raise ValidationError({"market": "This market is not open for trading."})
+    account = Account.objects.filter(user=user).first() or account_open(user=user, now=now)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    return market, account, now
+
+
+def _trade(
+    *, market: Market, account: Account, outcome: int, shares: Decimal, field: str, now: dt.datetime
+) -> Trade:
+    b = float(market.b)
+    q_after = list(market.q)
+    q_after[outcome] += shares
+    if any(abs(v) >= Decimal("1e15") for v in q_after):
+        raise ValidationError({field: "That trade is too large for this market."})
+    charge = lmsr.charge_for(market.q, b, outcome, shares)
+    # Only a buy can overdraw: a sale always brings money in, even to an account below zero.
+    if charge > 0 and charge > account.balance:
+        raise ValidationError({field: f"That costs {charge}; your balance is {account.balance}."})
+    trade = Trade.objects.create(
+        market=market,
+        account=account,
+        outcome=outcome,
+        shares=shares,
+        cost=charge,
+        price_before=lmsr.prices(market.q, b)[outcome],
+        price_after=lmsr.prices(q_after, b)[outcome],
+        created_at=now,
+    )
+    Market.objects.filter(pk=market.pk).update(
+        q_yes=F("q_yes") + (shares if outcome == lmsr.YES else 0),
+        q_no=F("q_no") + (shares if outcome == lmsr.NO else 0),
+    )
+    _pair(
+        account=account, market=market, kind=EntryKind.TRADE, to_maker=charge, trade=trade, now=now
+    )
+    return trade
+
+
+# --- settlement -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def market_settle(*, question: Question, now: dt.datetime | None = None) -> Market | None:
+    """Pay out (YES/NO) or refund (annulled/ambiguous) the question's market, once.
+
+    Called by ``question_resolve`` in its transaction. Does nothing if there is no market, the
+    question is not resolved, or the market is settled already.
+    """
+    now = now or timezone.now()
+    market = Market.objects.select_for_update().filter(question_id=question.pk).first()
+    if market is None or market.status != MarketStatus.OPEN or not question.resolution:
+        return market
+    trades = Trade.objects.filter(market=market)
+    if question.resolution in (Resolution.YES, Resolution.NO):
+        winner = Outcome.YES if question.resolution == Resolution.YES else Outcome.NO
+        owed = trades.filter(outcome=winner).values("account").annotate(v=Sum("shares"))
+        kind, status = EntryKind.PAYOUT, MarketStatus.RESOLVED
+    else:
+        # Refund what each trader put in net; one who took out more keeps it (see models).
+        owed = trades.values("account").annotate(v=Sum("cost"))
+        kind, status = EntryKind.REFUND, MarketStatus.ANNULLED
+    due = {row["account"]: row["v"] for row in owed if row["v"] > 0}
+    for account in _lock_accounts(due):
+        _pair(account=account, market=market, kind=kind, to_maker=-due[account.pk], now=now)
+    Market.objects.filter(pk=market.pk).update(status=status)
+    market.refresh_from_db()
+    return market
+
+
+@transaction.atomic
+def market_unsettle(*, question: Question, now: dt.datetime | None = None) -> Market | None:
+    """Undo the market's settlement with reversal entries, and reopen it; safe to repeat."""
+    now = now or timezone.now()
+    market = Market.objects.select_for_update().filter(question_id=question.pk).first()
+    if market is None or market.status == MarketStatus.OPEN:
+        return market
+    standing = list(
+        LedgerEntry.objects.filter(
+            market=market, kind__in=SETTLEMENT_KINDS, reversal__isnull=True
+        ).order_by("id")
+    )
+    accounts = {a.pk: a for a in _lock_accounts(e.account_id for e in standing if e.account_id)}
+    reversals = [
+        LedgerEntry(
+            account=accounts.get(entry.account_id),
+            market=market,
+            kind=EntryKind.REVERSAL,
+            reverses=entry,
+            amount=-entry.amount,
+            created_at=now,
+        )
+        for entry in standing
+    ]
+    LedgerEntry.objects.bulk_create(reversals)
+    for entry in reversals:
+        _apply(account=entry.account, market=None if entry.account else market, amount=entry.amount)
+    Market.objects.filter(pk=market.pk).update(status=MarketStatus.OPEN)
+    market.refresh_from_db()
+    return market
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def _pair(
+    *,
+    account: Account,
+    market: Market,
+    kind: str,
+    to_maker: Decimal,
+    now: dt.datetime,
+    trade: Trade | None = None,
+) -> None:
+    """Move ``to_maker`` from the account to the market's maker (negative: the other way)."""
+    LedgerEntry.objects.bulk_create(
+        [
+            LedgerEntry(
+                account=side, market=market, trade=trade, kind=kind, amount=amount, created_at=now
+            )
+            for side, amount in ((account, -to_maker), (None, to_maker))
+        ]
+    )
+    _apply(account=account, market=None, amount=-to_maker)
+    _apply(account=None, market=market, amount=to_maker)
+
+
+def _post(
+    *, account: Account | None, market: Market | None, kind: str, amount: Decimal, now: dt.datetime
+) -> None:
+    """A single entry: only grants and subsidies, the two ways money enters."""
+    LedgerEntry.objects.create(
+        account=account, market=market, kind=kind, amount=amount, created_at=now
+    )
+    _apply(account=account, market=None if account else market, amount=amount)
+
+
+def _apply(*, account: Account | None, market: Market | None, amount: Decimal) -> None:
+    """Keep the cached balance equal to the ledger: an F() update, on a row this holds locked."""
+    if account is not None:
+        Account.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+    elif market is not None:
+        Market.objects.filter(pk=market.pk).update(maker_balance=F("maker_balance") + amount)
+
+
+def _lock_accounts(ids: Iterable[int]) -> list[Account]:
+    return list(Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk"))
+
+
+# --- input ------------------------------------------------------------------------------------
+
+
+def _decimal(raw: object, field: str) -> Decimal:
+    if isinstance(raw, bool) or raw is None:
+        raise ValidationError({field: "A number is required."})
+    try:
+        if isinstance(raw, float):
+            if not math.isfinite(raw):
+                raise ValidationError({field: "The number must be finite."})
+            value = Decimal(repr(raw))
+        elif isinstance(raw, str):
+            value = Decimal(raw.strip())
+        elif isinstance(raw, Decimal | int):
+            value = Decimal(raw)
+        else:
+            raise ValidationError({field: "A number is required."})
+    except InvalidOperation:
+        raise ValidationError({field: "The value must be a number."}) from None
+    if not value.is_finite():
+        raise ValidationError({field: "The number must be finite."})
+    return value
+
+
+def _positive(raw: object, field: str, quantum: Decimal) -> Decimal:
+    """A positive number on the grid of ``quantum`` (0.0001), at most ``MAX_QUANTITY``."""
+    value = _decimal(raw, field)
+    if value <= 0:
+        raise ValidationError({field: "The number must be greater than 0."})
+    if value > MAX_QUANTITY:
+        raise ValidationError({field: f"The number may be at most {MAX_QUANTITY:,f}."})
+    if value != value.quantize(quantum):
+        raise ValidationError({field: f"Use at most 4 decimal places ({quantum})."})
+    return value.quantize(quantum)
+
+
+def _money(raw: object, field: str) -> Decimal:
+    return _positive(raw, field, lmsr.MONEY_QUANTUM)
+
+
+def _price(raw: object) -> float:
+    value = float(_decimal(raw, "target_price"))
+    if not 0.001 <= value <= 0.999:
+        raise ValidationError({"target_price": "Give a target price between 0.001 and 0.999."})
+    return value
+
+
+def _outcome(raw: object) -> int:
+    """``"yes"``/``"no"`` (any case) or the outcome's index 0/1."""
+    if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
+        return Outcome.YES if raw.strip().lower() == "yes" else Outcome.NO
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw in Outcome.values:
+        return int(raw)
+    raise ValidationError({"outcome": "Choose yes or no."})

@@ -1,0 +1,183 @@
+"""Buying by shares, by amount and to a target price; selling; and the refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from markets import lmsr
+from markets.models import Market
+from markets.services import account_open, market_buy, market_create, market_sell, subsidy
+from tests.factories import QuestionFactory, UserFactory
+from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_account_open_grants_once(now: dt.datetime) -> None:
+    user = UserFactory()
+
+    account_open(user=user, now=now)
+    account_open(user=user, now=now)
+
+    assert balance(user) == Decimal(1000)
+    assert_ledger_balanced()
+
+
+def test_market_create_funds_the_maker_with_b_ln_2(market: Market) -> None:
+    assert market.maker_balance == subsidy(Decimal(100)) == Decimal("69.3148")
+    assert market.prices() == (0.5, 0.5)
+    assert_ledger_balanced()
+
+
+def test_buy_shares_charges_the_lmsr_cost_rounded_up(market, trader, now) -> None:
+    expected = lmsr.charge_for((0, 0), 100.0, lmsr.YES, Decimal(10))
+
+    trade = market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10, now=now)
+
+    market.refresh_from_db()
+    assert trade.cost == expected > Decimal(5)
+    assert balance(trader) == Decimal(1000) - expected
+    assert (market.q_yes, market.q_no) == (Decimal(10), Decimal(0))
+    assert trade.price_before == 0.5 < trade.price_after == market.prices()[lmsr.YES]
+    assert_ledger_balanced()
+
+
+def test_buy_by_amount_spends_at_most_the_amount(market, trader, now) -> None:
+    trade = market_buy(user=trader, market_id=market.pk, outcome="no", amount="25", now=now)
+
+    assert Decimal(25) - Decimal("0.001") < trade.cost <= Decimal(25)
+    assert trade.outcome == lmsr.NO
+    assert_ledger_balanced()
+
+
+def test_buy_to_target_price_moves_the_price_there(market, trader, now) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", target_price="0.8", now=now)
+
+    market.refresh_from_db()
+    assert market.price_yes == pytest.approx(0.8, abs=1e-5)
+    assert market.q_yes == lmsr.to_shares(100 * math.log(4))
+
+
+def test_sell_returns_the_proceeds_rounded_down(market, trader, now) -> None:
+    bought = market_buy(user=trader, market_id=market.pk, outcome="yes", shares=20, now=now)
+
+    sold = market_sell(user=trader, market_id=market.pk, outcome="yes", shares=20, now=now)
+
+    market.refresh_from_db()
+    assert market.q == (Decimal(0), Decimal(0))
+    assert -bought.cost <= sold.cost < 0  # the round trip never makes the trader money
+    assert balance(trader) <= Decimal(1000)
+    assert_ledger_balanced()
+
+
+def test_a_trade_opens_the_traders_account(market, now) -> None:
+    user = UserFactory()
+
+    trade = market_buy(user=user, market_id=market.pk, outcome=0, shares=1, now=now)
+
+    assert balance(user) == Decimal(1000) - trade.cost
+
+
+BAD_BUYS = [
+    ({"outcome": "yes", "shares": 0}, "shares"),
+    ({"outcome": "yes", "shares": -3}, "shares"),
+    ({"outcome": "yes", "shares": "NaN"}, "shares"),
+    ({"outcome": "yes", "shares": float("nan")}, "shares"),
+    ({"outcome": "yes", "shares": float("inf")}, "shares"),
+    ({"outcome": "yes", "shares": "lots"}, "shares"),
+    ({"outcome": "yes", "shares": "0.00001"}, "shares"),
+    ({"outcome": "yes", "shares": True}, "shares"),
+    ({"outcome": "yes", "shares": 5000}, "shares"),  # overdraft: costs more than 1000
+    ({"outcome": "yes"}, "shares"),
+    ({"outcome": "yes", "shares": 1, "amount": 1}, "amount"),
+    ({"outcome": "yes", "amount": 0}, "amount"),
+    ({"outcome": "yes", "amount": "-5"}, "amount"),
+    ({"outcome": "yes", "amount": "1e12"}, "amount"),
+    ({"outcome": "yes", "amount": 5000}, "amount"),  # overdraft: the balance is 1000
+    ({"outcome": "yes", "amount": "0.00001"}, "amount"),
+    ({"outcome": "yes", "target_price": 0}, "target_price"),
+    ({"outcome": "yes", "target_price": 1}, "target_price"),
+    ({"outcome": "yes", "target_price": "nan"}, "target_price"),
+    ({"outcome": "yes", "target_price": 0.3}, "target_price"),  # below the price: not a buy
+    ({"outcome": "maybe", "shares": 1}, "outcome"),
+    ({"outcome": 2, "shares": 1}, "outcome"),
+    ({"outcome": True, "shares": 1}, "outcome"),
+    ({"outcome": None, "shares": 1}, "outcome"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "field"), BAD_BUYS)
+def test_bad_buys_are_refused_naming_the_field_and_write_nothing(
+    market, trader, now, kwargs, field
+) -> None:
+    before = snapshot()
+
+    with pytest.raises(ValidationError) as refused:
+        market_buy(user=trader, market_id=market.pk, now=now, **kwargs)
+
+    assert field in refused.value.message_dict
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("shares", "field"), [(11, "shares"), (0, "shares"), ("x", "shares")])
+def test_bad_sells_are_refused_and_write_nothing(market, trader, now, shares, field) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10, now=now)
+    before = snapshot()
+
+    with pytest.raises(ValidationError) as refused:
+        market_sell(user=trader, market_id=market.pk, outcome="yes", shares=shares, now=now)
+
+    assert field in refused.value.message_dict
+    assert snapshot() == before
+
+
+def test_selling_an_outcome_not_held_is_refused(market, trader, now) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10, now=now)
+
+    with pytest.raises(ValidationError, match="You hold 0"):
+        market_sell(user=trader, market_id=market.pk, outcome="no", shares=1, now=now)
+
+
+def test_unknown_market_is_refused(trader, now) -> None:
+    with pytest.raises(ValidationError) as refused:
+        market_buy(user=trader, market_id=987654, outcome="yes", shares=1, now=now)
+
+    assert "market" in refused.value.message_dict
+
+
+def test_no_trading_once_the_question_closes(market, trader) -> None:
+    after_close = market.question.closes_at + dt.timedelta(seconds=1)
+    before = snapshot()
+
+    with pytest.raises(ValidationError) as refused:
+        market_buy(user=trader, market_id=market.pk, outcome="yes", shares=1, now=after_close)
+
+    assert "market" in refused.value.message_dict
+    assert snapshot() == before
+
+
+def test_no_trading_before_the_question_opens(market, trader) -> None:
+    before_open = market.question.opens_at - dt.timedelta(seconds=1)
+
+    with pytest.raises(ValidationError, match="not open"):
+        market_buy(user=trader, market_id=market.pk, outcome="yes", shares=1, now=before_open)
+
+
+@pytest.mark.parametrize("b", [0, -1, "nan", "1e9", None])
+def test_bad_liquidity_is_refused(now, b) -> None:
+    with pytest.raises(ValidationError) as refused:
+        market_create(question=QuestionFactory(), b=b, now=now)
+
+    assert "b" in refused.value.message_dict
+
+
+def test_one_market_per_question(market, now) -> None:
+    with pytest.raises(ValidationError) as refused:
+        market_create(question=market.question, b=10, now=now)
+
+    assert "market" in refused.value.message_dict
