@@ -114,7 +114,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or _default_db,
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
-        conn_health_checks=True,
+        # A check before reusing a persistent connection costs a round trip per request.
+        conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -260,6 +261,8 @@ SPECTACULAR_SETTINGS = {
 # The largest request body the API accepts (bytes); larger ones get 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
+# Play money: what a new market account starts with.
+MARKET_STARTING_GRANT = env_int("MARKET_STARTING_GRANT", 1000)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crux@localhost")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from django.core.cache import cache
@@ -70,6 +71,19 @@ def parse_query(serializer_class: type[serializers.Serializer], request: Request
     return query.validated_data
 
 
+# Rendered bodies are immutable under their key (the scores' version is in it), so each
+# process keeps the most recent ones too and skips the shared cache's round trip.
+_rendered: OrderedDict[str, bytes] = OrderedDict()
+LOCAL_ENTRIES = 256
+
+
+def _remember(key: str, body: bytes) -> None:
+    _rendered[key] = body
+    _rendered.move_to_end(key)
+    while len(_rendered) > LOCAL_ENTRIES:
+        _rendered.popitem(last=False)
+
+
 def cached_by_scores(request: Request, name: str, build: Any) -> Response | HttpResponse:
     """Serve data that changes only when scores change from a cache keyed on their version.
 
@@ -83,10 +97,11 @@ def cached_by_scores(request: Request, name: str, build: Any) -> Response | Http
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     key = f"api:{name}:{etag}"
     if type(request.accepted_renderer) is JSONRenderer:
-        body = cache.get(f"{key}:json")
+        body = _rendered.get(key) or cache.get(f"{key}:json")
         if body is None:
             body = JSONRenderer().render(build())
             cache.set(f"{key}:json", body, CACHE_SECONDS)
+        _remember(key, body)
         return HttpResponse(body, content_type="application/json", headers=headers)
     data = cache.get(key)
     if data is None:

@@ -224,16 +224,26 @@ _INSERT_FIELDS = (
 def _insert(
     rows: list[tuple[int, str, int | None, str, float, float]], *, now: dt.datetime
 ) -> None:
-    """A plain executemany: bulk_create spends ~90% of a full rescoring building models."""
+    """Multi-row INSERTs with bound values, as many rows per statement as the database takes.
+
+    bulk_create spent ~90% of a full rescoring building model instances; executemany is fast
+    on SQLite but costs a round trip per row on PostgreSQL (5,500 rows/s measured).
+    """
     quote = connection.ops.quote_name
     columns = ", ".join(quote(Score._meta.get_field(f).column) for f in _INSERT_FIELDS)
-    values = ", ".join(["%s"] * len(_INSERT_FIELDS))
-    # Table and column names come from the model; every value is a bound parameter.
-    sql = f"INSERT INTO {quote(Score._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
+    row_marks = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    limit = connection.features.max_query_params or 65535
+    per_statement = max(1, min(1000, limit // len(_INSERT_FIELDS)))
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, [(*row, stamp) for row in rows[start : start + 5000]])
+        for start in range(0, len(rows), per_statement):
+            batch = rows[start : start + per_statement]
+            # Table and column names come from the model; every value is a bound parameter.
+            sql = (
+                f"INSERT INTO {quote(Score._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES {', '.join([row_marks] * len(batch))}"
+            )
+            cursor.execute(sql, [value for row in batch for value in (*row, stamp)])
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ RELAXED = {
     "SECRET_KEY",
     "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests for Playwright, never deployed
     "CSRF_COOKIE_SECURE",
 }
 

@@ -1,0 +1,183 @@
+"""Random grants, trades, resolutions, annulments and unresolves never break the books.
+
+After every step: the accounting identity holds exactly, every cached balance equals its
+recomputation from the ledger, outstanding shares equal the sum of trades, a refused operation
+wrote nothing, no account is below zero except by reversals of payouts it spent, and an open
+market's maker can pay every share of either outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from forecasts.resolution import question_resolve, question_unresolve
+from markets.models import Account, EntryKind, Market, MarketStatus
+from markets.selectors import ledger_audit
+from markets.services import (
+    account_grant,
+    account_open,
+    holding,
+    market_buy,
+    market_create,
+    market_sell,
+)
+from tests.factories import T0, QuestionFactory, UserFactory
+from tests.markets.conftest import snapshot
+
+NOW = T0 + dt.timedelta(days=30)
+USERS = 3
+MARKETS = 2
+
+money = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(3000), places=4)
+shares = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(2000), places=4)
+users = st.integers(0, USERS - 1)
+markets = st.integers(0, MARKETS - 1)
+outcomes = st.sampled_from(["yes", "no"])
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        # Each example runs in a savepoint of the test's transaction, rolled back at teardown.
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.users = [UserFactory() for _ in range(USERS)]
+        self.markets: list[Market] = []
+
+    @initialize(bs=st.lists(st.decimals(1, 500, places=4), min_size=MARKETS, max_size=MARKETS))
+    def open_markets(self, bs: list[Decimal]) -> None:
+        for user in self.users:
+            account_open(user=user, now=NOW)
+        self.markets = [market_create(question=QuestionFactory(), b=b, now=NOW) for b in bs]
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+
+    def attempt(self, operation: Callable[..., object], **kwargs: object) -> None:
+        """Run a service; a refusal must leave every row as it was."""
+        before = snapshot()
+        try:
+            operation(now=NOW, **kwargs)
+        except ValidationError:
+            assert snapshot() == before
+
+    @rule(user=users, amount=money)
+    def grant(self, user: int, amount: Decimal) -> None:
+        account_grant(user=self.users[user], amount=amount, now=NOW)
+
+    @rule(user=users, market=markets, outcome=outcomes, quantity=shares)
+    def buy_shares(self, user: int, market: int, outcome: str, quantity: Decimal) -> None:
+        self.attempt(
+            market_buy,
+            user=self.users[user],
+            market_id=self.markets[market].pk,
+            outcome=outcome,
+            shares=quantity,
+        )
+
+    @rule(user=users, market=markets, outcome=outcomes, amount=money)
+    def buy_amount(self, user: int, market: int, outcome: str, amount: Decimal) -> None:
+        self.attempt(
+            market_buy,
+            user=self.users[user],
+            market_id=self.markets[market].pk,
+            outcome=outcome,
+            amount=amount,
+        )
+
+    @rule(user=users, market=markets, outcome=outcomes, price=st.floats(0.01, 0.99))
+    def buy_to_price(self, user: int, market: int, outcome: str, price: float) -> None:
+        self.attempt(
+            market_buy,
+            user=self.users[user],
+            market_id=self.markets[market].pk,
+            outcome=outcome,
+            target_price=price,
+        )
+
+    @rule(user=users, market=markets, outcome=outcomes, part=st.fractions(0, 1.5))
+    def sell(self, user: int, market: int, outcome: str, part: Fraction) -> None:
+        account = Account.objects.get(user=self.users[user])
+        held = holding(account=account, market=self.markets[market], outcome=int(outcome == "no"))
+        # Up to half again what is held, so that over-selling is tried too.
+        quantity = (held * Decimal(part.numerator) / part.denominator).quantize(Decimal("0.0001"))
+        self.attempt(
+            market_sell,
+            user=self.users[user],
+            market_id=self.markets[market].pk,
+            outcome=outcome,
+            shares=quantity,
+        )
+
+    @rule(market=markets, resolution=st.sampled_from(["yes", "no", "annulled", "ambiguous"]))
+    def resolve(self, market: int, resolution: str) -> None:
+        self.attempt(
+            question_resolve,
+            question_id=self.markets[market].question_id,
+            resolution=resolution,
+            resolved_by=None,
+        )
+
+    @rule(market=markets)
+    def unresolve(self, market: int) -> None:
+        question_unresolve(question_id=self.markets[market].question_id, now=NOW)
+
+    @invariant()
+    def books_balance(self) -> None:
+        audit = ledger_audit()
+        assert audit.ok, audit
+
+    @invariant()
+    def no_balance_below_zero_but_by_reversals(self) -> None:
+        for account in Account.objects.all():
+            reversed_ = account.entries.filter(kind=EntryKind.REVERSAL).aggregate(s=Sum("amount"))[
+                "s"
+            ] or Decimal(0)
+            # Reversals are the only debits that skip the overdraft check.
+            assert account.balance - reversed_ >= 0
+
+    @invariant()
+    def markets_match_their_questions(self) -> None:
+        for market in Market.objects.select_related("question"):
+            settled = market.status != MarketStatus.OPEN
+            assert settled == bool(market.question.resolution)
+            if market.status == MarketStatus.OPEN:
+                # Solvency: the pot covers every outstanding share of whichever outcome wins.
+                assert market.maker_balance >= max(market.q_yes, market.q_no)
+            elif market.status == MarketStatus.RESOLVED:
+                assert market.maker_balance >= 0
+
+
+@pytest.mark.django_db
+def test_random_operations_keep_the_books_balanced() -> None:
+    run_state_machine_as_test(
+        LedgerMachine,
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
+
+
+def test_the_questions_are_open_at_the_machines_clock() -> None:
+    assert QuestionFactory.build().is_open_for_forecasts(NOW)
