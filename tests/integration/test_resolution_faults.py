@@ -4,7 +4,9 @@ outage. Whatever happens, a question is either untouched or resolved with all it
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,9 @@ from django.urls import reverse
 
 from forecasts.models import Forecast, Score
 from forecasts.tasks import resolve_automatically
+from markets.models import LedgerEntry
+from markets.selectors import ledger_audit
+from markets.services import market_buy, market_create
 from tests.factories import UserFactory
 from tests.integration.conftest import (
     Celery,
@@ -78,6 +83,37 @@ def test_two_simultaneous_automatic_resolutions_resolve_once() -> None:
     assert sorted(result.get() for result in results) == [False, True]
     assert resolution_state(question.pk) == "resolved"
     assert len(score_rows(question.pk)) == len(expected_scores(question.pk))
+
+
+def test_simultaneous_resolutions_pay_the_market_out_once() -> None:
+    question = due_question()
+    market = market_create(question=question, b=100)
+    trader = UserFactory()
+    market_buy(
+        user=trader,
+        market_id=market.pk,
+        outcome=1,
+        shares=10,
+        now=question.opens_at + dt.timedelta(days=2),
+    )  # 10 NO shares; it resolves NO
+    barrier = threading.Barrier(2)
+
+    def resolve() -> None:
+        try:
+            barrier.wait(timeout=10)
+            resolve_automatically.apply(args=[question.pk])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=resolve) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    payouts = LedgerEntry.objects.filter(account__user=trader, kind="payout")
+    assert [entry.amount for entry in payouts] == [Decimal("10.0000")]
+    assert ledger_audit().ok
 
 
 def test_a_worker_killed_while_resolving_leaves_it_to_the_next_worker(
