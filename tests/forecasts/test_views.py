@@ -235,3 +235,24 @@ def test_log_in_is_throttled_after_repeated_failures() -> None:
     assert not blocked.wsgi_request.user.is_authenticated
     assert "Too many failed log-ins" not in other.text
     cache.clear()
+
+
+def test_every_page_has_a_plain_text_title() -> None:
+    import re
+
+    question = QuestionFactory()
+    user = UserFactory(username="ada")
+    client = _logged_in(user)
+    pages = [
+        reverse("forecasts:question_list"),
+        reverse("forecasts:question_detail", args=[question.pk]),
+        reverse("forecasts:leaderboard"),
+        reverse("forecasts:settings"),
+        reverse("forecasts:my_forecasts"),
+        reverse("forecasts:track_record", args=["ada"]),
+        reverse("forecasts:source_detail", args=[question.source.key]),
+    ]
+
+    titles = [re.search(r"<title>(.*?)</title>", client.get(p).text, re.S).group(1) for p in pages]
+
+    assert all("<" not in t and t.strip().endswith("· Crux") for t in titles), titles
