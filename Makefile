@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 WEB_PORT ?= 8000
 
-.PHONY: run test install migrate questions demo lint check clean
+.PHONY: run test install migrate questions demo admin lint check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,11 @@ migrate: install
 questions: migrate
 	$(BIN)/python manage.py import_questions forecasts/questionsets/essay.toml
 
+# An admin account for the local site (same settings as `make run`).
+admin: export DEBUG ?= 1
+admin: migrate
+	$(BIN)/python manage.py createsuperuser
+
 # Practice questions with simulated forecasters, so charts have something to show.
 # Kept apart from the essay's questions (own source, "[Practice]" titles); `--delete` removes them.
 demo: export DEBUG ?= 1
@@ -38,8 +43,7 @@ run: export DEBUG ?= 1
 run: questions
 	@echo ""
 	@echo "  Crux is starting at  http://$(HOST):$(WEB_PORT)/"
-	@echo "  Create an admin user (in another terminal):"
-	@echo "      $(BIN)/python manage.py createsuperuser"
+	@echo "  Create an admin user (in another terminal):  make admin"
 	@echo "  then sign in at  http://$(HOST):$(WEB_PORT)/$${ADMIN_URL:-admin/}"
 	@echo "  Want charts with data at once? In another terminal: make demo"
 	@echo "  (practice questions and simulated forecasters, kept apart from the essay's)."
