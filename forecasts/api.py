@@ -36,7 +36,6 @@ from forecasts.models import (
     SourceDocument,
 )
 from forecasts.serializers import (
-    ROW_FIELDS,
     AggregatePointSerializer,
     EmptySerializer,
     ForecastSerializer,
@@ -166,7 +165,7 @@ class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: QuestionSerializer(many=True), 400: ERRORS[400]},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        rows = self.get_queryset().values(*ROW_FIELDS, "source__key")
+        rows = self.get_queryset().values(*selectors.QUESTION_ROW_FIELDS)
         page = self.paginate_queryset(rows)
         now = timezone.now()
         return self.get_paginated_response([question_row(row, now=now) for row in page])

@@ -21,13 +21,12 @@ LIST_FILTERS = {
 }
 
 
-# What a list shows: a question's dates, status and crowd, not its long texts.
-LIST_FIELDS = (
+# What a list shows of a question: its dates, status and crowd, not its long texts. The API's
+# question list reads exactly these values (``.values(*QUESTION_ROW_FIELDS)``).
+QUESTION_ROW_FIELDS = (
     "id",
     "key",
     "title",
-    "source__key",
-    "source__title",
     "opens_at",
     "closes_at",
     "resolves_at",
@@ -38,7 +37,10 @@ LIST_FIELDS = (
     "auto_outcome",
     "crowd_median",
     "crowd_forecasters",
+    "source__key",
 )
+# The web list also names the source.
+LIST_FIELDS = (*QUESTION_ROW_FIELDS, "source__title")
 
 
 def _status_q(status: str, now: dt.datetime) -> Q:

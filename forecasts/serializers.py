@@ -21,6 +21,7 @@ from forecasts.models import (
     SourceDocument,
     question_status,
 )
+from forecasts.selectors import QUESTION_ROW_FIELDS
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -75,32 +76,15 @@ class QuestionSerializer(serializers.ModelSerializer):
         return question.status(self.context["now"]).value
 
     def to_representation(self, question: Question) -> dict[str, object]:
-        values = {field: getattr(question, field) for field in ROW_FIELDS[1:]}
+        values = {f: getattr(question, f) for f in QUESTION_ROW_FIELDS if "__" not in f}
         return question_row(
             {"id": question.pk, **values, "source__key": question.source.key},
             now=self.context["now"],
         )
 
 
-# What the question list reads: its rows are shaped straight from these values, without
-# building model instances (the hottest list; the declared fields above give its schema).
-ROW_FIELDS = (
-    "id",
-    "key",
-    "title",
-    "opens_at",
-    "closes_at",
-    "resolves_at",
-    "closed_at",
-    "resolution",
-    "resolved_at",
-    "resolved_automatically",
-    "auto_outcome",
-    "crowd_forecasters",
-    "crowd_median",
-)
-
-
+# The hottest list's rows are shaped straight from QUESTION_ROW_FIELDS' values, without model
+# instances; the fields declared on QuestionSerializer give its schema.
 def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, object]:
     status = question_status(
         opens_at=values["opens_at"],
