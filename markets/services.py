@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -117,37 +118,114 @@ def market_buy(
 ) -> Trade:
     """Buy ``outcome``: a number of ``shares``, as many as ``amount`` pays for, or enough to
     move its price to ``target_price``. Exactly one of the three."""
-    choices = {"shares": shares, "amount": amount, "target_price": target_price}
-    given = [name for name, value in choices.items() if value is not None]
-    if len(given) != 1:
-        field = given[-1] if given else "shares"
-        raise ValidationError({field: "Give exactly one of shares, amount or target price."})
+    request = _BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
     side = _outcome(outcome)
-    # Parse before locking: bad input costs no lock.
-    if shares is not None:
-        wanted = _positive(shares, "shares", lmsr.SHARE_QUANTUM)
-    elif amount is not None:
-        budget = _positive(amount, "amount", lmsr.MONEY_QUANTUM)
-    else:
-        target = _price(target_price)
     market, account, now = _lock(user=user, market_id=market_id, now=now)
-    b = float(market.b)
-    if shares is not None:
-        field, quantity = "shares", wanted
-    elif amount is not None:
-        field, quantity = "amount", lmsr.shares_for_amount(market.q, b, side, budget)
-        if quantity <= 0:
-            raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
+    quantity = request.quantity(market, side)
+    return _trade(
+        market=market, account=account, outcome=side, shares=quantity, field=request.field, now=now
+    )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a trade would do at the market's current state: nothing is written."""
+
+    outcome: int
+    shares: Decimal  # > 0 buys, < 0 sells
+    cost: Decimal  # > 0: the trader pays; < 0: the trader is paid
+    price_before: float  # of the traded outcome
+    price_after: float
+
+    @property
+    def average_price(self) -> Decimal:
+        return (self.cost / self.shares).quantize(lmsr.MONEY_QUANTUM)
+
+    @property
+    def yes_price_after(self) -> float:
+        return self.price_after if self.outcome == lmsr.YES else 1.0 - self.price_after
+
+
+def market_quote(
+    *,
+    market: Market,
+    outcome: object,
+    action: str = "buy",
+    shares: object = None,
+    amount: object = None,
+    target_price: object = None,
+) -> Quote:
+    """Price a buy (by shares, amount or target price) or a sale (by shares) without trading.
+
+    The same parsing and rounding as ``market_buy``/``market_sell``, so the preview is what the
+    trade costs unless someone trades first. Holdings and balance are not checked here.
+    """
+    side = _outcome(outcome)
+    if action == "buy":
+        request = _BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
+        field, quantity = request.field, request.quantity(market, side)
+    elif action == "sell":
+        if amount is not None or target_price is not None:
+            raise ValidationError({"shares": "A sale is given in shares."})
+        field, quantity = "shares", -_positive(shares, "shares", lmsr.SHARE_QUANTUM)
     else:
-        field = "target_price"
-        quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, target))
+        raise ValidationError({"action": "The action must be buy or sell."})
+    return _priced(market=market, outcome=side, shares=quantity, field=field)
+
+
+def _priced(*, market: Market, outcome: int, shares: Decimal, field: str) -> Quote:
+    """The charge and prices of trading ``shares`` of ``outcome`` now; refuses absurd sizes."""
+    b = float(market.b)
+    q_after = list(market.q)
+    q_after[outcome] += shares
+    if any(abs(v) >= Decimal("1e15") for v in q_after):
+        raise ValidationError({field: "That trade is too large for this market."})
+    return Quote(
+        outcome=outcome,
+        shares=shares,
+        cost=lmsr.charge_for(market.q, b, outcome, shares),
+        price_before=lmsr.prices(market.q, b)[outcome],
+        price_after=lmsr.prices(q_after, b)[outcome],
+    )
+
+
+@dataclass(frozen=True)
+class _BuyRequest:
+    """A buy's size as given (exactly one of shares, amount or target price), parsed."""
+
+    field: str
+    value: Decimal | float
+
+    @classmethod
+    def parse(cls, *, shares: object, amount: object, target_price: object) -> _BuyRequest:
+        choices = {"shares": shares, "amount": amount, "target_price": target_price}
+        given = [name for name, value in choices.items() if value is not None]
+        if len(given) != 1:
+            field = given[-1] if given else "shares"
+            raise ValidationError({field: "Give exactly one of shares, amount or target price."})
+        # Parse before locking: bad input costs no lock.
+        if shares is not None:
+            return cls("shares", _positive(shares, "shares", lmsr.SHARE_QUANTUM))
+        if amount is not None:
+            return cls("amount", _positive(amount, "amount", lmsr.MONEY_QUANTUM))
+        return cls("target_price", _price(target_price))
+
+    def quantity(self, market: Market, side: int) -> Decimal:
+        """Shares to buy at the market's current state."""
+        b = float(market.b)
+        if self.field == "shares":
+            return self.value
+        if self.field == "amount":
+            quantity = lmsr.shares_for_amount(market.q, b, side, self.value)
+            if quantity <= 0:
+                raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
+            return quantity
+        quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, self.value))
         if quantity <= 0:
             raise ValidationError(
                 {"target_price": "The price is at or above that already: buying cannot lower it."}
             )
-    return _trade(
-        market=market, account=account, outcome=side, shares=quantity, field=field, now=now
-    )
+        return quantity
 
 
 @transaction.atomic
@@ -199,12 +277,8 @@ def _lock(
 def _trade(
     *, market: Market, account: Account, outcome: int, shares: Decimal, field: str, now: dt.datetime
 ) -> Trade:
-    b = float(market.b)
-    q_after = list(market.q)
-    q_after[outcome] += shares
-    if any(abs(v) >= Decimal("1e15") for v in q_after):
-        raise ValidationError({field: "That trade is too large for this market."})
-    charge = lmsr.charge_for(market.q, b, outcome, shares)
+    quote = _priced(market=market, outcome=outcome, shares=shares, field=field)
+    charge = quote.cost
     # Only a buy can overdraw: a sale always brings money in, even to an account below zero.
     if charge > 0 and charge > account.balance:
         raise ValidationError({field: f"That costs {charge}; your balance is {account.balance}."})
@@ -214,8 +288,8 @@ def _trade(
         outcome=outcome,
         shares=shares,
         cost=charge,
-        price_before=lmsr.prices(market.q, b)[outcome],
-        price_after=lmsr.prices(q_after, b)[outcome],
+        price_before=quote.price_before,
+        price_after=quote.price_after,
         created_at=now,
     )
     Market.objects.filter(pk=market.pk).update(
