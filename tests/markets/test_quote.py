@@ -1,4 +1,4 @@
-"""The trade preview: ``market_quote`` prices exactly what the trade then charges, writing nothing."""
+"""The trade preview: ``market_quote`` prices what the trade then charges, writing nothing."""
 
 from __future__ import annotations
 
