@@ -263,6 +263,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 
 # Play money: what a new market account starts with.
 MARKET_STARTING_GRANT = env_int("MARKET_STARTING_GRANT", 1000)
+# The liquidity b of the market opened beside each imported question (its maker can lose at
+# most b ln 2); a question file can set its own with market_liquidity (0: no market).
+MARKET_DEFAULT_LIQUIDITY = env_int("MARKET_DEFAULT_LIQUIDITY", 100)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crux@localhost")

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from forecasts.models import AutoOutcome, Question, SourceDocument
+from markets.models import Market
+from markets.services import market_create
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
+    markets_opened: int = 0
 
 
 QUESTION_TEXT_FIELDS = ("title", "body", "resolution_criteria", "passage")
@@ -66,13 +71,28 @@ def _question_values(entry: dict[str, Any], text: str) -> dict[str, Any]:
     return values
 
 
+def _liquidity(entry: dict[str, Any]) -> Decimal:
+    """The question's market liquidity ``b``: ``market_liquidity`` or the site default; 0: none."""
+    raw = entry.get("market_liquidity", settings.MARKET_DEFAULT_LIQUIDITY)
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ValidationError(f"Question {entry['key']!r}: market_liquidity must be a number >= 0")
+    return value
+
+
 @transaction.atomic
-def questions_import(*, path: Path) -> ImportResult:
+def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportResult:
     """Create or update a source document and its questions from a TOML question file.
 
     Idempotent by the stable keys of the source and the questions: importing the same file
     twice creates nothing new; edited text or dates update the existing rows in place.
+    Each question still open for forecasts gets a market (liquidity ``market_liquidity``, or
+    ``MARKET_DEFAULT_LIQUIDITY``; 0 for none) unless it has one; closed ones get none.
     """
+    now = now or timezone.now()
     with path.open("rb") as handle:
         data = tomllib.load(handle)
     source_data = data.get("source") or {}
@@ -99,21 +119,40 @@ def questions_import(*, path: Path) -> ImportResult:
         raise ValidationError("Question keys must be unique within a file.")
     created = updated = unchanged = 0
     existing = {q.key: q for q in Question.objects.filter(key__in=keys)}
+    wanted: list[tuple[Question, Decimal]] = []
     for entry in entries:
         values = _question_values(entry, text)
+        liquidity = _liquidity(entry)
         question = existing.get(entry["key"])
         if question is None:
-            Question.objects.create(key=entry["key"], source=source, **values)
+            question = Question.objects.create(key=entry["key"], source=source, **values)
             created += 1
-            continue
-        if question.source_id == source.pk and all(
+        elif question.source_id == source.pk and all(
             getattr(question, f) == v for f, v in values.items()
         ):
             unchanged += 1
-            continue
-        for field, value in values.items():
-            setattr(question, field, value)
-        question.source = source
-        question.save()
-        updated += 1
-    return ImportResult(source=source, created=created, updated=updated, unchanged=unchanged)
+        else:
+            for field, value in values.items():
+                setattr(question, field, value)
+            question.source = source
+            question.save()
+            updated += 1
+        if liquidity > 0 and not question.resolution and question.closes_at > now:
+            wanted.append((question, liquidity))
+    with_market = set(
+        Market.objects.filter(question__in=[q for q, _ in wanted]).values_list(
+            "question_id", flat=True
+        )
+    )
+    opened = 0
+    for question, liquidity in wanted:
+        if question.pk not in with_market:
+            market_create(question=question, b=liquidity, now=now)
+            opened += 1
+    return ImportResult(
+        source=source,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        markets_opened=opened,
+    )

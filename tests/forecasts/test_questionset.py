@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from forecasts.importer import questions_import
 from forecasts.models import Question, SourceDocument
+from markets.models import Market
+from markets.selectors import ledger_audit
 
 QUESTIONSETS = Path(__file__).resolve().parents[2] / "forecasts" / "questionsets"
 ESSAY_FILE = QUESTIONSETS / "essay.toml"
@@ -98,3 +102,43 @@ def test_a_passage_not_in_the_source_is_refused_and_nothing_is_written(tmp_path:
 
     assert not Question.objects.exists()
     assert not SourceDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_open_question_gets_one_market_and_a_reimport_opens_none() -> None:
+    now = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
+
+    first = questions_import(path=ESSAY_FILE, now=now)
+    again = questions_import(path=ESSAY_FILE, now=now)
+
+    open_questions = Question.objects.filter(closes_at__gt=now)
+    assert first.markets_opened == open_questions.count() > 0
+    assert again.markets_opened == 0
+    assert set(Market.objects.values_list("question_id", flat=True)) == set(
+        open_questions.values_list("pk", flat=True)
+    )
+    assert {m.b for m in Market.objects.all()} == {Decimal(settings.MARKET_DEFAULT_LIQUIDITY)}
+    assert ledger_audit().ok
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("liquidity", "markets"), [("250", 1), ("0", 0)])
+def test_a_question_file_sets_its_market_liquidity(tmp_path: Path, liquidity, markets) -> None:
+    path = _write_set(tmp_path, "Lifted?")
+    path.write_text(path.read_text() + f"market_liquidity = {liquidity}\n", encoding="utf-8")
+
+    questions_import(path=path, now=dt.datetime(2026, 6, 13, tzinfo=dt.UTC))
+
+    assert list(Market.objects.values_list("b", flat=True)) == [Decimal(liquidity)] * markets
+
+
+@pytest.mark.django_db
+def test_a_bad_market_liquidity_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    path = _write_set(tmp_path, "Lifted?")
+    path.write_text(path.read_text() + 'market_liquidity = "lots"\n', encoding="utf-8")
+
+    with pytest.raises(ValidationError, match="market_liquidity"):
+        questions_import(path=path)
+
+    assert not Question.objects.exists()
+    assert not Market.objects.exists()

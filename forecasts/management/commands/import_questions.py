@@ -29,5 +29,6 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: {'; '.join(error.messages)}") from None
             self.stdout.write(
                 f"{path}: source {result.source.key!r}: {result.created} created, "
-                f"{result.updated} updated, {result.unchanged} unchanged"
+                f"{result.updated} updated, {result.unchanged} unchanged, "
+                f"{result.markets_opened} markets opened"
             )
