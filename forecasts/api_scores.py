@@ -223,6 +223,13 @@ class CalibrationView(APIView):
     @extend_schema(responses={200: CalibrationSerializer, 404: ERRORS[404]})
     def get(self, request: Request, username: str) -> Response:
         user = _user_or_404(username)
-        mine, crowd = score_selectors.user_calibration(user=user, now=timezone.now())
-        data = {"user": username, "forecaster": _report(mine), "crowd": _report(crowd)}
+        now = timezone.now()
+        mine, crowd = score_selectors.user_calibration(user=user, now=now)
+        market = score_selectors.user_market_calibration(user=user, now=now)
+        data = {
+            "user": username,
+            "forecaster": _report(mine),
+            "crowd": _report(crowd),
+            "market": _report(market),
+        }
         return Response(CalibrationSerializer(data).data)

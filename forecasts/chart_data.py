@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Max
 
 from forecasts import charts, score_selectors
 from forecasts.api_support import scores_version
@@ -23,6 +24,8 @@ from forecasts.models import (
     Score,
     ScoreType,
 )
+from markets.models import Market
+from markets.selectors import price_steps
 
 
 @dataclass(frozen=True)
@@ -51,21 +54,32 @@ def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
 
 def user_calibration_chart(*, user: AbstractBaseUser, now: dt.datetime) -> ChartData:
     mine, crowd = score_selectors.user_calibration(user=user, now=now)
+    market = score_selectors.user_market_calibration(user=user, now=now)
     name = user.get_username()
     series = [charts.ReliabilitySeries(name, mine.table)]
     if crowd.n:
         series.append(charts.ReliabilitySeries("the crowd, same questions", crowd.table))
-    rows = _bin_rows(name, mine.table) + _bin_rows("the crowd", crowd.table)
-    return ChartData(series, rows, f"Calibration of {name} and the crowd")
+    if market.n:
+        series.append(charts.ReliabilitySeries("the market, same questions", market.table))
+    rows = (
+        _bin_rows(name, mine.table)
+        + _bin_rows("the crowd", crowd.table)
+        + _bin_rows("the market", market.table)
+    )
+    title = "the crowd and the market" if market.n else "the crowd"
+    return ChartData(series, rows, f"Calibration of {name}, {title}")
 
 
 def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False) -> ChartData:
     report = score_selectors.crowd_calibration(now=now, include_practice=include_practice)
+    market = score_selectors.market_calibration(now=now, include_practice=include_practice)
     series = [charts.ReliabilitySeries("the crowd (median)", report.table)]
+    if market.n:
+        series.append(charts.ReliabilitySeries("the market (price)", market.table))
     return ChartData(
         series,
-        _bin_rows("the crowd", report.table),
-        "Calibration of the crowd",
+        _bin_rows("the crowd", report.table) + _bin_rows("the market", market.table),
+        "Calibration of the crowd and the market" if market.n else "Calibration of the crowd",
     )
 
 
@@ -136,12 +150,13 @@ def question_history_chart(
             .values_list("starts_at", "ends_at", "probability")
         )
     resolved = question.resolution or None
+    market = [(at, p) for _, at, _, p in price_steps(question_ids=[question.pk])]
     history = charts.QuestionHistory(
         times=[p[0] for p in points],
         median=[p[1] for p in points],
         gmo=[p[2] for p in points],
         own=own,
-        market=[],
+        market=market,
         opens_at=question.opens_at,
         closes_at=question.closes_at,
         resolution=resolved,
@@ -178,6 +193,12 @@ def question_chart_version(
             .values_list("pk", "ends_at")
             .first()
         )
+    market = (
+        Market.objects.filter(question=question)
+        .annotate(last_trade=Max("trades__id"))
+        .values_list("pk", "last_trade")
+        .first()
+    )
     # Until it resolves the steps run on to "now": such a chart is fresh for a minute only.
     moment = question.resolution or f"{now:%Y%m%d%H%M}"
-    return f"{last}:{own}:{moment}:{question.resolved_at}"
+    return f"{last}:{own}:{market}:{moment}:{question.resolved_at}"

@@ -33,6 +33,7 @@ from forecasts.models import (
     Score,
     ScoreType,
 )
+from markets.selectors import price_steps
 
 PRIOR_QUESTIONS = 5
 UNINFORMED = {
@@ -328,13 +329,40 @@ def scores_list() -> QuerySet[Score]:
     )
 
 
-def crowd_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
-    """The crowd median's calibration over every counted question (time-weighted, one each)."""
+def user_market_calibration(*, user: AbstractBaseUser, now: dt.datetime) -> CalibrationReport:
+    """The market's calibration on the questions the user's calibration counts (3 queries)."""
+    counted = (
+        Forecast.objects.filter(_counted_questions(now), user=user)
+        .values_list("question_id", flat=True)
+        .distinct()
+    )
+    return _market_report(Question.objects.filter(pk__in=counted))
+
+
+def market_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
+    """The market price's calibration over every counted question with a market."""
+    return _market_report(_counted_resolved(now=now, include_practice=include_practice))
+
+
+def _market_report(questions: QuerySet[Question]) -> CalibrationReport:
+    """Time-weighted P(YES) of each question's market over its open period, one per question."""
+    question_rows = list(questions.filter(market__isnull=False).values_list(*_QUESTION_FIELDS))
+    rows = price_steps(question_ids=[r[0] for r in question_rows])
+    return _report(*_time_weighted(rows, question_rows)[:3])
+
+
+def _counted_resolved(*, now: dt.datetime, include_practice: bool) -> QuerySet[Question]:
     questions = Question.objects.filter(
         resolution__in=[Resolution.YES, Resolution.NO], resolves_at__lte=now
     )
     if not include_practice:
         questions = questions.exclude(source__key=PRACTICE_SOURCE_KEY)
+    return questions
+
+
+def crowd_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
+    """The crowd median's calibration over every counted question (time-weighted, one each)."""
+    questions = _counted_resolved(now=now, include_practice=include_practice)
     question_rows = list(questions.values_list(*_QUESTION_FIELDS))
     rows = _crowd_rows(question_ids=[r[0] for r in question_rows])
     return _report(*_time_weighted(rows, question_rows)[:3])

@@ -282,6 +282,9 @@ class CalibrationSerializer(serializers.Serializer):
     user = serializers.CharField()
     forecaster = CalibrationReportSerializer()
     crowd = CalibrationReportSerializer(help_text="The crowd's median on the same questions.")
+    market = CalibrationReportSerializer(
+        help_text="The market's price on those of the same questions that had a market."
+    )
 
 
 class TokenSerializer(serializers.ModelSerializer):

@@ -274,6 +274,7 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
     now = timezone.now()
     record = score_selectors.user_track_record(user=user)
     mine, crowd = score_selectors.user_calibration(user=user, now=now)
+    market = score_selectors.user_market_calibration(user=user, now=now)
     return render(
         request,
         "forecasts/track_record.html",
@@ -282,6 +283,7 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
             "record": record,
             "calibration": mine,
             "crowd_calibration": crowd,
+            "market_calibration": market,
             "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
             "score_types": score_selectors.TRACK_RECORD_TYPES,
             "min_n": score_selectors.CALIBRATION_MIN_N,

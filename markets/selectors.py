@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -133,3 +135,38 @@ def ledger_audit() -> LedgerAudit:
             pk: (*m[1], *traded[pk]) for pk, m in markets.items() if m[1] != tuple(traded[pk])
         },
     )
+
+
+def price_steps(
+    *, question_ids: Iterable[int]
+) -> list[tuple[int, dt.datetime, dt.datetime | None, float]]:
+    """Each market's P(YES) as steps (question_id, start, end, p), ordered by question and time.
+
+    A market opens at 0.5 (LMSR with no shares out) and moves after each trade; the last step is
+    open-ended (``end`` None). The same shape as the crowd's history, so the two can be
+    time-weighted, charted and compared alike. Two queries.
+    """
+    rows = list(
+        Market.objects.filter(question_id__in=list(question_ids)).values_list(
+            "pk", "question_id", "created_at"
+        )
+    )
+    opened = {pk: question_id for pk, question_id, _ in rows}
+    starts = {pk: created_at for pk, _, created_at in rows}
+    trades = (
+        Trade.objects.filter(market_id__in=list(opened))
+        .order_by("market_id", "created_at", "id")
+        .values_list("market_id", "created_at", "outcome", "price_after")
+    )
+    points: dict[int, list[tuple[dt.datetime, float]]] = {
+        pk: [(starts[pk], 0.5)] for pk in sorted(opened, key=lambda pk: opened[pk])
+    }
+    for market_id, at, outcome, after in trades:
+        points[market_id].append((at, after if outcome == Outcome.YES else 1.0 - after))
+    steps = []
+    for market_id, series in points.items():
+        ends = [at for at, _ in series[1:]] + [None]
+        steps.extend(
+            (opened[market_id], at, end, p) for (at, p), end in zip(series, ends, strict=True)
+        )
+    return steps

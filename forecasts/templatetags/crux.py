@@ -30,6 +30,7 @@ def score(value: float | None, score_type: str = "") -> str:
 
 @register.filter
 def number(value: float | None, digits: int = 3) -> str:
-    if value is None or value != value:
+    """A float to ``digits`` places; "—" for no value (None, NaN, or a missing attribute's "")."""
+    if not isinstance(value, int | float) or value != value:
         return "—"
     return f"{value:.{int(digits)}f}"
