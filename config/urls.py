@@ -24,3 +24,4 @@ urlpatterns = [
 ]
 
 handler404 = "forecasts.api_support.api_not_found"
+handler500 = "config.errors.server_error"
