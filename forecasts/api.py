@@ -27,7 +27,6 @@ from forecasts.api_support import (
     StrictSerializer,
     etag_for,
     not_modified,
-    scores_version,
 )
 from forecasts.models import (
     ApiToken,
@@ -53,6 +52,7 @@ from forecasts.serializers import (
     WithdrawResultSerializer,
     question_row,
 )
+from forecasts.versions import scores_version
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; the fields are named."),

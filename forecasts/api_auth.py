@@ -7,14 +7,13 @@ import math
 import time
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from config.cache import ResilientRedisCache
 from forecasts.models import ApiToken
 from forecasts.services import token_hash
 
@@ -99,22 +98,15 @@ class WindowThrottle(throttling.BaseThrottle):
 def _increment(key: str, ttl: int) -> int:
     """Atomically count one more under ``key``; 0 (allowed) if the cache is unreachable."""
     backend = caches["default"]
+    if isinstance(backend, ResilientRedisCache):  # one round trip, one command
+        return backend.count(key, ttl) or 0
     try:
-        if isinstance(backend, RedisCache):  # one round trip: INCR and a first-time EXPIRE
-            full = backend.make_and_validate_key(key)
-            client = backend._cache.get_client(full, write=True)
-            pipe = client.pipeline()
-            pipe.incr(full)
-            pipe.expire(full, ttl, nx=True)
-            return int(pipe.execute()[0])
         if backend.add(key, 1, ttl):
             return 1
         return backend.incr(key)
     except ValueError:  # expired between add and incr
         backend.add(key, 1, ttl)
         return 1
-    except (ConnectionError, OSError, RedisError):
-        return 0
 
 
 class TokenRateThrottle(WindowThrottle):

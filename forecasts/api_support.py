@@ -10,15 +10,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from forecasts.models import DataVersion
-from forecasts.score_services import SCORES_VERSION
 
 
 def _as_lists(detail: Any) -> Any:
@@ -113,19 +109,6 @@ def csv_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
         writer.writeheader()
         writer.writerows(rows)
     return out.getvalue().encode()
-
-
-def scores_version() -> int:
-    """The counter bumped whenever any score changes: one primary-key read.
-
-    Plain SQL, because this runs on every cached read and the ORM's query compilation would
-    cost more than the query itself.
-    """
-    table = connection.ops.quote_name(DataVersion._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {table} WHERE name = %s", [SCORES_VERSION])  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else 0
 
 
 def etag_for(*parts: object) -> str:

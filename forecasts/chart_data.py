@@ -14,7 +14,6 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Max
 
 from forecasts import charts, score_selectors
-from forecasts.api_support import scores_version
 from forecasts.models import (
     LOWER_IS_BETTER,
     AggregatePoint,
@@ -24,6 +23,7 @@ from forecasts.models import (
     Score,
     ScoreType,
 )
+from forecasts.versions import scores_version
 from markets.models import Market
 from markets.selectors import price_steps
 

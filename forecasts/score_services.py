@@ -28,6 +28,7 @@ from forecasts.models import (
     Score,
     ScoreType,
 )
+from forecasts.versions import SCORES_VERSION, scores_version_publish
 
 # ScoreTable column -> stored score type.
 SCORE_COLUMNS: dict[str, ScoreType] = {
@@ -196,9 +197,6 @@ def scores_write(*, question_ids: Iterable[int], values: ScoreValues, now: dt.da
     return touched
 
 
-SCORES_VERSION = "scores"
-
-
 def scores_version_bump(*, now: dt.datetime) -> None:
     """Invalidate every cache keyed on the scores (leaderboards, score lists, ETags)."""
     updated = DataVersion.objects.filter(name=SCORES_VERSION).update(
@@ -208,6 +206,7 @@ def scores_version_bump(*, now: dt.datetime) -> None:
         DataVersion.objects.get_or_create(
             name=SCORES_VERSION, defaults={"version": 1, "changed_at": now}
         )
+    scores_version_publish()
 
 
 _INSERT_FIELDS = (
