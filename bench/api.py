@@ -1,12 +1,13 @@
 """API throughput under gunicorn, against a bare Django JSON view measured in the same run.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--connections 8] [--workers 2]
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 8] [--workers 2] [--rounds 3]
 
 Seeds a throwaway database (SQLite in a temporary folder, or the PostgreSQL database named by
 DATABASE_URL, flushed first; REDIS_URL, if set, is the cache), starts gunicorn with production
 settings (DEBUG off, persistent database connections), and drives each endpoint with wrk
-(Debian's ``wrk``) for the same time and connections. Prints requests/s, p50 and p99 latency
-and each endpoint's throughput as a share of the floor's.
+(Debian's ``wrk``) for the same time and connections, in interleaved rounds. Prints requests/s,
+p50 and p99 latency and each endpoint's throughput as a share of the floor's in the same round
+(the median round, and every round's ratio).
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--forecasts", type=int, default=20_000)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds through every endpoint in turn; each ratio is taken within a round",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt install wrk")
@@ -127,17 +134,32 @@ def main() -> None:
             f" gunicorn sync workers: {args.workers}; wrk: 1 thread, {args.connections} "
             f"connections, {args.seconds} s each; cores: {os.cpu_count()}"
         )
-        results = {}
-        for name, path in ENDPOINTS.items():
+        for path in ENDPOINTS.values():
             _wrk(base + path, 2, args.connections)  # warm up: caches, connections
-            results[name] = _wrk(base + path, args.seconds, args.connections)
-        floor = results["floor (bare Django JSON view)"][0]
+        # Interleaved rounds: a load change on this shared machine hits every endpoint of a
+        # round alike, so each endpoint's ratio to the floor is taken within its round and the
+        # median round is reported.
+        rounds = [
+            {
+                name: _wrk(base + path, args.seconds, args.connections)
+                for name, path in ENDPOINTS.items()
+            }
+            for _ in range(args.rounds)
+        ]
+        floor_name = next(iter(ENDPOINTS))
         print(
             f"{'endpoint':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs floor':>9}"
-            f" {'non-2xx':>8}"
+            f" {'non-2xx':>8}  ratio in each round"
         )
-        for name, (rps, p50, p99, bad) in results.items():
-            print(f"{name:34} {rps:9.0f} {p50:8.2f} {p99:8.2f} {rps / floor:9.2f} {bad:8d}")
+        for name in ENDPOINTS:
+            ratios = [r[name][0] / r[floor_name][0] for r in rounds]
+            median = sorted(range(len(rounds)), key=lambda i: ratios[i])[len(rounds) // 2]
+            rps, p50, p99, _ = rounds[median][name]
+            bad = sum(r[name][3] for r in rounds)
+            each = " ".join(f"{x:.2f}" for x in ratios)
+            print(
+                f"{name:34} {rps:9.0f} {p50:8.2f} {p99:8.2f} {ratios[median]:9.2f} {bad:8d}  {each}"
+            )
     finally:
         server.terminate()
         server.wait(10)
