@@ -20,6 +20,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("markets/", include("markets.urls")),
     path("", include("forecasts.urls")),
 ]
 

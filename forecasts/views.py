@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from forecasts import score_selectors, selectors, services
 from forecasts.forms import ForecastForm, SettingsForm, SignupForm, TokenForm
 from forecasts.models import ApiToken, Question, QuestionStatus, ScoreType
+from markets.panel import MarketPanel, panel_context
 
 
 def question_list(request: HttpRequest) -> HttpResponse:
@@ -87,6 +88,7 @@ def _render_question(
     now: dt.datetime,
     *,
     status: int,
+    market_panel: dict[str, MarketPanel] | None = None,
 ) -> HttpResponse:
     history = standing = None
     if request.user.is_authenticated:
@@ -106,6 +108,7 @@ def _render_question(
             "form": form,
             "history": history,
             "standing": standing,
+            **(market_panel or panel_context(request, question, now=now)),
         },
         status=status,
     )

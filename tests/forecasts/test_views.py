@@ -240,8 +240,12 @@ def test_log_in_is_throttled_after_repeated_failures() -> None:
 def test_every_page_has_a_plain_text_title() -> None:
     import re
 
+    from markets.services import market_buy, market_create
+
     question = QuestionFactory()
     user = UserFactory(username="ada")
+    market = market_create(question=question, b=100)
+    market_buy(user=user, market_id=market.pk, outcome="yes", shares=1)
     client = _logged_in(user)
     pages = [
         reverse("forecasts:question_list"),
@@ -251,6 +255,9 @@ def test_every_page_has_a_plain_text_title() -> None:
         reverse("forecasts:my_forecasts"),
         reverse("forecasts:track_record", args=["ada"]),
         reverse("forecasts:source_detail", args=[question.source.key]),
+        reverse("markets:market_detail", args=[market.pk]),
+        reverse("markets:portfolio"),
+        reverse("markets:leaderboard"),
     ]
 
     titles = [re.search(r"<title>(.*?)</title>", client.get(p).text, re.S).group(1) for p in pages]

@@ -1,0 +1,119 @@
+"""The trade form: parsed once here, numbers checked by the services (one set of rules)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from forecasts.models import Question
+
+SIZE_BY = {"shares": "Shares", "amount": "Amount", "target_price": "Target price"}
+# The service's own bounds on a target price (0.001 to 0.999), as the percentages typed here.
+TARGET_MIN, TARGET_MAX = Decimal("0.1"), Decimal("99.9")
+
+
+class TradeForm(forms.Form):
+    """Outcome, buy or sell, and a size given in shares, in money to spend, or as a price in %.
+
+    Fields are prefixed ``trade_`` in the page so that they never clash with the forecast form.
+    """
+
+    outcome = forms.ChoiceField(
+        label="Outcome", choices=[("yes", "YES"), ("no", "NO")], widget=forms.RadioSelect
+    )
+    action = forms.ChoiceField(
+        label="Action", choices=[("buy", "Buy"), ("sell", "Sell")], widget=forms.RadioSelect
+    )
+    size_by = forms.ChoiceField(
+        label="Size by",
+        choices=[
+            ("shares", "Shares"),
+            ("amount", "Amount to spend"),
+            ("target_price", "Move its price to (%)"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    size = forms.CharField(
+        label="Size",
+        max_length=40,
+        widget=forms.NumberInput(
+            attrs={"min": "0", "step": "any", "inputmode": "decimal", "data-trade-size": ""}
+        ),
+        error_messages={"required": "A size is required."},
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("auto_id", "trade_%s")
+        kwargs.setdefault("initial", {"outcome": "yes", "action": "buy", "size_by": "shares"})
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        size_by, raw = data.get("size_by"), data.get("size")
+        if raw is None or size_by is None:
+            return data
+        if data.get("action") == "sell" and size_by != "shares":
+            self.add_error("size", "A sale is given in shares.")
+        elif size_by == "target_price":
+            data["size"] = _percent(raw)
+        return data
+
+    @property
+    def size_label(self) -> str:
+        """What the size field means as submitted: Shares, Amount or Target price."""
+        size_by = self.data.get("size_by") if self.is_bound else None
+        return SIZE_BY.get(str(size_by), "Size")
+
+    def trade_arguments(self) -> dict[str, object]:
+        """Keyword arguments for ``market_quote``/``market_buy``/``market_sell``, after is_valid."""
+        data = self.cleaned_data
+        return {"outcome": data["outcome"], data["size_by"]: data["size"]}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """A service's refusal, under the field it names (the size, whatever it was given as)."""
+        for name, messages in error.message_dict.items():
+            if name in SIZE_BY:
+                self.add_error("size", messages)
+            elif name in self.fields:
+                self.add_error(name, messages)
+            else:
+                self.add_error(None, messages)
+
+    def named_errors(self) -> list[tuple[str, str]]:
+        """Every error with the name of its field, as the page shows them ("Shares: ...")."""
+        labels = {name: field.label for name, field in self.fields.items()}
+        labels.update({"size": self.size_label, "__all__": "Market"})
+        return [(labels[name], " ".join(errors)) for name, errors in self.errors.items()]
+
+
+def _percent(raw: str) -> Decimal:
+    """A target price typed in percent, as the probability the services take."""
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValidationError({"size": "The value must be a number."}) from None
+    if not value.is_finite():
+        raise ValidationError({"size": "The number must be finite."})
+    if not TARGET_MIN <= value <= TARGET_MAX:
+        raise ValidationError({"size": f"Give a price between {TARGET_MIN}% and {TARGET_MAX}%."})
+    return value / 100
+
+
+class MarketOpenForm(forms.Form):
+    """The admin's "open a market" form: the service checks the question and the liquidity."""
+
+    question = forms.ModelChoiceField(
+        queryset=Question.objects.filter(market__isnull=True).order_by("-opens_at", "id"),
+        help_text="Questions without a market.",
+    )
+    b = forms.CharField(
+        label="Liquidity b",
+        max_length=40,
+        help_text="In play money: the maker can lose at most b ln 2; larger b, steadier prices.",
+    )
+
+
+class GrantForm(forms.Form):
+    amount = forms.CharField(label="Amount to grant each", max_length=40)

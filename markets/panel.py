@@ -1,0 +1,136 @@
+"""The market panel of the question page: its context, and the wording of a trade preview.
+
+Kept apart from ``markets.views`` because ``forecasts.views`` builds the question page with it,
+while the market views render that page again (a refused trade, a preview): no import cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.utils import dateformat
+
+from forecasts.models import Question, QuestionStatus
+from markets import selectors, web_selectors
+from markets.forms import TradeForm
+from markets.models import Account, Market, MarketStatus, Outcome, Trade
+from markets.services import Quote, starting_grant
+
+RECENT_TRADES = 5
+
+
+@dataclass(frozen=True)
+class MarketPanel:
+    """Everything the panel template shows; ``market`` is None when the question has none."""
+
+    market: Market | None
+    price_yes: float | None = None
+    trading: bool = False
+    status: str = ""  # why trading is not possible, when it is not
+    form: TradeForm | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    quote_text: str = ""
+    account: Account | None = None
+    balance: Decimal | None = None
+    holding: web_selectors.Holding | None = None
+    recent: list[Trade] = field(default_factory=list)
+    trade_count: int = 0
+
+
+def panel_context(
+    request: HttpRequest,
+    question: Question,
+    *,
+    now: dt.datetime,
+    form: TradeForm | None = None,
+    quote: Quote | None = None,
+) -> dict[str, MarketPanel]:
+    """``{"market_panel": ...}`` for the question page; ``form`` and ``quote`` after a POST."""
+    market = web_selectors.market_for_question(question=question)
+    if market is None:
+        return {"market_panel": MarketPanel(market=None)}
+    account = holding = None
+    if request.user.is_authenticated:
+        account = selectors.account_for(user=request.user)
+    if account is not None:
+        holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
+    form = form or TradeForm()
+    trades = web_selectors.market_trades(market=market)
+    return {
+        "market_panel": MarketPanel(
+            market=market,
+            price_yes=market.price_yes,
+            trading=_is_trading(market, question, now),
+            status=_status(market, question, now),
+            form=form,
+            errors=form.named_errors() if form.is_bound else [],
+            quote_text=quote_summary(quote, market=market) if quote else "",
+            account=account,
+            balance=account.balance if account else starting_grant(),
+            holding=holding,
+            recent=list(trades[:RECENT_TRADES]),
+            trade_count=trades.count(),
+        )
+    }
+
+
+def _is_trading(market: Market, question: Question, now: dt.datetime) -> bool:
+    return market.status == MarketStatus.OPEN and question.is_open_for_forecasts(now)
+
+
+def _status(market: Market, question: Question, now: dt.datetime) -> str:
+    if market.status == MarketStatus.RESOLVED:
+        return f"Resolved {question.get_resolution_display().upper()}: each winning share paid 1."
+    if market.status == MarketStatus.ANNULLED:
+        return (
+            f"{question.get_resolution_display()}: each trader's net cost was refunded; "
+            "no share paid out."
+        )
+    status = question.status(now)
+    if status == QuestionStatus.UPCOMING:
+        opens = dateformat.format(question.opens_at, "j M Y, H:i")
+        return f"Trading opens with the question, {opens}."
+    if status == QuestionStatus.OPEN:
+        return ""
+    return "Trading is closed; the market pays out when the question resolves."
+
+
+def quote_summary(quote: Quote, *, market: Market) -> str:
+    """One sentence a person can check before trading; the JSON preview sends the same."""
+    side = Outcome(quote.outcome).label.upper()
+    shares = plain_shares(abs(quote.shares))
+    before, after = market.price_yes, quote.yes_price_after
+    if quote.shares > 0:
+        deal = f"Buy {shares} {side} shares for {quote.cost:,.2f}"
+    else:
+        deal = f"Sell {shares} {side} shares for {-quote.cost:,.2f}"
+    return (
+        f"{deal} (average {abs(quote.average_price):.4f} each). "
+        f"YES moves from {before * 100:.1f}% to {after * 100:.1f}%."
+    )
+
+
+def quote_warning(quote: Quote, *, account: Account | None, market: Market) -> str:
+    """What would stop the trade that the quote alone does not check: balance, holdings."""
+    balance = account.balance if account else starting_grant()
+    if quote.cost > 0 and quote.cost > balance:
+        return f"That costs more than your balance ({balance:,.2f})."
+    if quote.shares < 0:
+        held = Decimal(0)
+        if account is not None:
+            holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
+            if holding is not None:
+                held = holding.yes_shares if quote.outcome == Outcome.YES else holding.no_shares
+        if -quote.shares > held:
+            side = Outcome(quote.outcome).label.upper()
+            return f"You hold {plain_shares(held)} {side} shares."
+    return ""
+
+
+def plain_shares(value: Decimal) -> str:
+    """12.5000 -> "12.5": exact, no exponent, no thousands separator (it may be typed back)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -1,0 +1,42 @@
+"""Formatting for the market pages: money, shares, and the YES price after a trade."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import template
+
+from markets import selectors
+from markets.models import Trade
+from markets.panel import plain_shares
+
+register = template.Library()
+
+
+@register.filter
+def money(value: Decimal | float | None) -> str:
+    """1234.5 -> "1,234.50"; None -> an em dash."""
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+@register.filter
+def shares(value: Decimal | None) -> str:
+    """Exact, without trailing zeros or separators, so that it can be typed back to sell."""
+    return "—" if value is None else plain_shares(value)
+
+
+@register.filter
+def absolute(value: Decimal | float | None) -> Decimal | float | None:
+    return None if value is None else abs(value)
+
+
+@register.filter
+def yes_after(trade: Trade) -> float:
+    return selectors.yes_price_after(trade)
+
+
+@register.filter
+def trade_verb(trade: Trade) -> str:
+    return "Bought" if trade.shares > 0 else "Sold"

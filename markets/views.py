@@ -1,0 +1,173 @@
+"""Market web pages: thin views over the market services and selectors.
+
+Trading happens on the question page (``markets/panel.html``): a trade or a no-JavaScript
+preview posts here, and a refusal or a preview renders the question page again with the panel's
+form, its errors and the quote. The JSON quote feeds the live preview as the user types.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from forecasts import selectors as forecast_selectors
+from forecasts import views as forecast_views
+from forecasts.forms import ForecastForm
+from markets import selectors, web_selectors
+from markets.forms import TradeForm
+from markets.models import Market, Outcome, Trade
+from markets.panel import panel_context, quote_summary, quote_warning
+from markets.services import market_buy, market_quote, market_sell, starting_grant
+
+PAGE_SIZE = 50
+
+
+def _market_or_404(market_id: int) -> Market:
+    market = web_selectors.market_get(market_id=market_id)
+    if market is None:
+        raise Http404("No such market")
+    return market
+
+
+def _question_url(market: Market) -> str:
+    return reverse("forecasts:question_detail", args=[market.question_id]) + "#market"
+
+
+@require_POST
+def trade(request: HttpRequest, market_id: int) -> HttpResponse:
+    """Buy or sell (or, with ``preview``, only price it) from the question page's panel."""
+    market = _market_or_404(market_id)
+    if not request.user.is_authenticated:
+        question_path = reverse("forecasts:question_detail", args=[market.question_id])
+        return redirect(f"{reverse('login')}?next={question_path}")
+    form = TradeForm(request.POST)
+    preview = "preview" in request.POST
+    quote = None
+    if form.is_valid():
+        try:
+            if preview:
+                quote = market_quote(
+                    market=market, action=form.cleaned_data["action"], **form.trade_arguments()
+                )
+            else:
+                done = _execute(request, market, form)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            if not preview:
+                messages.success(request, _describe(done))
+                return redirect(_question_url(market))
+    now = timezone.now()
+    question = forecast_selectors.question_get(question_id=market.question_id)
+    return forecast_views._render_question(
+        request,
+        question,
+        ForecastForm(),
+        now,
+        status=400 if form.errors else 200,
+        market_panel=panel_context(request, question, now=now, form=form, quote=quote),
+    )
+
+
+def _execute(request: HttpRequest, market: Market, form: TradeForm) -> Trade:
+    if form.cleaned_data["action"] == "sell":
+        return market_sell(user=request.user, market_id=market.pk, **form.trade_arguments())
+    return market_buy(user=request.user, market_id=market.pk, **form.trade_arguments())
+
+
+def _describe(trade: Trade) -> str:
+    side = Outcome(trade.outcome).label.upper()
+    verb = "Bought" if trade.shares > 0 else "Sold"
+    return (
+        f"{verb} {abs(trade.shares).normalize():f} {side} shares for {abs(trade.cost):,.2f}; "
+        f"YES is now {selectors.yes_price_after(trade) * 100:.1f}%."
+    )
+
+
+@require_GET
+def quote(request: HttpRequest, market_id: int) -> JsonResponse:
+    """The live preview: what the trade in the query string would cost now, as JSON."""
+    market = _market_or_404(market_id)
+    form = TradeForm(request.GET)
+    result = None
+    if form.is_valid():
+        try:
+            result = market_quote(
+                market=market, action=form.cleaned_data["action"], **form.trade_arguments()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+    if result is None:
+        errors = form.named_errors()
+        return JsonResponse(
+            {
+                "ok": False,
+                "errors": form.errors.get_json_data(),
+                "message": " ".join(f"{label}: {text}" for label, text in errors),
+            },
+            status=400,
+        )
+    account = None
+    if request.user.is_authenticated:
+        account = selectors.account_for(user=request.user)
+    return JsonResponse(
+        {
+            "ok": True,
+            "outcome": Outcome(result.outcome).label.lower(),
+            "shares": str(result.shares),
+            "cost": str(result.cost),
+            "average_price": str(result.average_price),
+            "price_before": result.price_before,
+            "price_after": result.price_after,
+            "yes_price_after": result.yes_price_after,
+            "summary": quote_summary(result, market=market),
+            "warning": quote_warning(result, account=account, market=market),
+        }
+    )
+
+
+def market_detail(request: HttpRequest, market_id: int) -> HttpResponse:
+    """The market's whole price history: every trade, newest first, paginated."""
+    market = _market_or_404(market_id)
+    trades = web_selectors.market_trades(market=market)
+    page = Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "markets/market_detail.html",
+        {
+            "market": market,
+            "question": market.question,
+            "crowd": forecast_selectors.question_crowd_now(question=market.question),
+            "page": page,
+        },
+    )
+
+
+@login_required
+def portfolio(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own money, positions and trades (there is no way to see another's)."""
+    account = selectors.account_for(user=request.user)
+    context: dict[str, object] = {"account": account, "starting_grant": starting_grant()}
+    if account is not None:
+        holdings = web_selectors.holdings(account=account)
+        trades = web_selectors.account_trades(account=account)
+        context.update(
+            standing=web_selectors.account_standing(account=account),
+            open_holdings=[h for h in holdings if not h.is_settled],
+            settled_holdings=[h for h in holdings if h.is_settled],
+            open_value=sum((h.value for h in holdings if not h.is_settled), 0.0),
+            page=Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page")),
+        )
+    return render(request, "markets/portfolio.html", context)
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.leaderboard(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "markets/leaderboard.html", {"page": page})

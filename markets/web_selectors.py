@@ -1,0 +1,119 @@
+"""Reads the market web pages need beyond ``markets.selectors``: holdings priced for display.
+
+A holding is one account's position on one market (both outcomes), priced at the market's
+current prices, or at what settlement paid when the market is settled. Everything is fetched in
+a fixed number of queries (positions, their markets, the settlement entries), then computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from forecasts.models import Question
+from markets import selectors
+from markets.models import Account, EntryKind, LedgerEntry, Market, MarketStatus, Outcome, Trade
+
+ZERO = Decimal("0.0000")
+# What a settled market paid an account, net of any reversal of an earlier settlement.
+_SETTLEMENT_KINDS = (EntryKind.PAYOUT, EntryKind.REFUND, EntryKind.REVERSAL)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An account's shares of each outcome on one market, what they cost net, what they're worth."""
+
+    market: Market
+    yes_shares: Decimal
+    no_shares: Decimal
+    net_cost: Decimal  # paid for buys less received for sales
+    trades: int
+    settled: Decimal | None  # what settlement paid (net of reversals); None while open
+
+    @property
+    def is_settled(self) -> bool:
+        return self.market.status != MarketStatus.OPEN
+
+    @property
+    def value(self) -> float:
+        """Paid on settlement, or marked to market: each share at its outcome's price now."""
+        if self.is_settled:
+            return float(self.settled or ZERO)
+        yes, no = self.market.prices()
+        return float(self.yes_shares) * yes + float(self.no_shares) * no
+
+    @property
+    def profit(self) -> float:
+        return self.value - float(self.net_cost)
+
+    @property
+    def has_shares(self) -> bool:
+        return bool(self.yes_shares or self.no_shares)
+
+
+def market_for_question(*, question: Question) -> Market | None:
+    return Market.objects.filter(question=question).first()
+
+
+def market_get(*, market_id: int) -> Market | None:
+    return Market.objects.select_related("question").filter(pk=market_id).first()
+
+
+def holdings(*, account: Account, market: Market | None = None) -> list[Holding]:
+    """The account's holding on every market it traded (or on ``market``), newest market first."""
+    rows = list(selectors.positions(account=account, market=market))
+    if not rows:
+        return []
+    ids = {row["market"] for row in rows}
+    markets = (
+        {market.pk: market}
+        if market is not None
+        else Market.objects.select_related("question").in_bulk(ids)
+    )
+    settled = dict(
+        LedgerEntry.objects.filter(account=account, market__in=ids, kind__in=_SETTLEMENT_KINDS)
+        .values("market")
+        .annotate(total=Sum("amount"))
+        .values_list("market", "total")
+    )
+    per_market: dict[int, dict[str, object]] = {}
+    for row in rows:
+        entry = per_market.setdefault(
+            row["market"], {"yes": ZERO, "no": ZERO, "cost": ZERO, "trades": 0}
+        )
+        entry["yes" if row["outcome"] == Outcome.YES else "no"] = row["shares"]
+        entry["cost"] += row["net_cost"]
+        entry["trades"] += row["trades"]
+    result = [
+        Holding(
+            market=markets[pk],
+            yes_shares=entry["yes"],
+            no_shares=entry["no"],
+            net_cost=entry["cost"],
+            trades=entry["trades"],
+            settled=(settled.get(pk, ZERO) if markets[pk].status != MarketStatus.OPEN else None),
+        )
+        for pk, entry in per_market.items()
+    ]
+    return sorted(result, key=lambda h: (h.market.created_at, h.market.pk), reverse=True)
+
+
+def market_trades(*, market: Market) -> QuerySet[Trade]:
+    """The market's trades, newest first (the history page pages through them)."""
+    return selectors.price_history(market=market).reverse()
+
+
+def account_trades(*, account: Account) -> QuerySet[Trade]:
+    """The account's trades on every market, newest first."""
+    return (
+        Trade.objects.filter(account=account)
+        .select_related("market__question")
+        .order_by("-created_at", "-id")
+    )
+
+
+def account_standing(*, account: Account) -> Account:
+    """The account with ``granted`` and ``profit`` annotated, as the leaderboard ranks it."""
+    return selectors.leaderboard().get(pk=account.pk)

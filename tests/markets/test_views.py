@@ -1,0 +1,302 @@
+"""The market web pages: the panel on the question page, trading, the preview, portfolio, board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from forecasts.resolution import question_resolve
+from markets.models import Market, Trade
+from markets.services import account_open, market_buy, market_create, market_quote, market_sell
+from tests.factories import QuestionFactory, UserFactory
+from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+BUY_10_YES = {"outcome": "yes", "action": "buy", "size_by": "shares", "size": "10", "trade": "1"}
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _page(market: Market) -> str:
+    return reverse("forecasts:question_detail", args=[market.question_id])
+
+
+def _trade_url(market: Market) -> str:
+    return reverse("markets:trade", args=[market.pk])
+
+
+def test_the_panel_shows_the_price_beside_the_crowd_and_the_users_position(market, trader) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    market.refresh_from_db()
+
+    page = _logged_in(trader).get(_page(market))
+
+    panel = page.context["market_panel"]
+    assert f"{market.price_yes * 100:.1f}%" in page.text
+    assert "Crowd's median forecast" in page.text
+    assert panel.holding.yes_shares == Decimal(10) and panel.balance == balance(trader)
+    assert "data-yes-shares>10<" in page.text
+    assert 'action="' + _trade_url(market) + '"' in page.text
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        {"size_by": "shares", "size": "10"},
+        {"size_by": "amount", "size": "25.5"},
+        {"size_by": "target_price", "size": "70"},
+    ],
+)
+def test_a_buy_posted_from_the_panel_trades_and_moves_the_balance(market, trader, size) -> None:
+    before = balance(trader)
+
+    response = _logged_in(trader).post(_trade_url(market), {**BUY_10_YES, **size})
+
+    trade = Trade.objects.get()
+    assert response.status_code == 302 and response["Location"] == _page(market) + "#market"
+    assert balance(trader) == before - trade.cost
+    if size["size_by"] == "target_price":
+        assert trade.price_after == pytest.approx(0.70, abs=1e-4)
+    assert_ledger_balanced()
+
+
+def test_a_sale_posted_from_the_panel_sells_part_of_the_position(market, trader) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="no", shares=20)
+    client = _logged_in(trader)
+
+    sale = {**BUY_10_YES, "outcome": "no", "action": "sell", "size": "5"}
+    response = client.post(_trade_url(market), sale, follow=True)
+
+    assert response.context["market_panel"].holding.no_shares == Decimal(15)
+    assert "Sold 5 NO shares" in response.text
+    assert_ledger_balanced()
+
+
+@pytest.mark.parametrize(
+    ("size_by", "size", "named"),
+    [
+        ("shares", "0", "Shares:"),
+        ("shares", "-1", "Shares:"),
+        ("shares", "NaN", "Shares:"),
+        ("shares", "abc", "Shares:"),
+        ("shares", "", "Shares:"),
+        ("shares", "1.00001", "Shares:"),
+        ("amount", "0", "Amount:"),
+        ("amount", "1000.01", "Amount:"),  # more than the balance
+        ("target_price", "150", "Target price:"),
+        ("target_price", "abc", "Target price:"),
+        ("target_price", "30", "Target price:"),  # YES is at 50% already
+    ],
+)
+def test_a_bad_trade_is_refused_naming_the_field_and_writes_nothing(
+    market, trader, size_by, size, named
+) -> None:
+    before = snapshot()
+
+    response = _logged_in(trader).post(
+        _trade_url(market), {**BUY_10_YES, "size_by": size_by, "size": size}
+    )
+
+    assert response.status_code == 400
+    assert 'id="trade-errors"' in response.text and named in response.text
+    assert snapshot() == before
+
+
+def test_selling_more_than_held_or_by_amount_is_refused(market, trader) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=3)
+    client, before = _logged_in(trader), snapshot()
+
+    too_many = client.post(_trade_url(market), {**BUY_10_YES, "action": "sell", "size": "4"})
+    by_amount = client.post(
+        _trade_url(market), {**BUY_10_YES, "action": "sell", "size_by": "amount", "size": "1"}
+    )
+    bad_outcome = client.post(_trade_url(market), {**BUY_10_YES, "outcome": "maybe"})
+
+    assert "Shares:</strong> You hold 3 shares" in too_many.text
+    assert "Amount:</strong> A sale is given in shares." in by_amount.text
+    assert "Outcome:</strong>" in bad_outcome.text
+    assert {r.status_code for r in (too_many, by_amount, bad_outcome)} == {400}
+    assert snapshot() == before
+
+
+def test_a_trade_on_a_closed_question_is_refused_and_the_form_is_gone(trader) -> None:
+    question = QuestionFactory(
+        closes_at=TODAY - dt.timedelta(days=1), resolves_at=TODAY + dt.timedelta(days=1)
+    )
+    market = market_create(question=question, b=100)
+    before = snapshot()
+
+    response = _logged_in(trader).post(_trade_url(market), BUY_10_YES)
+
+    assert response.status_code == 400
+    assert "Market:</strong> This market is not open for trading." in response.text
+    assert "Trading is closed" in response.text and 'class="trade-form"' not in response.text
+    assert snapshot() == before
+
+
+def test_a_settled_market_shows_its_status_and_the_payout(market, trader) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    question_resolve(question_id=market.question_id, resolution="yes", resolved_by=None)
+
+    page = _logged_in(trader).get(_page(market))
+
+    assert "Resolved YES: each winning share paid 1." in page.text
+    assert "Paid on settlement" in page.text and "data-position-value>10.00<" in page.text
+    assert 'class="trade-form"' not in page.text
+
+
+def test_anonymous_visitors_see_the_price_and_cannot_trade(market) -> None:
+    before = snapshot()
+
+    page = Client().get(_page(market))
+    response = Client().post(_trade_url(market), BUY_10_YES)
+
+    assert "50.0%" in page.text and "to trade." in page.text
+    assert 'class="trade-form"' not in page.text
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert snapshot() == before
+
+
+def test_csrf_is_enforced_on_the_trade_form(market, trader) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(trader)
+
+    refused = client.post(_trade_url(market), BUY_10_YES)
+    token = client.get(_page(market)).context["csrf_token"]
+    accepted = client.post(_trade_url(market), {**BUY_10_YES, "csrfmiddlewaretoken": token})
+
+    assert (refused.status_code, accepted.status_code) == (403, 302)
+    assert Trade.objects.count() == 1
+
+
+def test_without_a_market_the_panel_says_so_and_staff_get_a_link_to_open_one() -> None:
+    question = QuestionFactory()
+    url = reverse("forecasts:question_detail", args=[question.pk])
+
+    visitor = Client().get(url)
+    staff = _logged_in(UserFactory(is_staff=True)).get(url)
+
+    assert "There is no market on this question." in visitor.text
+    assert reverse("admin:markets_market_add") not in visitor.text
+    assert f"{reverse('admin:markets_market_add')}?question={question.pk}" in staff.text
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        {"size_by": "shares", "size": "12.5"},
+        {"size_by": "amount", "size": "40"},
+        {"size_by": "target_price", "size": "73", "outcome": "no"},
+    ],
+)
+def test_the_quote_endpoint_answers_what_market_quote_prices(market, trader, size) -> None:
+    market_buy(user=trader, market_id=market.pk, outcome="no", shares=7)
+    market.refresh_from_db()
+    params = {**BUY_10_YES, **size}
+    service_size = {size["size_by"]: size["size"]}
+    if size["size_by"] == "target_price":
+        service_size = {"target_price": Decimal(size["size"]) / 100}
+
+    body = Client().get(reverse("markets:quote", args=[market.pk]), params).json()
+
+    expected = market_quote(market=market, outcome=params["outcome"], **service_size)
+    assert (body["shares"], body["cost"]) == (str(expected.shares), str(expected.cost))
+    assert body["average_price"] == str(expected.average_price)
+    assert body["price_after"] == expected.price_after
+    assert body["yes_price_after"] == expected.yes_price_after
+
+
+def test_the_quote_endpoint_names_the_field_and_warns_of_what_the_trade_would_refuse(
+    market, trader
+) -> None:
+    url = reverse("markets:quote", args=[market.pk])
+    client = _logged_in(trader)
+
+    bad = client.get(url, {**BUY_10_YES, "size": "-1"})
+    over = client.get(url, {**BUY_10_YES, "size": "5000"})
+    unheld = client.get(url, {**BUY_10_YES, "action": "sell"})
+
+    assert bad.status_code == 400 and bad.json()["message"].startswith("Shares:")
+    assert "size" in bad.json()["errors"]
+    assert over.json()["warning"].startswith("That costs more than your balance")
+    assert unheld.json()["warning"] == "You hold 0 YES shares."
+
+
+def test_the_preview_button_renders_the_quote_without_trading(market, trader) -> None:
+    before = snapshot()
+
+    response = _logged_in(trader).post(_trade_url(market), {**BUY_10_YES, "preview": "1"})
+
+    expected = market_quote(market=market, outcome="yes", shares="10")
+    assert response.status_code == 200
+    assert f"Buy 10 YES shares for {expected.cost:,.2f}" in response.text
+    assert "YES moves from 50.0% to" in response.text
+    assert 'aria-live="polite" data-quote>Buy 10' in response.text
+    assert snapshot() == before
+
+
+def test_the_history_page_lists_every_trade_paginated(market, trader, monkeypatch) -> None:
+    from markets import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for shares in (1, 2, 3):
+        market_buy(user=trader, market_id=market.pk, outcome="yes", shares=shares)
+    url = reverse("markets:market_detail", args=[market.pk])
+
+    first, second = Client().get(url), Client().get(url, {"page": 2})
+
+    assert [t.shares for t in first.context["page"]] == [3, 2]
+    assert [t.shares for t in second.context["page"]] == [1]
+    assert "Page 1 of 2" in first.text
+
+
+def test_the_portfolio_shows_only_ones_own_positions_and_trades(market, trader) -> None:
+    other_market = market_create(question=QuestionFactory(title="Someone else's?"), b=50)
+    other = UserFactory()
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    market_buy(user=other, market_id=other_market.pk, outcome="no", shares=4)
+
+    page = _logged_in(trader).get(reverse("markets:portfolio"))
+
+    assert market.question.title in page.text
+    assert other_market.question.title not in page.text
+    assert [h.market for h in page.context["open_holdings"]] == [market]
+    assert list(page.context["page"]) == list(Trade.objects.filter(account__user=trader))
+
+
+def test_the_portfolio_needs_a_log_in() -> None:
+    response = Client().get(reverse("markets:portfolio"))
+
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_the_market_leaderboard_ranks_by_profit(market) -> None:
+    winner, idle, loser = UserFactory(), UserFactory(), UserFactory()
+    for user in (winner, idle, loser):
+        account_open(user=user)
+    market_buy(user=winner, market_id=market.pk, outcome="yes", shares=50)
+    market_buy(user=loser, market_id=market.pk, outcome="yes", shares=200)
+    market_sell(user=winner, market_id=market.pk, outcome="yes", shares=50)
+
+    page = Client().get(reverse("markets:leaderboard"))
+
+    ranked = [account.user for account in page.context["page"]]
+    assert ranked == [winner, idle, loser]
+    assert page.context["page"][0].profit > 0 > page.context["page"][2].profit
