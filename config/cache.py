@@ -20,6 +20,18 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 """
+# The same for several keys, then GET one more: a request's throttles and the version its
+# cached answer is keyed on, in one round trip. A missing key comes back as nil (Lua false).
+_COUNT_AND_GET = """
+local out = {}
+for i = 1, #ARGV do
+  local n = redis.call('INCR', KEYS[i])
+  if n == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i]) end
+  out[i] = n
+end
+out[#ARGV + 1] = redis.call('GET', KEYS[#KEYS])
+return out
+"""
 # SET only if the key is absent or holds a smaller number: a stale writer never wins.
 _RAISE = """
 local current = tonumber(redis.call('GET', KEYS[1]))
@@ -71,6 +83,22 @@ class ResilientRedisCache(RedisCache):
             return int(self._script(client, _COUNT)(keys=[full], args=[ttl]))
         except UNREACHABLE:
             return self._degrade("count", None)
+
+    def count_and_get_number(
+        self, counts: list[tuple[str, int]], key: str
+    ) -> tuple[list[int], int | None] | None:
+        """``count`` each (key, ttl) and ``get_number(key)``, atomically, in one round trip;
+        None if Redis is unreachable."""
+        keys = [self.make_and_validate_key(k) for k, _ in counts]
+        full = self.make_and_validate_key(key)
+        try:
+            client = self._cache.get_client(full, write=True)
+            *counted, number = self._script(client, _COUNT_AND_GET)(
+                keys=[*keys, full], args=[ttl for _, ttl in counts]
+            )
+        except UNREACHABLE:
+            return self._degrade("count_and_get_number", None)
+        return [int(n) for n in counted], None if number is None else int(number)
 
     def get_number(self, key: str) -> int | None:
         """A number stored by ``raise_number``; None if absent or Redis is unreachable."""

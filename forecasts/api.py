@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -19,7 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.cache import ResilientRedisCache
 from forecasts import resolution, score_selectors, selectors, services
+from forecasts.api_auth import WindowThrottle
 from forecasts.api_support import (
     CSVRenderer,
     ErrorSerializer,
@@ -52,6 +54,7 @@ from forecasts.serializers import (
     WithdrawResultSerializer,
     question_row,
 )
+from forecasts.versions import REDIS_KEY as SCORES_VERSION_KEY
 from forecasts.versions import scores_version
 
 ERRORS = {
@@ -83,13 +86,48 @@ def _remember(key: str, body: bytes) -> None:
         _rendered.popitem(last=False)
 
 
+class ScoresCacheThrottling(APIView):
+    """For views that answer from the cache keyed on the scores' version.
+
+    On Redis, the throttles' counts and the version go in one round trip: the version lands
+    on ``request.crux_scores_version`` (None when Redis has no copy) for ``cached_by_scores``.
+    Elsewhere, or when Redis is unreachable, DRF's throttling as usual.
+    """
+
+    def check_throttles(self, request: Request) -> None:
+        backend = caches["default"]
+        if not isinstance(backend, ResilientRedisCache):
+            super().check_throttles(request)
+            return
+        throttles = self.get_throttles()
+        windows = [
+            (throttle, window)
+            for throttle in throttles
+            if isinstance(throttle, WindowThrottle) and (window := throttle.window(request))
+        ]
+        result = backend.count_and_get_number([w for _, w in windows], SCORES_VERSION_KEY)
+        if result is None:  # unreachable: throttling lets requests through, as elsewhere
+            result = [0] * len(windows), None
+        counts, request.crux_scores_version = result
+        waits = [t.wait() for (t, _), n in zip(windows, counts, strict=True) if not t.allows(n)]
+        waits += [
+            t.wait()
+            for t in throttles
+            if not isinstance(t, WindowThrottle) and not t.allow_request(request, self)
+        ]
+        if waits:
+            self.throttled(request, max((w for w in waits if w is not None), default=None))
+
+
 def cached_by_scores(request: Request, name: str, build: Any) -> Response | HttpResponse:
     """Serve data that changes only when scores change from a cache keyed on their version.
 
     JSON, the common case, is cached as the rendered bytes, so a hit costs one primary-key
     read (the version) and no serialisation; other formats cache the data.
     """
-    version = scores_version()
+    version = getattr(request, "crux_scores_version", None)
+    if version is None:
+        version = scores_version()
     etag = etag_for(name, version, sorted(request.query_params.lists()))
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if not_modified(request, etag):
@@ -126,7 +164,7 @@ class QuestionQuery(StrictSerializer):
 
 
 @extend_schema(tags=["questions"])
-class QuestionViewSet(viewsets.ReadOnlyModelViewSet):
+class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
     """Questions with their dates, status and the crowd's forecast."""
 
     lookup_value_regex = r"[0-9]+"

@@ -81,15 +81,24 @@ class WindowThrottle(throttling.BaseThrottle):
     def ident_for(self, request: Request) -> str | None:
         raise NotImplementedError
 
-    def allow_request(self, request: Request, view: object) -> bool:
+    def window(self, request: Request) -> tuple[str, int] | None:
+        """The counter this request counts against and its lifetime; None: not throttled.
+
+        Also sets ``retry_after``: the seconds until that window ends."""
         ident = self.ident_for(request)
         if ident is None:
-            return True
+            return None
         now = time.time()
         window = int(now // self.period)
-        count = _increment(f"throttle:{self.scope}:{ident}:{window}", self.period)
         self.retry_after = max(1, math.ceil((window + 1) * self.period - now))
+        return f"throttle:{self.scope}:{ident}:{window}", self.period
+
+    def allows(self, count: int) -> bool:
         return count <= self.limit
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        window = self.window(request)
+        return window is None or self.allows(_increment(*window))
 
     def wait(self) -> float | None:
         return self.retry_after

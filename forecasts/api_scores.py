@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forecasts import calibration, score_selectors
-from forecasts.api import ERRORS, cached_by_scores, parse_query
+from forecasts.api import ERRORS, ScoresCacheThrottling, cached_by_scores, parse_query
 from forecasts.api_support import CSVRenderer, JsonErrorsMixin, StrictSerializer
 from forecasts.models import Forecaster, Score, ScoreType
 from forecasts.serializers import (
@@ -72,7 +72,7 @@ def _filtered_scores(query: dict[str, Any]) -> QuerySet[Score]:
 
 
 @extend_schema(tags=["scores"])
-class ScoreListView(JsonErrorsMixin, APIView):
+class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
     """Scores of resolved questions, by user, question, score type, forecaster and period."""
 
     permission_classes = [permissions.AllowAny]
@@ -108,7 +108,7 @@ class LeaderboardQuery(StrictSerializer):
 
 
 @extend_schema(tags=["scores"])
-class LeaderboardView(APIView):
+class LeaderboardView(ScoresCacheThrottling):
     """Forecasters ranked by the adjusted mean (5 uninformed pseudo-questions as a prior)."""
 
     permission_classes = [permissions.AllowAny]

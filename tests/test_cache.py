@@ -114,3 +114,16 @@ def test_a_read_inside_a_transaction_does_not_publish_what_it_sees(redis_cache) 
 
     assert redis_cache.get_number(versions.REDIS_KEY) is None
     assert versions.scores_version() == 0
+
+
+def test_count_and_get_number_is_one_step_for_several_counters(redis_cache) -> None:
+    redis_cache.raise_number("version", 4, 60)
+
+    first = redis_cache.count_and_get_number([("a", 30), ("b", 60)], "version")
+    second = redis_cache.count_and_get_number([("a", 30)], "version")
+    absent = redis_cache.count_and_get_number([("b", 60)], "no-such-number")
+
+    assert first == ([1, 1], 4)
+    assert second == ([2], 4)
+    assert absent == ([2], None)
+    assert 0 < _ttl(redis_cache, "a") <= 30 and 30 < _ttl(redis_cache, "b") <= 60
