@@ -8,10 +8,29 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Coalesce
 
-from markets.models import SOURCE_KINDS, Account, EntryKind, LedgerEntry, Market, Outcome, Trade
+from markets.models import (
+    SOURCE_KINDS,
+    Account,
+    EntryKind,
+    LedgerEntry,
+    Market,
+    MarketStatus,
+    Outcome,
+    Trade,
+)
 
 ZERO = Decimal("0.0000")
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
@@ -170,3 +189,17 @@ def price_steps(
             (opened[market_id], at, end, p) for (at, p), end in zip(series, ends, strict=True)
         )
     return steps
+
+
+def market_overview() -> QuerySet[Market]:
+    """Every market with its question, number of trades and volume (money that changed hands);
+    open markets first, by closing date. One query per page."""
+    return (
+        Market.objects.select_related("question")
+        .annotate(
+            trade_count=Count("trades"),
+            volume=Coalesce(Sum(Abs("trades__cost")), Value(ZERO), output_field=_MONEY),
+            open_first=Case(When(status=MarketStatus.OPEN, then=Value(0)), default=Value(1)),
+        )
+        .order_by("open_first", "question__closes_at", "id")
+    )

@@ -168,6 +168,12 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     return render(request, "markets/portfolio.html", context)
 
 
+def market_list(request: HttpRequest) -> HttpResponse:
+    """Every market's price beside the crowd's median on the same question."""
+    page = Paginator(selectors.market_overview(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "markets/market_list.html", {"page": page})
+
+
 def leaderboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.leaderboard(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "markets/leaderboard.html", {"page": page})

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import template
 
 from markets import selectors
-from markets.models import Trade
+from markets.models import Market, Trade
 from markets.panel import plain_shares
 
 register = template.Library()
@@ -40,3 +40,12 @@ def yes_after(trade: Trade) -> float:
 @register.filter
 def trade_verb(trade: Trade) -> str:
     return "Bought" if trade.shares > 0 else "Sold"
+
+
+@register.filter
+def gap_points(market: Market) -> str:
+    """The market's P(YES) less the crowd's median, in percentage points: "+12.5 pts"."""
+    median = market.question.crowd_median
+    if median is None:
+        return "—"
+    return f"{(market.price_yes - median) * 100:+.1f} pts"

@@ -258,6 +258,7 @@ def test_every_page_has_a_plain_text_title() -> None:
         reverse("markets:market_detail", args=[market.pk]),
         reverse("markets:portfolio"),
         reverse("markets:leaderboard"),
+        reverse("markets:market_list"),
     ]
 
     titles = [re.search(r"<title>(.*?)</title>", client.get(p).text, re.S).group(1) for p in pages]

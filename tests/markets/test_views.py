@@ -300,3 +300,23 @@ def test_the_market_leaderboard_ranks_by_profit(market) -> None:
     ranked = [account.user for account in page.context["page"]]
     assert ranked == [winner, idle, loser]
     assert page.context["page"][0].profit > 0 > page.context["page"][2].profit
+
+
+def test_the_market_list_sets_each_price_beside_the_crowd() -> None:
+    from forecasts.services import forecast_submit
+
+    busy, quiet = (
+        market_create(question=QuestionFactory(title=title), b=Decimal(100), now=TODAY)
+        for title in ("Busy market?", "Quiet market?")
+    )
+    trader = UserFactory()
+    market_buy(user=trader, market_id=busy.pk, outcome="yes", target_price="0.8", now=TODAY)
+    forecast_submit(user=trader, question_id=busy.question_id, probability=0.6, now=TODAY)
+
+    page = Client().get(reverse("markets:market_list")).content.decode()
+
+    busy_row = page[page.index(f'data-market="{busy.pk}"') :].split("</tr>")[0]
+    quiet_row = page[page.index(f'data-market="{quiet.pk}"') :].split("</tr>")[0]
+    assert "80.0%" in busy_row and "60.0%" in busy_row and "+20.0 pts" in busy_row
+    assert "50.0%" in quiet_row and "pts" not in quiet_row
+    assert ">1</a>" in busy_row and ">0</a>" in quiet_row
