@@ -26,6 +26,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from statistics import NormalDist
 
@@ -34,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from forecasts.models import (
@@ -46,6 +48,8 @@ from forecasts.models import (
 from forecasts.resolution import question_resolve
 from forecasts.score_services import scores_version_bump
 from forecasts.services import forecast_submit
+from markets.models import Account, LedgerEntry, Market, Trade
+from markets.services import account_grant, market_buy, market_create
 
 DEMO_SOURCE_KEY = PRACTICE_SOURCE_KEY
 DEMO_SOURCE_TITLE = "Practice questions (demo data)"
@@ -53,6 +57,11 @@ QUESTION_KEY_PREFIX = "demo-practice-"
 TITLE_PREFIX = "[Practice] "
 DEMO_FIRST_NAME = "Demo"
 
+# Each practice question has a market; the simulated forecasters trade its price to their own
+# forecasts, so the market's line and its calibration show beside the crowd's. They are given
+# enough play money never to run dry (their market profits are practice, like their scores).
+DEMO_LIQUIDITY = Decimal(50)
+DEMO_GRANT = Decimal(100_000)
 DEFAULT_SEED = 7
 DEFAULT_QUESTIONS = 120
 
@@ -294,6 +303,7 @@ def demo_users_ensure() -> tuple[dict[Behaviour, AbstractUser], int]:
             )
             user.set_unusable_password()
             user.save()
+            account_grant(user=user, amount=DEMO_GRANT)
         users[behaviour] = user
     return users, len(users) - len(existing)
 
@@ -323,6 +333,7 @@ def practice_question_create(
         resolves_at=planned.resolves_at,
         auto_outcome=planned.outcome,
     )
+    market = market_create(question=question, b=DEMO_LIQUIDITY, now=planned.opens_at)
     for forecast in planned.forecasts:
         probability = forecast.probability
         if probability is None:
@@ -336,6 +347,7 @@ def practice_question_create(
             probability=probability,
             now=forecast.at,
         )
+        _trade_towards(users[forecast.behaviour], market, probability, at=forecast.at)
     return question_resolve(
         question_id=question.pk,
         resolution=planned.outcome,
@@ -344,6 +356,19 @@ def practice_question_create(
         note="Practice question: resolved by its simulated draw.",
         now=planned.resolves_at,
     )
+
+
+def _trade_towards(user: AbstractUser, market: Market, probability: float, at: dt.datetime) -> None:
+    """The forecaster buys whichever side moves the market's price of YES to its forecast."""
+    market.refresh_from_db(fields=["q_yes", "q_no"])
+    price = market.price_yes
+    if abs(price - probability) < 0.005:
+        return
+    if probability > price:
+        outcome, target = "yes", probability
+    else:
+        outcome, target = "no", 1 - probability
+    market_buy(user=user, market_id=market.pk, outcome=outcome, target_price=target, now=at)
 
 
 def _check_keys(plan: Sequence[PlannedQuestion], source: SourceDocument) -> set[str]:
@@ -400,15 +425,35 @@ def _demo_users(usernames: Iterable[str]) -> list[int]:
 
 @transaction.atomic
 def demo_reset(*, now: dt.datetime | None = None) -> ResetResult:
-    """Delete the practice questions (their forecasts and scores go with them), their source
-    and the demo users. Accounts that merely share a demo username are left alone."""
+    """Delete the practice questions (their forecasts and scores go with them), their markets,
+    their source and the demo users with their market accounts. Accounts that merely share a
+    demo username are left alone.
+
+    Only demo users trade on practice markets (they are settled as they are created), so the
+    ledger entries removed are whole pairs and the ledger still balances afterwards.
+    """
     now = now or timezone.now()
     practice = Question.objects.filter(source__key=DEMO_SOURCE_KEY)
     question_count = practice.count()
+    user_ids = _demo_users(DEMO_USERNAMES)
+    _markets_delete(
+        markets=Market.objects.filter(question__in=practice),
+        accounts=Account.objects.filter(user_id__in=user_ids),
+    )
     _, deleted = practice.delete()
     SourceDocument.objects.filter(key=DEMO_SOURCE_KEY).delete()
-    user_ids = _demo_users(DEMO_USERNAMES)
     _, deleted_by_users = get_user_model().objects.filter(pk__in=user_ids).delete()
     if deleted.get("forecasts.Score") or deleted_by_users.get("forecasts.Score"):
         scores_version_bump(now=now)  # leaderboards and score caches must not show them
     return ResetResult(questions=question_count, users=len(user_ids))
+
+
+def _markets_delete(*, markets: QuerySet[Market], accounts: QuerySet[Account]) -> None:
+    """Delete markets and accounts with their trades and ledger entries (reversals first:
+    every reference between them is protected)."""
+    entries = LedgerEntry.objects.filter(Q(market__in=markets) | Q(account__in=accounts))
+    entries.filter(reverses__isnull=False).delete()
+    entries.delete()
+    Trade.objects.filter(Q(market__in=markets) | Q(account__in=accounts)).delete()
+    markets.delete()
+    accounts.delete()

@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Coalesce
 
+from forecasts.models import PRACTICE_SOURCE_KEY
 from markets.models import (
     SOURCE_KINDS,
     Account,
@@ -74,17 +75,27 @@ def yes_price_after(trade: Trade) -> float:
     return trade.price_after if trade.outcome == Outcome.YES else 1.0 - trade.price_after
 
 
-def leaderboard() -> QuerySet[Account]:
-    """Accounts by profit: balance less the money granted to them (realised gains only)."""
+def leaderboard(*, include_practice: bool = False) -> QuerySet[Account]:
+    """Accounts by profit: balance less the money granted to them (realised gains only).
+
+    Practice markets (the demo's, settled as they are made) are traded only by the demo's
+    simulated forecasters; like the scores' leaderboard, this one leaves them out unless asked.
+    """
     granted = (
         LedgerEntry.objects.filter(account=OuterRef("pk"), kind=EntryKind.GRANT)
         .values("account")
         .annotate(total=Sum("amount"))
         .values("total")
     )
+    accounts = Account.objects.select_related("user")
+    if not include_practice:
+        accounts = accounts.exclude(
+            pk__in=Trade.objects.filter(market__question__source__key=PRACTICE_SOURCE_KEY).values(
+                "account"
+            )
+        )
     return (
-        Account.objects.select_related("user")
-        .annotate(granted=Coalesce(Subquery(granted, output_field=_MONEY), Value(ZERO)))
+        accounts.annotate(granted=Coalesce(Subquery(granted, output_field=_MONEY), Value(ZERO)))
         .annotate(profit=Coalesce("balance", Value(ZERO)) - Coalesce("granted", Value(ZERO)))
         .order_by("-profit", "id")
     )

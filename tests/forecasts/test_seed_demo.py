@@ -318,3 +318,40 @@ class TestTheSeededDemo:
 
         assert report.n == SEEDED and crowd.n == SEEDED
         assert len(report.window_labels) >= 5
+
+
+@pytest.mark.django_db
+def test_practice_markets_follow_the_forecasters_settle_and_go_with_the_reset() -> None:
+    from decimal import Decimal
+
+    from forecasts.score_selectors import market_calibration
+    from markets.models import Account, LedgerEntry, Market, MarketStatus, Trade
+    from markets.selectors import leaderboard, ledger_audit
+    from markets.services import market_buy, market_create
+
+    real = QuestionFactory(opens_at=NOW - dt.timedelta(days=1))
+    real_market = market_create(question=real, b=Decimal(100), now=NOW)
+    market_buy(user=UserFactory(), market_id=real_market.pk, outcome="yes", shares=5, now=NOW)
+
+    _seed(questions=4)
+
+    practice = Market.objects.filter(question__source__key=demo.DEMO_SOURCE_KEY)
+    assert practice.count() == 4
+    assert set(practice.values_list("status", flat=True)) <= {MarketStatus.RESOLVED}
+    assert Trade.objects.filter(market__in=practice).count() >= 4
+    assert market_calibration(now=NOW, include_practice=True).n == 4
+    assert market_calibration(now=NOW).n == 0
+    assert not [a for a in leaderboard() if a.user.username in demo.DEMO_USERNAMES]
+    assert (
+        len([a for a in leaderboard(include_practice=True) if a.user.username.startswith("demo-")])
+        == 5
+    )
+    assert ledger_audit().ok
+
+    call_command("seed_demo", delete=True, stdout=io.StringIO())
+
+    assert list(Market.objects.values_list("pk", flat=True)) == [real_market.pk]
+    assert not Account.objects.filter(user__username__in=demo.DEMO_USERNAMES).exists()
+    assert Trade.objects.count() == 1
+    assert LedgerEntry.objects.filter(market=real_market).count() == 3  # subsidy + trade pair
+    assert ledger_audit().ok
