@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from forecasts import api, api_scores, chart_views
+from markets import api as markets_api
 
 router = DefaultRouter()
 router.register("questions", api.QuestionViewSet, basename="question")
 router.register("forecasts", api.ForecastViewSet, basename="forecast")
 router.register("sources", api.SourceViewSet, basename="source")
 router.register("tokens", api.TokenViewSet, basename="token")
+router.register("markets", markets_api.MarketViewSet, basename="market")
 
 app_name = "api"
 
@@ -37,6 +39,9 @@ urlpatterns = [
         chart_views.QuestionChartView.as_view(),
         name="question-chart",
     ),
+    path("me/account/", markets_api.MyAccountView.as_view(), name="my-account"),
+    path("me/positions/", markets_api.MyPositionsView.as_view(), name="my-positions"),
+    path("me/trades/", markets_api.MyTradesView.as_view(), name="my-trades"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -14,6 +14,8 @@ from django.core.cache import cache
 from forecasts.models import Forecast, Question
 from forecasts.resolution import question_resolve
 from forecasts.services import api_token_create, forecast_submit
+from markets.models import Market, Trade
+from markets.services import market_buy, market_create
 from tests.factories import T0, QuestionFactory, UserFactory
 
 
@@ -46,7 +48,8 @@ class Api:
 
 @dataclass
 class World:
-    """An open question, a resolved one, two users and staff, each with a token."""
+    """An open question, a resolved one, two users and staff, each with a token; a market on
+    the open question where "user" holds 10 YES, and an open question without a market."""
 
     open_question: Question
     resolved_question: Question
@@ -56,6 +59,9 @@ class World:
     staff: Any
     tokens: dict[str, str]
     token_ids: dict[str, int]
+    market: Market
+    trade: Trade
+    bare_question: Question
 
 
 @pytest.fixture
@@ -76,7 +82,12 @@ def world() -> World:
     for role, who in (("user", user), ("other", other), ("staff", staff)):
         token, secret = api_token_create(user=who, name=f"{role} script")
         tokens[role], ids[role] = secret, token.pk
-    return World(open_question, resolved, forecast, user, other, staff, tokens, ids)
+    market = market_create(question=open_question, b="100")
+    trade = market_buy(user=user, market_id=market.pk, outcome="yes", shares="10")
+    bare = QuestionFactory(opens_at=T0, closes_at=now + dt.timedelta(days=300))
+    return World(
+        open_question, resolved, forecast, user, other, staff, tokens, ids, market, trade, bare
+    )
 
 
 @pytest.fixture

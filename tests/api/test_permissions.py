@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from forecasts.models import ApiToken, Forecast, Question
+from markets.models import Account, Market
+from markets.services import holding
 from tests.api.conftest import World
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -57,10 +59,47 @@ def _token_alive(world: World, role: str) -> None:
     assert revoked == (role == "user")
 
 
+def _balances(world: World, role: str) -> None:
+    """Only the caller's own account moved; "user" started with 1000 less their 10 YES."""
+    ada = Account.objects.get(user=world.user)
+    moved = ada.balance != 1000 - world.trade.cost
+    assert moved == (role == "user")
+    for name in ("other", "staff"):
+        opened = Account.objects.filter(user=getattr(world, name)).exists()
+        assert opened == (role == name)
+
+
+def _accounts_unchanged(world: World, role: str) -> None:
+    _balances(world, role="anon")
+
+
+def _held(world: World) -> object:
+    return holding(account=Account.objects.get(user=world.user), market=world.market, outcome=0)
+
+
+def _holding(world: World, role: str) -> None:
+    assert _held(world) == (5 if role == "user" else 10)
+
+
+def _shares_kept(world: World, role: str) -> None:
+    assert _held(world) == 10
+
+
+def _market_opened(world: World, role: str) -> None:
+    assert Market.objects.filter(question=world.bare_question).exists() == (role == "staff")
+
+
+def _market_unchanged(world: World, role: str) -> None:
+    market = Market.objects.get(pk=world.market.pk)
+    assert (market.b, market.status, market.q_yes) == (100, "open", 10)
+
+
 q = lambda w: f"/questions/{w.open_question.pk}/"  # noqa: E731
 r = lambda w: f"/questions/{w.resolved_question.pk}/"  # noqa: E731
 f = lambda w: f"/forecasts/{w.forecast.pk}/"  # noqa: E731
 t = lambda w: f"/tokens/{w.token_ids['user']}/"  # noqa: E731
+m = lambda w: f"/markets/{w.market.pk}/"  # noqa: E731
+CREATED = {**SIGNED_IN, "user": 201, "other": 201, "staff": 201}
 
 CASES = [
     Case("list questions", "GET", lambda w: "/questions/", READ),
@@ -144,6 +183,53 @@ CASES = [
     Case("a user's chart", "GET", lambda w: "/users/ada/charts/calibration/?format=svg", READ),
     Case("a question's chart", "GET", lambda w: q(w) + "charts/history/?format=png", READ),
     Case("post a chart", "POST", lambda w: q(w) + "charts/history/", NOT_ALLOWED, lambda w: {}),
+    Case("list markets", "GET", lambda w: "/markets/?status=open", READ),
+    Case(
+        "open a market",
+        "POST",
+        lambda w: "/markets/",
+        {**STAFF_ONLY, "staff": 201},
+        lambda w: {"question": w.bare_question.pk, "b": "50"},
+        _market_opened,
+    ),
+    Case("market", "GET", m, READ),
+    Case("replace market", "PUT", m, NOT_ALLOWED, lambda w: {"b": "1"}, _market_unchanged),
+    Case("edit market", "PATCH", m, NOT_ALLOWED, lambda w: {"b": "1"}, _market_unchanged),
+    Case("delete market", "DELETE", m, NOT_ALLOWED, None, _market_unchanged),
+    Case("price history", "GET", lambda w: m(w) + "price-history/", READ),
+    Case("tape", "GET", lambda w: m(w) + "trades/", READ),
+    Case(
+        "trade",
+        "POST",
+        lambda w: m(w) + "trades/",
+        CREATED,
+        lambda w: {"outcome": "no", "action": "buy", "amount": "5"},
+        _balances,
+    ),
+    Case(
+        "sell the YES shares user holds",
+        "POST",
+        lambda w: m(w) + "trades/",
+        {**CREATED, "other": 400, "staff": 400},
+        lambda w: {"outcome": "yes", "action": "sell", "shares": "5"},
+        _holding,
+    ),
+    Case("delete the tape", "DELETE", lambda w: m(w) + "trades/", NOT_ALLOWED, None, _shares_kept),
+    Case("quote", "GET", lambda w: m(w) + "quote/?outcome=yes&action=buy&amount=10", READ),
+    Case("post a quote", "POST", lambda w: m(w) + "quote/", NOT_ALLOWED, lambda w: {}),
+    Case("market leaderboard", "GET", lambda w: "/markets/leaderboard/", READ),
+    Case("post to it", "POST", lambda w: "/markets/leaderboard/", NOT_ALLOWED, lambda w: {}),
+    Case("own account", "GET", lambda w: "/me/account/", SIGNED_IN),
+    Case(
+        "write own account",
+        "POST",
+        lambda w: "/me/account/",
+        SIGNED_IN_NOT_ALLOWED,
+        lambda w: {"balance": "1000000"},
+        _accounts_unchanged,
+    ),
+    Case("own positions", "GET", lambda w: "/me/positions/", SIGNED_IN),
+    Case("own trades", "GET", lambda w: "/me/trades/", SIGNED_IN),
     Case("schema", "GET", lambda w: "/schema/", READ),
     Case("docs", "GET", lambda w: "/docs/", READ),
 ]

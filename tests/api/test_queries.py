@@ -12,6 +12,8 @@ from rest_framework.test import APIClient
 
 from forecasts.resolution import question_resolve
 from forecasts.services import api_token_create, forecast_submit
+from markets.models import Market
+from markets.services import market_buy, market_create
 from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,47 @@ def test_list_endpoints_do_not_grow_with_their_rows(path: str) -> None:
     few = _queries(client, path)
 
     _populate(ada, 10)
+    many = _queries(client, path)
+
+    assert few == many, f"{path}: {few} queries for few rows, {many} for many"
+    assert many <= BUDGET, f"{path}: {many} queries"
+
+
+MARKET_LISTS = [
+    "/api/v1/markets/",
+    "/api/v1/markets/?status=open",
+    "/api/v1/markets/leaderboard/",
+    "/api/v1/markets/{market}/trades/",
+    "/api/v1/markets/{market}/price-history/",
+    "/api/v1/me/positions/",
+    "/api/v1/me/trades/",
+]
+
+
+def _trade_around(ada, n: int) -> None:
+    """n more trades by ada and by new users on the first market, and n more markets ada holds."""
+    now = T0 + dt.timedelta(hours=1)
+    first = Market.objects.order_by("pk").first() or market_create(
+        question=QuestionFactory(), b="100", now=T0
+    )
+    for i in range(n):
+        for user in (ada, UserFactory()):
+            market_buy(user=user, market_id=first.pk, outcome=i % 2, shares="2", now=now)
+        market = market_create(question=QuestionFactory(), b="50", now=T0)
+        market_buy(user=ada, market_id=market.pk, outcome="no", shares="3", now=now)
+
+
+@pytest.mark.parametrize("path", MARKET_LISTS)
+def test_market_lists_do_not_grow_with_their_rows(path: str) -> None:
+    ada = UserFactory(username="ada")
+    client = APIClient()
+    _, secret = api_token_create(user=ada, name="counting")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    _trade_around(ada, 2)
+    path = path.format(market=Market.objects.order_by("pk").first().pk)
+    few = _queries(client, path)
+
+    _trade_around(ada, 10)
     many = _queries(client, path)
 
     assert few == many, f"{path}: {few} queries for few rows, {many} for many"

@@ -1,0 +1,289 @@
+"""API shapes for markets. Serializers validate and shape; they never write and never query.
+
+Money and shares are decimal strings with 4 places (``"12.3400"``), as DRF's DecimalField
+renders them and as the ledger stores them (a 0.0001 grid, exact); requests may send them as
+strings or JSON numbers. Prices and probabilities are floats in (0, 1).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from forecasts.api_support import StrictSerializer
+from markets import lmsr
+from markets.api_selectors import is_trading
+from markets.models import Market, MarketStatus, Trade
+from markets.services import MAX_LIQUIDITY, MAX_QUANTITY
+
+MONEY_HELP = 'Play money: a decimal string with 4 places, e.g. "12.3400".'
+SHARES_HELP = 'Shares: a decimal string with 4 places, e.g. "10.0000".'
+OUTCOMES = {lmsr.YES: "yes", lmsr.NO: "no"}
+OUTCOME_CHOICES = list(OUTCOMES.values())
+ACTION_CHOICES = ["buy", "sell"]
+TICK = Decimal("0.0001")
+
+
+def money(help_text: str = MONEY_HELP, **kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=20, decimal_places=4, read_only=True, help_text=help_text, **kwargs
+    )
+
+
+@extend_schema_field({"type": "string", "enum": OUTCOME_CHOICES})
+class OutcomeField(serializers.Field):
+    """The model's outcome index shown as ``"yes"`` / ``"no"``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: int) -> str:
+        return OUTCOMES[value]
+
+
+# --- markets ----------------------------------------------------------------------------------
+
+
+class MarketSerializer(serializers.ModelSerializer):
+    """Needs ``trade_count`` and ``volume`` annotated, ``question`` loaded, ``now`` in context."""
+
+    question_title = serializers.CharField(source="question.title", read_only=True)
+    closes_at = serializers.DateTimeField(
+        source="question.closes_at", read_only=True, help_text="No trades after this."
+    )
+    b = money("Liquidity b, in money (decimal string).")
+    q_yes = money("Outstanding YES shares (decimal string).")
+    q_no = money("Outstanding NO shares (decimal string).")
+    price_yes = serializers.SerializerMethodField()
+    price_no = serializers.SerializerMethodField()
+    trading = serializers.SerializerMethodField()
+    trade_count = serializers.IntegerField(read_only=True)
+    volume = money("Money that changed hands: the sum of |cost| over the trades.")
+
+    class Meta:
+        model = Market
+        fields = [
+            "id",
+            "question",
+            "question_title",
+            "closes_at",
+            "b",
+            "q_yes",
+            "q_no",
+            "price_yes",
+            "price_no",
+            "status",
+            "trading",
+            "created_at",
+            "trade_count",
+            "volume",
+        ]
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_price_yes(self, market: Market) -> float:
+        return market.prices()[lmsr.YES]
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_price_no(self, market: Market) -> float:
+        return market.prices()[lmsr.NO]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_trading(self, market: Market) -> bool:
+        """Open and its question still taking forecasts: a trade now would be accepted."""
+        return is_trading(market, now=self.context["now"])
+
+
+class MarketCreateSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1)
+    b = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=TICK,
+        max_value=MAX_LIQUIDITY,
+        help_text="Liquidity in money (decimal string); the maker is subsidised b ln 2.",
+    )
+
+
+class PricePointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    yes_price = serializers.FloatField(help_text="P(YES) from this moment until the next point.")
+    trade = serializers.IntegerField(
+        allow_null=True, help_text="The trade that moved the price; null for the opening point."
+    )
+
+
+# --- trades -----------------------------------------------------------------------------------
+
+
+class TapeTradeSerializer(serializers.ModelSerializer):
+    """A trade on the public tape: what moved the market, not who (forecasts are private too)."""
+
+    outcome = OutcomeField()
+    action = serializers.SerializerMethodField()
+    shares = money("Shares (decimal string): positive bought, negative sold.")
+    cost = money("Money (decimal string): positive the trader paid, negative was paid.")
+    yes_price_after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Trade
+        fields = [
+            "id",
+            "created_at",
+            "outcome",
+            "action",
+            "shares",
+            "cost",
+            "price_before",
+            "price_after",
+            "yes_price_after",
+        ]
+        extra_kwargs = {
+            "price_before": {"help_text": "Price of the traded outcome before the trade."},
+            "price_after": {"help_text": "Price of the traded outcome after the trade."},
+        }
+
+    @extend_schema_field({"type": "string", "enum": ACTION_CHOICES})
+    def get_action(self, trade: Trade) -> str:
+        return "buy" if trade.shares > 0 else "sell"
+
+    @extend_schema_field(OpenApiTypes.DOUBLE)
+    def get_yes_price_after(self, trade: Trade) -> float:
+        return trade.price_after if trade.outcome == lmsr.YES else 1.0 - trade.price_after
+
+
+class MyTradeSerializer(TapeTradeSerializer):
+    """One of your own trades; needs ``market__question`` loaded."""
+
+    question = serializers.IntegerField(source="market.question_id", read_only=True)
+    question_title = serializers.CharField(source="market.question.title", read_only=True)
+
+    class Meta(TapeTradeSerializer.Meta):
+        fields = [
+            "id",
+            "market",
+            "question",
+            "question_title",
+            *TapeTradeSerializer.Meta.fields[1:],
+        ]
+
+
+class TradeResultSerializer(serializers.Serializer):
+    trade = MyTradeSerializer()
+    balance = money("Your balance after the trade (decimal string).")
+
+
+class TradeOrderSerializer(StrictSerializer):
+    """A buy gives exactly one of shares, amount or target_price; a sale gives shares."""
+
+    outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
+    action = serializers.ChoiceField(choices=ACTION_CHOICES)
+    shares = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=TICK,
+        max_value=MAX_QUANTITY,
+        required=False,
+        help_text="Shares to buy or sell (decimal string, at most 4 places).",
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        min_value=TICK,
+        max_value=MAX_QUANTITY,
+        required=False,
+        help_text="Buy as many shares as this much money pays for (decimal string).",
+    )
+    target_price = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0.001"),
+        max_value=Decimal("0.999"),
+        required=False,
+        help_text="Buy until the outcome's price reaches this (decimal string in [0.001, 0.999]).",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if data["action"] == "sell":
+            given = [name for name in ("amount", "target_price") if name in data]
+            if given:
+                raise serializers.ValidationError(
+                    {name: "A sale is given in shares." for name in given}
+                )
+        return data
+
+
+class QuoteQuery(TradeOrderSerializer):
+    format = serializers.CharField(required=False)
+
+
+class QuoteSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
+    action = serializers.ChoiceField(choices=ACTION_CHOICES)
+    shares = money("Shares (decimal string): positive bought, negative sold.")
+    cost = money("Money (decimal string): positive the trader pays, negative is paid.")
+    average_price = money("cost / shares (decimal string).")
+    price_before = serializers.FloatField()
+    price_after = serializers.FloatField()
+    yes_price_after = serializers.FloatField()
+    trading = serializers.BooleanField(help_text="Whether the market takes trades now.")
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class AccountSerializer(serializers.Serializer):
+    opened = serializers.BooleanField(
+        help_text="False until your first trade opens the account; the figures are then those "
+        "it would open with."
+    )
+    balance = money()
+    granted = money("All the play money granted to you (decimal string).")
+    profit = money("Balance less grants: realised gains (decimal string).")
+    starting_grant = money("What a new account starts with (decimal string).")
+    created_at = serializers.DateTimeField(allow_null=True)
+
+
+class PositionSerializer(serializers.Serializer):
+    market = serializers.IntegerField()
+    question_title = serializers.CharField()
+    settled = serializers.BooleanField(
+        help_text="The market has paid out or refunded: the position's money is in your balance."
+    )
+    outcome = OutcomeField()
+    shares = money(SHARES_HELP)
+    net_cost = money("Paid for the outcome less what selling it brought in (decimal string).")
+    trades = serializers.IntegerField()
+    price = serializers.FloatField(help_text="The outcome's current price.")
+    value = money(
+        "Mark to market (decimal string): shares x price while the market is open; 0 once settled."
+    )
+
+
+class MarketLeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = serializers.CharField(source="user.username", help_text="Username.")
+    profit = money("Balance less grants: realised gains (decimal string).")
+    balance = money()
+    granted = money("Play money granted (decimal string).")
+
+
+class MarketQuery(StrictSerializer):
+    status = serializers.ChoiceField(choices=MarketStatus.choices, required=False)
+    question = serializers.IntegerField(required=False, min_value=1)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+class PageQuery(StrictSerializer):
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+class MyTradesQuery(PageQuery):
+    market = serializers.IntegerField(required=False, min_value=1)
