@@ -175,5 +175,7 @@ def market_list(request: HttpRequest) -> HttpResponse:
 
 
 def leaderboard(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.leaderboard(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "markets/leaderboard.html", {"page": page})
+    practice = request.GET.get("practice") == "1"
+    accounts = selectors.leaderboard(include_practice=practice)
+    page = Paginator(accounts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "markets/leaderboard.html", {"page": page, "practice": practice})

@@ -320,3 +320,16 @@ def test_the_market_list_sets_each_price_beside_the_crowd() -> None:
     assert "80.0%" in busy_row and "60.0%" in busy_row and "+20.0 pts" in busy_row
     assert "50.0%" in quiet_row and "pts" not in quiet_row
     assert ">1</a>" in busy_row and ">0</a>" in quiet_row
+
+
+def test_the_market_leaderboard_pages_keep_the_practice_choice() -> None:
+    from markets.services import account_open
+
+    for i in range(51):
+        account_open(user=UserFactory(username=f"trader{i:02}"), now=TODAY)
+
+    first = Client().get(reverse("markets:leaderboard"), {"practice": "1"}).content.decode()
+    plain = Client().get(reverse("markets:leaderboard")).content.decode()
+
+    assert 'href="?page=2&amp;practice=1">Next</a>' in first
+    assert 'href="?page=2">Next</a>' in plain
