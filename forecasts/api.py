@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.cache import ResilientRedisCache
+from config.cache import COUNTS, ResilientRedisCache
 from forecasts import resolution, score_selectors, selectors, services
 from forecasts.api_auth import WindowThrottle
 from forecasts.api_support import (
@@ -89,9 +89,9 @@ def _remember(key: str, body: bytes) -> None:
 class ScoresCacheThrottling(APIView):
     """For views that answer from the cache keyed on the scores' version.
 
-    On Redis, the throttles' counts and the version go in one round trip: the version lands
-    on ``request.crux_scores_version`` (None when Redis has no copy) for ``cached_by_scores``.
-    Elsewhere, or when Redis is unreachable, DRF's throttling as usual.
+    On Redis, the throttles' counts and the version travel together (``BatchedCounts``): the
+    version lands on ``request.crux_scores_version`` (None when Redis has no copy) for
+    ``cached_by_scores``. Elsewhere, or when Redis is unreachable, DRF's throttling as usual.
     """
 
     def check_throttles(self, request: Request) -> None:
@@ -105,10 +105,12 @@ class ScoresCacheThrottling(APIView):
             for throttle in throttles
             if isinstance(throttle, WindowThrottle) and (window := throttle.window(request))
         ]
-        result = backend.count_and_get_number([w for _, w in windows], SCORES_VERSION_KEY)
-        if result is None:  # unreachable: throttling lets requests through, as elsewhere
-            result = [0] * len(windows), None
-        counts, request.crux_scores_version = result
+        counted = COUNTS.count(
+            backend, [(*w, t.limit) for t, w in windows], number_key=SCORES_VERSION_KEY
+        )
+        if counted is None:  # unreachable: throttling lets requests through, as elsewhere
+            counted = [0] * len(windows), None
+        counts, request.crux_scores_version = counted
         waits = [t.wait() for (t, _), n in zip(windows, counts, strict=True) if not t.allows(n)]
         waits += [
             t.wait()

@@ -13,7 +13,7 @@ from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from config.cache import ResilientRedisCache
+from config.cache import COUNTS, ResilientRedisCache
 from forecasts.models import ApiToken
 from forecasts.services import token_hash
 
@@ -98,17 +98,18 @@ class WindowThrottle(throttling.BaseThrottle):
 
     def allow_request(self, request: Request, view: object) -> bool:
         window = self.window(request)
-        return window is None or self.allows(_increment(*window))
+        return window is None or self.allows(_increment(*window, self.limit))
 
     def wait(self) -> float | None:
         return self.retry_after
 
 
-def _increment(key: str, ttl: int) -> int:
-    """Atomically count one more under ``key``; 0 (allowed) if the cache is unreachable."""
+def _increment(key: str, ttl: int, limit: int) -> int:
+    """Count one more under ``key``; 0 (allowed) if the cache is unreachable."""
     backend = caches["default"]
-    if isinstance(backend, ResilientRedisCache):  # one round trip, one command
-        return backend.count(key, ttl) or 0
+    if isinstance(backend, ResilientRedisCache):  # batched while far below the limit
+        counted = COUNTS.count(backend, [(key, ttl, limit)])
+        return 0 if counted is None else counted[0][0]
     try:
         if backend.add(key, 1, ttl):
             return 1

@@ -6,7 +6,9 @@ with Redis as the cache the number is also kept there: published after each bump
 otherwise refilled from the database whenever it is missing. Redis only ever takes a larger
 number (a slow reader cannot put an old one back), and each copy expires after
 ``REDIS_COPY_SECONDS``: if a publish is lost (Redis unreachable at that moment), readers see
-the old version for at most that long.
+the old version for at most that long. The cached API views read it with their throttle counts
+(``config.cache.BatchedCounts``): the process that commits a bump uses the new version at once,
+other processes within ``COUNTS.max_age`` (half a second).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from django.core.cache import caches
 from django.db import connection, transaction
 
-from config.cache import ResilientRedisCache
+from config.cache import COUNTS, ResilientRedisCache
 from forecasts.models import DataVersion
 
 SCORES_VERSION = "scores"
@@ -48,7 +50,9 @@ def scores_version_publish() -> None:
         return
 
     def publish() -> None:
-        redis.raise_number(REDIS_KEY, _stored(), REDIS_COPY_SECONDS)
+        version = _stored()
+        redis.raise_number(REDIS_KEY, version, REDIS_COPY_SECONDS)
+        COUNTS.remember(REDIS_KEY, version)  # this process at once; others within max_age
 
     transaction.on_commit(publish)
 

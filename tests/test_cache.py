@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from config.cache import ResilientRedisCache
+from config.cache import BatchedCounts, ResilientRedisCache
 from forecasts import versions
 from forecasts.score_services import scores_version_bump
 from tests.conftest import skip_or_fail
@@ -53,10 +53,10 @@ def _ttl(cache: ResilientRedisCache, key: str) -> int:
     return cache._cache.get_client(full).ttl(full)
 
 
-def test_count_counts_and_expires_from_the_first_count(redis_cache) -> None:
-    counts = [redis_cache.count("window", 30) for _ in range(3)]
+def test_counters_add_and_expire_from_their_first_count(redis_cache) -> None:
+    counts = [redis_cache.count_and_get_number([("window", 30, by)], "v")[0] for by in (1, 1, 5)]
 
-    assert counts == [1, 2, 3]
+    assert counts == [[1], [2], [7]]
     assert 0 < _ttl(redis_cache, "window") <= 30
 
 
@@ -84,7 +84,8 @@ def test_an_unreachable_redis_counts_nothing_and_stores_nothing() -> None:
     with override_settings(CACHES=_cache_settings(dead, "dead")):
         backend = caches["default"]
         backend.raise_number("v", 1, 5)
-        assert (backend.count("w", 5), backend.get_number("v")) == (None, None)
+        assert backend.count_and_get_number([("w", 5, 1)], "v") is None
+        assert backend.get_number("v") is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -119,11 +120,133 @@ def test_a_read_inside_a_transaction_does_not_publish_what_it_sees(redis_cache) 
 def test_count_and_get_number_is_one_step_for_several_counters(redis_cache) -> None:
     redis_cache.raise_number("version", 4, 60)
 
-    first = redis_cache.count_and_get_number([("a", 30), ("b", 60)], "version")
-    second = redis_cache.count_and_get_number([("a", 30)], "version")
-    absent = redis_cache.count_and_get_number([("b", 60)], "no-such-number")
+    first = redis_cache.count_and_get_number([("a", 30, 1), ("b", 60, 3)], "version")
+    second = redis_cache.count_and_get_number([("a", 30, 2)], "version")
+    absent = redis_cache.count_and_get_number([("b", 60, 1)], "no-such-number")
 
-    assert first == ([1, 1], 4)
-    assert second == ([2], 4)
-    assert absent == ([2], None)
+    assert first == ([1, 3], 4)
+    assert second == ([3], 4)
+    assert absent == ([4], None)
     assert 0 < _ttl(redis_cache, "a") <= 30 and 30 < _ttl(redis_cache, "b") <= 60
+
+
+# --- BatchedCounts: counts batched far below a limit, exact near it ---------------------------
+
+
+class FakeRedis:
+    """Counters and numbers in a dict, with the exchanges recorded (a stand-in for Redis)."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, int] = {}
+        self.numbers: dict[str, int] = {}
+        self.exchanges = 0
+        self.down = False
+
+    def count_and_get_number(self, counts, key):
+        if self.down:
+            return None
+        self.exchanges += 1
+        for name, _, by in counts:
+            self.counters[name] = self.counters.get(name, 0) + by
+        return [self.counters[name] for name, _, _ in counts], self.numbers.get(key)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_far_below_the_limit_counts_travel_in_batches() -> None:
+    redis, counts = FakeRedis(), BatchedCounts(batch=16, max_age=0.5, clock=Clock())
+
+    seen = [counts.count(redis, [("w", 60, 1000)])[0][0] for _ in range(40)]
+
+    assert seen == list(range(1, 41))  # this process's own count is always exact
+    assert redis.exchanges == 2 and redis.counters["w"] == 32  # 8 still to send
+
+
+def test_from_half_the_limit_every_request_is_sent_and_refusals_are_exact() -> None:
+    redis, clock = FakeRedis(), Clock()
+    first, second = BatchedCounts(clock=clock), BatchedCounts(clock=clock)  # two processes
+
+    for _ in range(40):
+        first.count(redis, [("w", 60, 100)])
+    for _ in range(16):  # the other process sends its first batch
+        second.count(redis, [("w", 60, 100)])
+    before = redis.exchanges
+    counts = [first.count(redis, [("w", 60, 100)])[0][0] for _ in range(60)]
+
+    allowed = 40 + 16 + sum(n <= 100 for n in counts)
+    assert allowed == 100  # nothing unsent anywhere: exact
+    assert counts[-16:] == list(range(101, 117))
+    assert redis.exchanges - before == 1 + 52  # a batch (it crosses half), then every request
+
+
+def test_what_other_processes_have_not_sent_is_the_only_overshoot() -> None:
+    redis, clock = FakeRedis(), Clock()
+    first, second = BatchedCounts(clock=clock), BatchedCounts(clock=clock)
+
+    for _ in range(10):  # under a batch, far below half: kept in that process
+        second.count(redis, [("w", 60, 100)])
+    counts = [first.count(redis, [("w", 60, 100)])[0][0] for _ in range(120)]
+
+    assert sum(n <= 100 for n in counts) + 10 == 110  # at most batch - 1 per other process
+
+
+def test_a_window_is_sent_when_its_last_exchange_is_max_age_old() -> None:
+    redis, clock = FakeRedis(), Clock()
+    counts = BatchedCounts(batch=16, max_age=0.5, clock=clock)
+
+    counts.count(redis, [("w", 60, 1000)])
+    clock.now += 0.6
+    counts.count(redis, [("w", 60, 1000)])
+
+    assert redis.counters["w"] == 2
+
+
+def test_the_number_is_read_with_the_counts_and_kept_for_max_age() -> None:
+    redis, clock = FakeRedis(), Clock()
+    counts = BatchedCounts(max_age=0.5, clock=clock)
+    redis.numbers["v"] = 3
+
+    assert counts.count(redis, [("w", 60, 1000)], "v")[1] == 3
+    redis.numbers["v"] = 4  # another process committed a bump
+    assert counts.count(redis, [("w", 60, 1000)], "v")[1] == 3  # within max_age
+    clock.now += 0.5
+    assert counts.count(redis, [("w", 60, 1000)], "v")[1] == 4
+    counts.remember("v", 5)  # this process committed one
+    assert counts.count(redis, [], "v")[1] == 5
+
+
+def test_when_redis_is_down_nothing_is_counted_and_the_counts_wait() -> None:
+    redis, clock = FakeRedis(), Clock()
+    counts = BatchedCounts(max_age=0.5, clock=clock)
+    redis.down = True
+
+    assert counts.count(redis, [("w", 60, 1)]) is None
+    redis.down = False
+    assert counts.count(redis, [("w", 60, 1)])[0] == [2]
+    assert redis.counters["w"] == 2
+
+
+def test_batched_counts_on_a_real_redis(redis_cache) -> None:
+    first, second = BatchedCounts(), BatchedCounts()
+
+    allowed = 0
+    for i in range(200):
+        counts = (first if i % 2 else second).count(redis_cache, [("w", 60, 100)], "v")[0]
+        allowed += counts[0] <= 100
+
+    assert allowed == 100
+
+
+def test_clearing_the_cache_forgets_this_process_counts(redis_cache) -> None:
+    from config.cache import COUNTS
+
+    COUNTS.count(redis_cache, [("w", 60, 1)], "v")
+    redis_cache.clear()
+
+    assert COUNTS.count(redis_cache, [("w", 60, 1)], "v")[0] == [1]
