@@ -27,6 +27,7 @@ from forecasts.api_support import (
     ErrorSerializer,
     JsonErrorsMixin,
     StrictSerializer,
+    WindowCountPagination,
     etag_for,
     not_modified,
 )
@@ -173,6 +174,7 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = QuestionSerializer
     permission_classes = [permissions.AllowAny]
+    pagination_class = WindowCountPagination
 
     def get_queryset(self) -> QuerySet[Question]:
         now = timezone.now()

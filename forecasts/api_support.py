@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, Window
 from django.http import Http404
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -66,6 +68,47 @@ class Pagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+TOTAL = "crux_window_total"
+
+
+class WindowCountPaginator(Paginator):
+    """Fetches a page and the total in one query: ``COUNT(*) OVER ()`` on each row of the page.
+
+    Django's paginator asks the database twice (a ``COUNT`` then the rows); on a busy list the
+    second round trip and the second compiled query are a good part of the cost. Only a page
+    past the end (no rows) still counts on its own, to tell "empty" from "out of range".
+    """
+
+    def page(self, number: Any) -> Page:
+        number = self._page_number(number)
+        bottom = (number - 1) * self.per_page
+        counted = self.object_list.annotate(**{TOTAL: Window(Count("*"))})
+        rows = list(counted[bottom : bottom + self.per_page])
+        if rows:
+            first = rows[0]
+            total = first[TOTAL] if isinstance(first, dict) else getattr(first, TOTAL)
+            self.__dict__["count"] = total  # Paginator.count is a cached property
+            for row in rows:
+                if isinstance(row, dict):
+                    del row[TOTAL]
+        return self._get_page(rows, self.validate_number(number), self)
+
+    def _page_number(self, number: Any) -> int:
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+
+class WindowCountPagination(Pagination):
+    django_paginator_class = WindowCountPaginator
 
 
 class StrictSerializer(serializers.Serializer):
