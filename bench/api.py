@@ -106,6 +106,8 @@ def main() -> None:
     scores_recompute_all()
     call_command("collectstatic", interactive=False, verbosity=0)
     vendor = connection.vendor
+    with connection.cursor() as cursor:  # planner statistics, as autovacuum keeps them live
+        cursor.execute("ANALYZE")
     connection.close()
 
     port = _free_port()
