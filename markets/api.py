@@ -31,6 +31,7 @@ from markets.serializers import (
     OUTCOME_CHOICES,
     OUTCOMES,
     AccountSerializer,
+    LeaderboardQuery,
     MarketCreateSerializer,
     MarketLeaderboardRowSerializer,
     MarketQuery,
@@ -227,14 +228,19 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(QuoteSerializer(body).data)
 
     @extend_schema(
-        parameters=PAGE_PARAMETERS,
+        parameters=[
+            OpenApiParameter(
+                "practice", bool, description="Include the demo's practice markets and traders."
+            ),
+            *PAGE_PARAMETERS,
+        ],
         responses={200: MarketLeaderboardRowSerializer(many=True), 400: ERRORS[400]},
     )
     @action(detail=False, methods=["get"])
     def leaderboard(self, request: Request) -> Response:
         """Traders by profit: balance less grants (realised gains; open positions not counted)."""
-        parse_query(PageQuery, request)
-        page = self.paginate_queryset(selectors.leaderboard())
+        query = parse_query(LeaderboardQuery, request)
+        page = self.paginate_queryset(selectors.leaderboard(include_practice=query["practice"]))
         offset = (self.paginator.page.number - 1) * self.paginator.get_page_size(request)
         for rank, account in enumerate(page, start=offset + 1):
             account.rank = rank

@@ -285,5 +285,9 @@ class PageQuery(StrictSerializer):
     format = serializers.CharField(required=False)
 
 
+class LeaderboardQuery(PageQuery):
+    practice = serializers.BooleanField(required=False, default=False)
+
+
 class MyTradesQuery(PageQuery):
     market = serializers.IntegerField(required=False, min_value=1)

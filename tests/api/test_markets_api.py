@@ -169,6 +169,23 @@ def test_the_profit_leaderboard_ranks_accounts_by_username(world: World, api) ->
     assert board["results"][0]["profit"] == str(world.trade.cost * -1)
 
 
+def test_the_profit_leaderboard_leaves_practice_traders_out_unless_asked(world: World, api) -> None:
+    from forecasts.models import PRACTICE_SOURCE_KEY
+    from markets.services import market_buy
+    from tests.factories import SourceDocumentFactory, UserFactory
+
+    practice = QuestionFactory(source=SourceDocumentFactory(key=PRACTICE_SOURCE_KEY))
+    market = market_create(question=practice, b=Decimal(50), now=T0 + dt.timedelta(days=1))
+    demo = UserFactory(username="demo-noisy")
+    market_buy(user=demo, market_id=market.pk, outcome="yes", shares=1)
+
+    plain = api(None, world).get("/markets/leaderboard/").json()
+    asked = api(None, world).get("/markets/leaderboard/", params={"practice": "true"}).json()
+
+    assert "demo-noisy" not in [row["user"] for row in plain["results"]]
+    assert "demo-noisy" in [row["user"] for row in asked["results"]]
+
+
 def test_staff_open_a_market_with_its_liquidity(world: World, api) -> None:
     staff = api("staff", world)
 
