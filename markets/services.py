@@ -243,7 +243,8 @@ def market_sell(
     market, account, now = _lock(user=user, market_id=market_id, now=now)
     held = holding(account=account, market=market, outcome=side)
     if quantity > held:
-        raise ValidationError({"shares": f"You hold {held} shares of this outcome."})
+        # normalize: the same text whether the database sums to "3" or to "3.0000"
+        raise ValidationError({"shares": f"You hold {held.normalize():f} shares of this outcome."})
     return _trade(
         market=market, account=account, outcome=side, shares=-quantity, field="shares", now=now
     )
