@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from forecasts.api import ERRORS, parse_query
 from forecasts.models import Question
-from markets import api_selectors, selectors, services
+from markets import api_selectors, pricing, selectors, services
 from markets.models import Market, MarketStatus, Trade
 from markets.serializers import (
     ACTION_CHOICES,
@@ -211,7 +211,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         trade itself. Your holdings and balance are not checked here."""
         market = self.get_object()
         query = parse_query(QuoteQuery, request)
-        quote = services.market_quote(
+        quote = pricing.market_quote(
             market=market, outcome=query["outcome"], action=query["action"], **_size(query)
         )
         body = {

@@ -17,7 +17,8 @@ from forecasts.models import Question, QuestionStatus
 from markets import selectors, web_selectors
 from markets.forms import TradeForm
 from markets.models import Account, Market, MarketStatus, Outcome, Trade
-from markets.services import Quote, starting_grant
+from markets.pricing import Quote
+from markets.services import starting_grant
 
 RECENT_TRADES = 5
 

@@ -18,7 +18,8 @@ from forecasts.api_support import StrictSerializer
 from markets import lmsr
 from markets.api_selectors import is_trading
 from markets.models import Market, MarketStatus, Trade
-from markets.services import MAX_LIQUIDITY, MAX_QUANTITY
+from markets.pricing import MAX_QUANTITY
+from markets.services import MAX_LIQUIDITY
 
 MONEY_HELP = 'Play money: a decimal string with 4 places, e.g. "12.3400".'
 SHARES_HELP = 'Shares: a decimal string with 4 places, e.g. "10.0000".'

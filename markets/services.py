@@ -9,10 +9,8 @@ serialises writers through its IMMEDIATE transactions.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -33,16 +31,21 @@ from markets.models import (
     Outcome,
     Trade,
 )
+from markets.pricing import (
+    BuyRequest,
+    parse_money,
+    parse_outcome,
+    parse_positive,
+    price_trade,
+)
 
 DEFAULT_STARTING_GRANT = Decimal("1000")
-# Far beyond what any play-money balance buys, and well inside DecimalField(20, 4).
-MAX_QUANTITY = Decimal("1e9")
 MAX_LIQUIDITY = Decimal("1e6")
 ZERO = Decimal("0.0000")
 
 
 def starting_grant() -> Decimal:
-    return _money(getattr(settings, "MARKET_STARTING_GRANT", DEFAULT_STARTING_GRANT), "grant")
+    return parse_money(getattr(settings, "MARKET_STARTING_GRANT", DEFAULT_STARTING_GRANT), "grant")
 
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -65,7 +68,7 @@ def account_grant(
 ) -> Account:
     """Give ``user`` more play money (staff top-ups); opens their account if need be."""
     now = now or timezone.now()
-    value = _positive(amount, "amount", lmsr.MONEY_QUANTUM)
+    value = parse_positive(amount, "amount", lmsr.MONEY_QUANTUM)
     account = Account.objects.select_for_update().get(pk=account_open(user=user, now=now).pk)
     _post(account=account, market=None, kind=EntryKind.GRANT, amount=value, now=now)
     account.refresh_from_db(fields=["balance"])
@@ -79,7 +82,7 @@ def account_grant(
 def market_create(*, question: Question, b: object, now: dt.datetime | None = None) -> Market:
     """Open a market on ``question`` with liquidity ``b``; its maker's pot gets the subsidy."""
     now = now or timezone.now()
-    liquidity = _positive(b, "b", lmsr.MONEY_QUANTUM)
+    liquidity = parse_positive(b, "b", lmsr.MONEY_QUANTUM)
     if liquidity > MAX_LIQUIDITY:
         raise ValidationError({"b": f"The liquidity may be at most {MAX_LIQUIDITY:,f}."})
     question = Question.objects.select_for_update().get(pk=question.pk)
@@ -118,114 +121,13 @@ def market_buy(
 ) -> Trade:
     """Buy ``outcome``: a number of ``shares``, as many as ``amount`` pays for, or enough to
     move its price to ``target_price``. Exactly one of the three."""
-    request = _BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
-    side = _outcome(outcome)
+    request = BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
+    side = parse_outcome(outcome)
     market, account, now = _lock(user=user, market_id=market_id, now=now)
     quantity = request.quantity(market, side)
     return _trade(
         market=market, account=account, outcome=side, shares=quantity, field=request.field, now=now
     )
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What a trade would do at the market's current state: nothing is written."""
-
-    outcome: int
-    shares: Decimal  # > 0 buys, < 0 sells
-    cost: Decimal  # > 0: the trader pays; < 0: the trader is paid
-    price_before: float  # of the traded outcome
-    price_after: float
-
-    @property
-    def average_price(self) -> Decimal:
-        return (self.cost / self.shares).quantize(lmsr.MONEY_QUANTUM)
-
-    @property
-    def yes_price_after(self) -> float:
-        return self.price_after if self.outcome == lmsr.YES else 1.0 - self.price_after
-
-
-def market_quote(
-    *,
-    market: Market,
-    outcome: object,
-    action: str = "buy",
-    shares: object = None,
-    amount: object = None,
-    target_price: object = None,
-) -> Quote:
-    """Price a buy (by shares, amount or target price) or a sale (by shares) without trading.
-
-    The same parsing and rounding as ``market_buy``/``market_sell``, so the preview is what the
-    trade costs unless someone trades first. Holdings and balance are not checked here.
-    """
-    side = _outcome(outcome)
-    if action == "buy":
-        request = _BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
-        field, quantity = request.field, request.quantity(market, side)
-    elif action == "sell":
-        if amount is not None or target_price is not None:
-            raise ValidationError({"shares": "A sale is given in shares."})
-        field, quantity = "shares", -_positive(shares, "shares", lmsr.SHARE_QUANTUM)
-    else:
-        raise ValidationError({"action": "The action must be buy or sell."})
-    return _priced(market=market, outcome=side, shares=quantity, field=field)
-
-
-def _priced(*, market: Market, outcome: int, shares: Decimal, field: str) -> Quote:
-    """The charge and prices of trading ``shares`` of ``outcome`` now; refuses absurd sizes."""
-    b = float(market.b)
-    q_after = list(market.q)
-    q_after[outcome] += shares
-    if any(abs(v) >= Decimal("1e15") for v in q_after):
-        raise ValidationError({field: "That trade is too large for this market."})
-    return Quote(
-        outcome=outcome,
-        shares=shares,
-        cost=lmsr.charge_for(market.q, b, outcome, shares),
-        price_before=lmsr.prices(market.q, b)[outcome],
-        price_after=lmsr.prices(q_after, b)[outcome],
-    )
-
-
-@dataclass(frozen=True)
-class _BuyRequest:
-    """A buy's size as given (exactly one of shares, amount or target price), parsed."""
-
-    field: str
-    value: Decimal | float
-
-    @classmethod
-    def parse(cls, *, shares: object, amount: object, target_price: object) -> _BuyRequest:
-        choices = {"shares": shares, "amount": amount, "target_price": target_price}
-        given = [name for name, value in choices.items() if value is not None]
-        if len(given) != 1:
-            field = given[-1] if given else "shares"
-            raise ValidationError({field: "Give exactly one of shares, amount or target price."})
-        # Parse before locking: bad input costs no lock.
-        if shares is not None:
-            return cls("shares", _positive(shares, "shares", lmsr.SHARE_QUANTUM))
-        if amount is not None:
-            return cls("amount", _positive(amount, "amount", lmsr.MONEY_QUANTUM))
-        return cls("target_price", _price(target_price))
-
-    def quantity(self, market: Market, side: int) -> Decimal:
-        """Shares to buy at the market's current state."""
-        b = float(market.b)
-        if self.field == "shares":
-            return self.value
-        if self.field == "amount":
-            quantity = lmsr.shares_for_amount(market.q, b, side, self.value)
-            if quantity <= 0:
-                raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
-            return quantity
-        quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, self.value))
-        if quantity <= 0:
-            raise ValidationError(
-                {"target_price": "The price is at or above that already: buying cannot lower it."}
-            )
-        return quantity
 
 
 @transaction.atomic
@@ -238,8 +140,8 @@ def market_sell(
     now: dt.datetime | None = None,
 ) -> Trade:
     """Sell ``shares`` of ``outcome`` that the user holds back to the maker."""
-    side = _outcome(outcome)
-    quantity = _positive(shares, "shares", lmsr.SHARE_QUANTUM)
+    side = parse_outcome(outcome)
+    quantity = parse_positive(shares, "shares", lmsr.SHARE_QUANTUM)
     market, account, now = _lock(user=user, market_id=market_id, now=now)
     held = holding(account=account, market=market, outcome=side)
     if quantity > held:
@@ -278,7 +180,7 @@ def _lock(
 def _trade(
     *, market: Market, account: Account, outcome: int, shares: Decimal, field: str, now: dt.datetime
 ) -> Trade:
-    quote = _priced(market=market, outcome=outcome, shares=shares, field=field)
+    quote = price_trade(market=market, outcome=outcome, shares=shares, field=field)
     charge = quote.cost
     # Only a buy can overdraw: a sale always brings money in, even to an account below zero.
     if charge > 0 and charge > account.balance:
@@ -414,56 +316,3 @@ def _lock_accounts(ids: Iterable[int]) -> list[Account]:
 
 
 # --- input ------------------------------------------------------------------------------------
-
-
-def _decimal(raw: object, field: str) -> Decimal:
-    if isinstance(raw, bool) or raw is None:
-        raise ValidationError({field: "A number is required."})
-    try:
-        if isinstance(raw, float):
-            if not math.isfinite(raw):
-                raise ValidationError({field: "The number must be finite."})
-            value = Decimal(repr(raw))
-        elif isinstance(raw, str):
-            value = Decimal(raw.strip())
-        elif isinstance(raw, Decimal | int):
-            value = Decimal(raw)
-        else:
-            raise ValidationError({field: "A number is required."})
-    except InvalidOperation:
-        raise ValidationError({field: "The value must be a number."}) from None
-    if not value.is_finite():
-        raise ValidationError({field: "The number must be finite."})
-    return value
-
-
-def _positive(raw: object, field: str, quantum: Decimal) -> Decimal:
-    """A positive number on the grid of ``quantum`` (0.0001), at most ``MAX_QUANTITY``."""
-    value = _decimal(raw, field)
-    if value <= 0:
-        raise ValidationError({field: "The number must be greater than 0."})
-    if value > MAX_QUANTITY:
-        raise ValidationError({field: f"The number may be at most {MAX_QUANTITY:,f}."})
-    if value != value.quantize(quantum):
-        raise ValidationError({field: f"Use at most 4 decimal places ({quantum})."})
-    return value.quantize(quantum)
-
-
-def _money(raw: object, field: str) -> Decimal:
-    return _positive(raw, field, lmsr.MONEY_QUANTUM)
-
-
-def _price(raw: object) -> float:
-    value = float(_decimal(raw, "target_price"))
-    if not 0.001 <= value <= 0.999:
-        raise ValidationError({"target_price": "Give a target price between 0.001 and 0.999."})
-    return value
-
-
-def _outcome(raw: object) -> int:
-    """``"yes"``/``"no"`` (any case) or the outcome's index 0/1."""
-    if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
-        return Outcome.YES if raw.strip().lower() == "yes" else Outcome.NO
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw in Outcome.values:
-        return int(raw)
-    raise ValidationError({"outcome": "Choose yes or no."})

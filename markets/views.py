@@ -24,7 +24,8 @@ from markets import selectors, web_selectors
 from markets.forms import TradeForm
 from markets.models import Market, Outcome, Trade
 from markets.panel import panel_context, quote_summary, quote_warning
-from markets.services import market_buy, market_quote, market_sell, starting_grant
+from markets.pricing import market_quote
+from markets.services import market_buy, market_sell, starting_grant
 
 PAGE_SIZE = 50
 

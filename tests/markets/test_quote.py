@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from markets.services import market_buy, market_quote, market_sell
+from markets.pricing import market_quote
+from markets.services import market_buy, market_sell
 from tests.markets.conftest import snapshot
 
 pytestmark = pytest.mark.django_db

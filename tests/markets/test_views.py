@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from forecasts.resolution import question_resolve
 from markets.models import Market, Trade
-from markets.services import account_open, market_buy, market_create, market_quote, market_sell
+from markets.pricing import market_quote
+from markets.services import account_open, market_buy, market_create, market_sell
 from tests.factories import QuestionFactory, UserFactory
 from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
 
