@@ -172,8 +172,9 @@ def _lock(
     now = now or timezone.now()
     if market.status != MarketStatus.OPEN or not question.is_open_for_forecasts(now):
         raise ValidationError({"market": "This market is not open for trading."})
-    account = Account.objects.filter(user=user).first() or account_open(user=user, now=now)
-    account = Account.objects.select_for_update().get(pk=account.pk)
+    account = Account.objects.select_for_update().filter(user=user).first()
+    if account is None:  # the first trade opens the account
+        account = Account.objects.select_for_update().get(pk=account_open(user=user, now=now).pk)
     return market, account, now
 
 
@@ -195,12 +196,18 @@ def _trade(
         price_after=quote.price_after,
         created_at=now,
     )
-    Market.objects.filter(pk=market.pk).update(
-        q_yes=F("q_yes") + (shares if outcome == lmsr.YES else 0),
-        q_no=F("q_no") + (shares if outcome == lmsr.NO else 0),
-    )
+    shares_out = {
+        "q_yes": F("q_yes") + (shares if outcome == lmsr.YES else 0),
+        "q_no": F("q_no") + (shares if outcome == lmsr.NO else 0),
+    }
     _pair(
-        account=account, market=market, kind=EntryKind.TRADE, to_maker=charge, trade=trade, now=now
+        account=account,
+        market=market,
+        kind=EntryKind.TRADE,
+        to_maker=charge,
+        trade=trade,
+        now=now,
+        market_update=shares_out,
     )
     return trade
 
@@ -279,8 +286,10 @@ def _pair(
     to_maker: Decimal,
     now: dt.datetime,
     trade: Trade | None = None,
+    market_update: dict[str, F] | None = None,
 ) -> None:
-    """Move ``to_maker`` from the account to the market's maker (negative: the other way)."""
+    """Move ``to_maker`` from the account to the market's maker (negative: the other way);
+    ``market_update`` changes more of the market's row in the same statement."""
     LedgerEntry.objects.bulk_create(
         [
             LedgerEntry(
@@ -290,7 +299,9 @@ def _pair(
         ]
     )
     _apply(account=account, market=None, amount=-to_maker)
-    _apply(account=None, market=market, amount=to_maker)
+    Market.objects.filter(pk=market.pk).update(
+        maker_balance=F("maker_balance") + to_maker, **(market_update or {})
+    )
 
 
 def _post(
