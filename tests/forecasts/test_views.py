@@ -264,3 +264,32 @@ def test_every_page_has_a_plain_text_title() -> None:
     titles = [re.search(r"<title>(.*?)</title>", client.get(p).text, re.S).group(1) for p in pages]
 
     assert all("<" not in t and t.strip().endswith("· Crux") for t in titles), titles
+
+
+def test_the_list_shows_each_market_price_beside_the_crowd_in_constant_queries() -> None:
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from markets.services import market_buy, market_create
+
+    def listed(count: int) -> tuple[str, int]:
+        for i in range(count):
+            question = QuestionFactory(title=f"Listed {i}?")
+            if i % 2:
+                market = market_create(question=question, b=Decimal(100), now=TODAY)
+                trader = UserFactory()
+                market_buy(user=trader, market_id=market.pk, outcome="yes", target_price="0.7")
+        with CaptureQueriesContext(connection) as queries:
+            page = Client().get(reverse("forecasts:question_list")).content.decode()
+        return page, len(queries)
+
+    _, few = listed(2)
+    page, many = listed(6)
+
+    rows = page.split('class="question-row"')[1:]
+    priced = [r for r in rows if "data-market-price" in r]
+    assert many == few
+    assert len(rows) == 8 and len(priced) == 4
+    assert all("market <strong>70.0%</strong>" in r for r in priced)
