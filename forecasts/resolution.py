@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,7 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from forecasts.models import (
 )
 from forecasts.queue import enqueue_on_commit
 from forecasts.score_services import question_scores_compute
+from markets.selectors import market_results
 from markets.services import market_settle, market_unsettle
 
 logger = logging.getLogger(__name__)
@@ -271,7 +273,8 @@ def _url(question: Question) -> str:
 
 
 def question_followups(*, question_id: int, now: dt.datetime | None = None) -> int:
-    """After a resolution: tell each forecaster (once, if they want it) with their scores."""
+    """After a resolution: tell each forecaster and trader (once, if they want it) with their
+    scores and what the market paid them."""
     now = now or timezone.now()
     question = Question.objects.filter(pk=question_id).exclude(resolution="").first()
     if question is None or question.followups_done_at is not None:
@@ -280,9 +283,10 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
     opted_out = set(
         Profile.objects.filter(notify_on_resolution=False).values_list("user_id", flat=True)
     )
+    market = market_results(question_id=question.pk)
     forecasters = (
         get_user_model()
-        .objects.filter(forecasts__question=question)
+        .objects.filter(Q(forecasts__question=question) | Q(pk__in=list(market)))
         .exclude(email="")
         .exclude(pk__in=opted_out)
         .distinct()
@@ -301,7 +305,7 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
         if created:  # at most once: the notice is recorded before the mail goes out
             send_mail(
                 f"[Crux] Resolved {question.get_resolution_display()}: {question.title}",
-                _notice_body(question, scores.get(user.pk, {})),
+                _notice_body(question, scores.get(user.pk, {}), market.get(user.pk)),
                 None,
                 [user.email],
                 fail_silently=True,
@@ -315,17 +319,26 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
     return sent
 
 
-def _notice_body(question: Question, scores: dict[str, float]) -> str:
+def _notice_body(
+    question: Question, scores: dict[str, float], market: tuple[Decimal, Decimal] | None
+) -> str:
     lines = [f"{question.title}", f"resolved {question.get_resolution_display().upper()}."]
     if question.resolution_note:
         lines.append(f"Note: {question.resolution_note}")
+    if market is not None:
+        paid, net_cost = market
+        lines += [
+            "",
+            f"The market paid you {paid:,.2f} for positions that cost you {net_cost:,.2f} net:"
+            f" a {'profit' if paid >= net_cost else 'loss'} of {abs(paid - net_cost):,.2f}.",
+        ]
     if scores:
         lines.append("")
         lines.append("Your scores, averaged over the question's open period:")
         for score_type in ("brier", "log", "baseline", "peer"):
             if score_type in scores:
                 lines.append(f"  {ScoreType(score_type).label}: {scores[score_type]:.3f}")
-    else:
+    elif question.resolution not in (Resolution.YES, Resolution.NO):
         lines.append("This question carries no scores (it was annulled or ambiguous).")
     lines += [
         "",

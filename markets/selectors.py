@@ -23,6 +23,7 @@ from django.db.models.functions import Abs, Coalesce
 
 from forecasts.models import PRACTICE_SOURCE_KEY
 from markets.models import (
+    SETTLEMENT_KINDS,
     SOURCE_KINDS,
     Account,
     EntryKind,
@@ -214,3 +215,24 @@ def market_overview() -> QuerySet[Market]:
         )
         .order_by("open_first", "question__closes_at", "id")
     )
+
+
+def market_results(*, question_id: int) -> dict[int, tuple[Decimal, Decimal]]:
+    """Each trader on the question's market, by user id: (what its settlement paid them, the
+    net cost of their trades). Reversed settlements do not count. Two queries."""
+    costs = (
+        Trade.objects.filter(market__question_id=question_id)
+        .values_list("account__user")
+        .annotate(net=Sum("cost"))
+    )
+    paid = dict(
+        LedgerEntry.objects.filter(
+            market__question_id=question_id,
+            kind__in=SETTLEMENT_KINDS,
+            account__isnull=False,
+            reversal__isnull=True,
+        )
+        .values_list("account__user")
+        .annotate(total=Sum("amount"))
+    )
+    return {user_id: (paid.get(user_id, ZERO), net) for user_id, net in costs}

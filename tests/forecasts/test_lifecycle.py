@@ -164,3 +164,33 @@ def test_a_resolution_enqueues_its_followups_on_commit(
     assert [c.__qualname__ for c in callbacks].count("enqueue_on_commit.<locals>.send") == 1
     assert Question.objects.get(pk=question.pk).followups_done_at is not None
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(("outcome", "verdict"), [("yes", "profit"), ("no", "loss")])
+def test_traders_are_told_what_the_market_paid_them(outcome: str, verdict: str) -> None:
+    from decimal import Decimal
+
+    from markets.services import market_buy, market_create
+
+    question = _due_question()
+    market = market_create(question=question, b=Decimal(100), now=T0)
+    ada = UserFactory(email="ada@example.org")  # forecasts and trades
+    bob = UserFactory(email="bob@example.org")  # trades only
+    forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
+    market_buy(user=ada, market_id=market.pk, outcome="yes", shares=10, now=T0)
+    bought = market_buy(user=bob, market_id=market.pk, outcome="yes", shares=20, now=T0)
+
+    question_resolve(question_id=question.pk, resolution=outcome, resolved_by=None, now=DUE)
+    question_followups(question.pk)
+
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert set(bodies) == {"ada@example.org", "bob@example.org"}
+    paid = "20.00" if outcome == "yes" else "0.00"
+    assert (
+        f"The market paid you {paid} for positions that cost you {bought.cost:,.2f}"
+        in (bodies["bob@example.org"])
+    )
+    assert f"a {verdict} of" in bodies["bob@example.org"]
+    assert "Brier" in bodies["ada@example.org"]
+    assert "The market paid you" in bodies["ada@example.org"]
+    assert "carries no scores" not in bodies["bob@example.org"]
