@@ -97,7 +97,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self) -> QuerySet[Market]:
         if self.action not in ("list", "retrieve", "create"):
             return selectors.market_list()
-        markets = api_selectors.market_rows()
+        markets = selectors.market_rows()
         if self.action != "list":
             return markets
         query = parse_query(MarketQuery, self.request)
@@ -179,7 +179,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if request.method == "POST":
             return self._trade(request, market)
         parse_query(PageQuery, request)
-        page = self.paginate_queryset(api_selectors.market_tape(market=market))
+        page = self.paginate_queryset(selectors.market_tape(market=market))
         return self.get_paginated_response(TapeTradeSerializer(page, many=True).data)
 
     def _trade(self, request: Request, market: Market) -> Response:
@@ -197,7 +197,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 outcome=order["outcome"],
                 shares=order.get("shares"),
             )
-        trade = api_selectors.account_trades(account=trade.account).get(pk=trade.pk)
+        trade = selectors.account_trades(account=trade.account).get(pk=trade.pk)
         body = {"trade": trade, "balance": trade.account.balance}
         return Response(TradeResultSerializer(body).data, status=status.HTTP_201_CREATED)
 
@@ -223,7 +223,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             "price_before": quote.price_before,
             "price_after": quote.price_after,
             "yes_price_after": quote.yes_price_after,
-            "trading": api_selectors.is_trading(market, now=timezone.now()),
+            "trading": market.is_trading(timezone.now()),
         }
         return Response(QuoteSerializer(body).data)
 
@@ -259,7 +259,7 @@ class MyAccountView(APIView):
 
     @extend_schema(responses={200: AccountSerializer, 401: ERRORS[401]})
     def get(self, request: Request) -> Response:
-        account = api_selectors.account_summary(user=request.user)
+        account = selectors.account_standing(user=request.user)
         if account is None:
             grant = services.starting_grant()
             data = {
@@ -315,10 +315,10 @@ class MyTradesView(generics.GenericAPIView):
 
     def get_queryset(self) -> QuerySet[Trade]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return api_selectors.account_trades(account=None)
+            return selectors.account_trades(account=None)
         account = selectors.account_for(user=self.request.user)
         query = parse_query(MyTradesQuery, self.request)
-        return api_selectors.account_trades(account=account, market_id=query.get("market"))
+        return selectors.account_trades(account=account, market_id=query.get("market"))
 
     @extend_schema(
         parameters=[

@@ -9,48 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, overload
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, DecimalField, QuerySet, Sum, Value
-from django.db.models.functions import Abs, Coalesce
+from django.db.models import DecimalField, QuerySet
 
 from markets import lmsr, selectors
 from markets.models import Account, Market, MarketStatus, Trade
 
 ZERO = Decimal("0.0000")
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
-
-
-def market_rows() -> QuerySet[Market]:
-    """Markets with their question, trade count and volume (the sum of |cost|)."""
-    return selectors.market_list().annotate(
-        trade_count=Count("trades"),
-        volume=Coalesce(Sum(Abs("trades__cost")), Value(ZERO), output_field=_MONEY),
-    )
-
-
-def is_trading(market: Market, *, now: dt.datetime) -> bool:
-    """Open and its question still taking forecasts: a trade now would be accepted."""
-    return market.status == MarketStatus.OPEN and market.question.is_open_for_forecasts(now)
-
-
-def market_tape(*, market: Market) -> QuerySet[Trade]:
-    """The market's trades, newest first."""
-    return Trade.objects.filter(market=market).order_by("-created_at", "-id")
-
-
-def account_trades(*, account: Account | None, market_id: int | None = None) -> QuerySet[Trade]:
-    """An account's trades, newest first, with the market and question loaded."""
-    if account is None:
-        return Trade.objects.none()
-    trades = Trade.objects.filter(account=account).select_related("market__question")
-    if market_id is not None:
-        trades = trades.filter(market_id=market_id)
-    return trades.order_by("-created_at", "-id")
-
-
-def account_summary(*, user: AbstractBaseUser) -> Account | None:
-    """The user's account with ``granted`` and ``profit`` annotated, or None if not opened."""
-    return selectors.leaderboard().filter(user=user).first()
 
 
 @dataclass(frozen=True)
@@ -68,7 +33,7 @@ class PriceHistory:
 
     def __init__(self, market: Market) -> None:
         self.market = market
-        self.trades = selectors.price_history(market=market).select_related(None)
+        self.trades = selectors.price_history(market=market)
 
     def count(self) -> int:
         return 1 + self.trades.count()

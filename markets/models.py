@@ -39,6 +39,7 @@ its charge.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -97,6 +98,14 @@ class Market(models.Model):
     @property
     def price_yes(self) -> float:
         return self.prices()[lmsr.YES]
+
+    def is_trading(self, now: dt.datetime, *, question: Question | None = None) -> bool:
+        """Open, and its question still taking forecasts: a trade now would be accepted.
+
+        ``question``: a copy read under the market's lock, when the caller has one.
+        """
+        question = question or self.question
+        return self.status == MarketStatus.OPEN and question.is_open_for_forecasts(now)
 
 
 class Account(models.Model):

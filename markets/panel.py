@@ -59,12 +59,12 @@ def panel_context(
     if account is not None:
         holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
     form = form or TradeForm()
-    trades = web_selectors.market_trades(market=market)
+    trades = selectors.market_tape(market=market)
     return {
         "market_panel": MarketPanel(
             market=market,
             price_yes=market.price_yes,
-            trading=_is_trading(market, question, now),
+            trading=market.is_trading(now, question=question),
             status=_status(market, question, now),
             form=form,
             errors=form.named_errors() if form.is_bound else [],
@@ -76,10 +76,6 @@ def panel_context(
             trade_count=trades.count(),
         )
     }
-
-
-def _is_trading(market: Market, question: Question, now: dt.datetime) -> bool:
-    return market.status == MarketStatus.OPEN and question.is_open_for_forecasts(now)
 
 
 def _status(market: Market, question: Question, now: dt.datetime) -> str:

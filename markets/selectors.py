@@ -64,10 +64,35 @@ def positions(*, account: Account, market: Market | None = None) -> QuerySet[Tra
 
 def price_history(*, market: Market) -> QuerySet[Trade]:
     """Trades in order with the YES price after each: what a price chart draws."""
-    return (
-        Trade.objects.filter(market=market)
-        .select_related("account__user")
-        .order_by("created_at", "id")
+    return Trade.objects.filter(market=market).order_by("created_at", "id")
+
+
+def market_tape(*, market: Market) -> QuerySet[Trade]:
+    """The market's trades, newest first (shown without their traders)."""
+    return price_history(market=market).reverse()
+
+
+def account_trades(*, account: Account | None, market_id: int | None = None) -> QuerySet[Trade]:
+    """An account's trades (on one market, if given), newest first, with market and question."""
+    if account is None:
+        return Trade.objects.none()
+    trades = Trade.objects.filter(account=account).select_related("market__question")
+    if market_id is not None:
+        trades = trades.filter(market_id=market_id)
+    return trades.order_by("-created_at", "-id")
+
+
+def account_standing(*, user: AbstractBaseUser) -> Account | None:
+    """The user's account with ``granted`` and ``profit`` as the leaderboard computes them
+    (practice traders included); None before the first trade opens it."""
+    return leaderboard(include_practice=True).filter(user=user).first()
+
+
+def market_rows() -> QuerySet[Market]:
+    """Markets with their question, trade count and volume (the sum of |cost|)."""
+    return market_list().annotate(
+        trade_count=Count("trades"),
+        volume=Coalesce(Sum(Abs("trades__cost")), Value(ZERO), output_field=_MONEY),
     )
 
 
@@ -207,12 +232,8 @@ def market_overview() -> QuerySet[Market]:
     """Every market with its question, number of trades and volume (money that changed hands);
     open markets first, by closing date. One query per page."""
     return (
-        Market.objects.select_related("question")
-        .annotate(
-            trade_count=Count("trades"),
-            volume=Coalesce(Sum(Abs("trades__cost")), Value(ZERO), output_field=_MONEY),
-            open_first=Case(When(status=MarketStatus.OPEN, then=Value(0)), default=Value(1)),
-        )
+        market_rows()
+        .annotate(open_first=Case(When(status=MarketStatus.OPEN, then=Value(0)), default=Value(1)))
         .order_by("open_first", "question__closes_at", "id")
     )
 

@@ -16,7 +16,6 @@ from rest_framework import serializers
 
 from forecasts.api_support import StrictSerializer
 from markets import lmsr
-from markets.api_selectors import is_trading
 from markets.models import Market, MarketStatus, Trade
 from markets.pricing import MAX_QUANTITY
 from markets.services import MAX_LIQUIDITY
@@ -95,7 +94,7 @@ class MarketSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_trading(self, market: Market) -> bool:
         """Open and its question still taking forecasts: a trade now would be accepted."""
-        return is_trading(market, now=self.context["now"])
+        return market.is_trading(self.context["now"])
 
 
 class MarketCreateSerializer(StrictSerializer):

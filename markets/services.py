@@ -170,7 +170,7 @@ def _lock(
     # Read after the lock: a resolution that committed meanwhile is seen here.
     question = Question.objects.get(pk=market.question_id)
     now = now or timezone.now()
-    if market.status != MarketStatus.OPEN or not question.is_open_for_forecasts(now):
+    if not market.is_trading(now, question=question):
         raise ValidationError({"market": "This market is not open for trading."})
     account = Account.objects.select_for_update().filter(user=user).first()
     if account is None:  # the first trade opens the account

@@ -137,7 +137,7 @@ def quote(request: HttpRequest, market_id: int) -> JsonResponse:
 def market_detail(request: HttpRequest, market_id: int) -> HttpResponse:
     """The market's whole price history: every trade, newest first, paginated."""
     market = _market_or_404(market_id)
-    trades = web_selectors.market_trades(market=market)
+    trades = selectors.market_tape(market=market)
     page = Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -158,9 +158,9 @@ def portfolio(request: HttpRequest) -> HttpResponse:
     context: dict[str, object] = {"account": account, "starting_grant": starting_grant()}
     if account is not None:
         holdings = web_selectors.holdings(account=account)
-        trades = web_selectors.account_trades(account=account)
+        trades = selectors.account_trades(account=account)
         context.update(
-            standing=web_selectors.account_standing(account=account),
+            standing=selectors.account_standing(user=request.user),
             open_holdings=[h for h in holdings if not h.is_settled],
             settled_holdings=[h for h in holdings if h.is_settled],
             open_value=sum((h.value for h in holdings if not h.is_settled), 0.0),

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 
 from forecasts.models import Question
 from markets import selectors
-from markets.models import Account, EntryKind, LedgerEntry, Market, MarketStatus, Outcome, Trade
+from markets.models import Account, EntryKind, LedgerEntry, Market, MarketStatus, Outcome
 
 ZERO = Decimal("0.0000")
 # What a settled market paid an account, net of any reversal of an earlier settlement.
@@ -98,22 +98,3 @@ def holdings(*, account: Account, market: Market | None = None) -> list[Holding]
         for pk, entry in per_market.items()
     ]
     return sorted(result, key=lambda h: (h.market.created_at, h.market.pk), reverse=True)
-
-
-def market_trades(*, market: Market) -> QuerySet[Trade]:
-    """The market's trades, newest first (the history page pages through them)."""
-    return selectors.price_history(market=market).reverse()
-
-
-def account_trades(*, account: Account) -> QuerySet[Trade]:
-    """The account's trades on every market, newest first."""
-    return (
-        Trade.objects.filter(account=account)
-        .select_related("market__question")
-        .order_by("-created_at", "-id")
-    )
-
-
-def account_standing(*, account: Account) -> Account:
-    """The account with ``granted`` and ``profit`` annotated, as the leaderboard ranks it."""
-    return selectors.leaderboard().get(pk=account.pk)
