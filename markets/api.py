@@ -238,7 +238,8 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=False, methods=["get"])
     def leaderboard(self, request: Request) -> Response:
-        """Traders by profit: balance less grants (realised gains; open positions not counted)."""
+        """Traders by realised profit: on settled markets, what settlement paid less what they
+        spent there. Open markets count once they settle; live balances are not published."""
         query = parse_query(LeaderboardQuery, request)
         page = self.paginate_queryset(selectors.leaderboard(include_practice=query["practice"]))
         offset = (self.paginator.page.number - 1) * self.paginator.get_page_size(request)

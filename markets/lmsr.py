@@ -132,6 +132,14 @@ def worst_case_loss(b: float, n: int) -> float:
     return b * math.log(n)
 
 
+def worst_case_loss_money(b: Decimal, n: int) -> Decimal:
+    """b ln n rounded up to the money grid: the subsidy a maker is paid up front, and so the
+    most a settled maker may have lost. The float's own error (about 1e-16 relative) is covered
+    by the margin before rounding up."""
+    real = worst_case_loss(float(b), n) * (1 + 1e-12)
+    return Decimal(real).quantize(MONEY_QUANTUM, rounding=ROUND_CEILING, context=_CONTEXT)
+
+
 # --- ledger layer -----------------------------------------------------------------------------
 
 

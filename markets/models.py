@@ -28,13 +28,25 @@ Positions are not stored: a position is the sum of the account's trades on a mar
 
 Settlement
 ----------
-A YES/NO resolution pays 1 per winning share (``payout`` pairs); an annulled or ambiguous one
-refunds each trader's net cost when positive (``refund`` pairs; a trader whose sales brought in
-more than their buys cost keeps the difference, paid from the maker's pot). Unresolving writes a
-``reversal`` pair against every settlement entry (linked by ``reverses``): the history is never
-rewritten. A reversal can take an account below zero when the payout was spent meanwhile: that
-is the one way a balance goes negative, and such an account cannot trade until it is back above
-its charge.
+A YES/NO resolution pays 1 per winning share bought by the effective resolution time
+(``payout`` pairs). Trades made after that time, and every trade of an annulled or ambiguous
+market, are *unwound*: one ``refund`` pair per trader of their net cost in those trades, in
+either direction. A trader who paid in net gets it back; one whose sales brought in more than
+their buys cost gives the profit back. Each account thus ends exactly where it would be had it
+never made those trades, and an annulled market's maker pot returns to its subsidy.
+Unresolving writes a ``reversal`` pair against every settlement entry (linked by ``reverses``):
+the history is never rewritten.
+
+Balances below zero
+-------------------
+Taking a profit back, or reversing a payout that was spent meanwhile, can take an account below
+zero. Such an account can still sell what it holds on other markets (a sale always brings money
+in) and receives the payouts of its other markets as usual; it cannot buy until its balance
+covers the charge. Nothing else is taken from it.
+
+Invariants (``markets.selectors.ledger_audit`` checks each): the caches equal their entries, the
+transfers sum to zero, no maker pot is ever negative, a settled maker has lost at most b ln n of
+its subsidy, and on an annulled market every account's entries net to zero.
 """
 
 from __future__ import annotations

@@ -80,11 +80,14 @@ def panel_context(
 
 def _status(market: Market, question: Question, now: dt.datetime) -> str:
     if market.status == MarketStatus.RESOLVED:
-        return f"Resolved {question.get_resolution_display().upper()}: each winning share paid 1."
+        return (
+            f"Resolved {question.get_resolution_display().upper()}: each winning share bought by "
+            "the effective time paid 1; trades after it were unwound."
+        )
     if market.status == MarketStatus.ANNULLED:
         return (
-            f"{question.get_resolution_display()}: each trader's net cost was refunded; "
-            "no share paid out."
+            f"{question.get_resolution_display()}: every trade was unwound (net costs refunded, "
+            "profits taken back); no share paid out."
         )
     status = question.status(now)
     if status == QuestionStatus.UPCOMING:

@@ -8,6 +8,7 @@ rounding as ``markets.services.market_buy``/``market_sell``, which use ``price_t
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -124,6 +125,11 @@ class BuyRequest:
 # --- input ------------------------------------------------------------------------------------
 
 
+# Digits with an optional sign and decimal point. Decimal() itself also takes "1_000", "1e3",
+# "NaN" and "Infinity"; none of them is how a person writes an amount.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
 def parse_decimal(raw: object, field: str) -> Decimal:
     if isinstance(raw, bool) or raw is None:
         raise ValidationError({field: "A number is required."})
@@ -133,6 +139,10 @@ def parse_decimal(raw: object, field: str) -> Decimal:
                 raise ValidationError({field: "The number must be finite."})
             value = Decimal(repr(raw))
         elif isinstance(raw, str):
+            if not _PLAIN_NUMBER.fullmatch(raw.strip()):
+                raise ValidationError(
+                    {field: "Write the number with digits and at most one decimal point."}
+                )
             value = Decimal(raw.strip())
         elif isinstance(raw, Decimal | int):
             value = Decimal(raw)

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Coalesce
 
 from forecasts.models import PRACTICE_SOURCE_KEY
+from markets import lmsr
 from markets.models import (
     SETTLEMENT_KINDS,
     SOURCE_KINDS,
@@ -35,6 +36,7 @@ from markets.models import (
 )
 
 ZERO = Decimal("0.0000")
+SETTLED = (MarketStatus.RESOLVED, MarketStatus.ANNULLED)
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
 
 
@@ -102,7 +104,12 @@ def yes_price_after(trade: Trade) -> float:
 
 
 def leaderboard(*, include_practice: bool = False) -> QuerySet[Account]:
-    """Accounts by profit: balance less the money granted to them (realised gains only).
+    """Accounts by realised profit: on the markets that have settled, what settlement paid them
+    less what they spent there (``profit``), with how many such markets they traded
+    (``settled_markets``) and the play money granted to them (``granted``).
+
+    Live balances are not part of it: a public ranking that moved with every trade would tie the
+    anonymous tape to a name. Open markets count only once they settle.
 
     Practice markets (the demo's, settled as they are made) are traded only by the demo's
     simulated forecasters; like the scores' leaderboard, this one leaves them out unless asked.
@@ -113,6 +120,12 @@ def leaderboard(*, include_practice: bool = False) -> QuerySet[Account]:
         .annotate(total=Sum("amount"))
         .values("total")
     )
+    # Trades, payouts, refunds and their reversals on settled markets: the account's net gain.
+    settled_entries = LedgerEntry.objects.filter(
+        account=OuterRef("pk"), market__status__in=SETTLED
+    ).values("account")
+    realised = settled_entries.annotate(total=Sum("amount")).values("total")
+    settled_count = settled_entries.annotate(n=Count("market", distinct=True)).values("n")
     accounts = Account.objects.select_related("user")
     if not include_practice:
         accounts = accounts.exclude(
@@ -120,16 +133,17 @@ def leaderboard(*, include_practice: bool = False) -> QuerySet[Account]:
                 "account"
             )
         )
-    return (
-        accounts.annotate(granted=Coalesce(Subquery(granted, output_field=_MONEY), Value(ZERO)))
-        .annotate(profit=Coalesce("balance", Value(ZERO)) - Coalesce("granted", Value(ZERO)))
-        .order_by("-profit", "id")
-    )
+    return accounts.annotate(
+        granted=Coalesce(Subquery(granted, output_field=_MONEY), Value(ZERO)),
+        profit=Coalesce(Subquery(realised, output_field=_MONEY), Value(ZERO)),
+        settled_markets=Coalesce(Subquery(settled_count), Value(0)),
+    ).order_by("-profit", "id")
 
 
 @dataclass(frozen=True)
 class LedgerAudit:
-    """The accounting identity and every cache against the ledger; ``ok`` when all hold."""
+    """The accounting identity, every cache against the ledger, and the market invariants;
+    ``ok`` when all hold."""
 
     money_in: Decimal  # grants + subsidies
     held: Decimal  # sum of account balances + sum of maker pots
@@ -139,6 +153,12 @@ class LedgerAudit:
     share_mismatches: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]] = field(
         default_factory=dict
     )
+    # market -> its maker's pot (from the ledger), where it is below zero
+    negative_pots: dict[int, Decimal] = field(default_factory=dict)
+    # settled market -> (what its maker lost of its subsidy, b ln n on the money grid)
+    maker_overdrawn: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    # (annulled market, account) -> the account's net entries there, where not zero
+    annulled_residues: dict[tuple[int, int], Decimal] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -148,6 +168,9 @@ class LedgerAudit:
             and not self.account_mismatches
             and not self.maker_mismatches
             and not self.share_mismatches
+            and not self.negative_pots
+            and not self.maker_overdrawn
+            and not self.annulled_residues
         )
 
 
@@ -155,24 +178,38 @@ def ledger_audit() -> LedgerAudit:
     """Recompute every balance from the ledger, in Python Decimal sums (exact on the grid)."""
     per_account: dict[int, Decimal] = {}
     per_maker: dict[int, Decimal] = {}
+    subsidies: dict[int, Decimal] = {}
+    per_account_market: dict[tuple[int, int], Decimal] = {}
     money_in = transfers = ZERO
     for account_id, market_id, kind, amount in LedgerEntry.objects.values_list(
         "account", "market", "kind", "amount"
     ):
         if account_id is not None:
             per_account[account_id] = per_account.get(account_id, ZERO) + amount
+            if market_id is not None:
+                key = (market_id, account_id)
+                per_account_market[key] = per_account_market.get(key, ZERO) + amount
         else:
             per_maker[market_id] = per_maker.get(market_id, ZERO) + amount
+            if kind == EntryKind.SUBSIDY:
+                subsidies[market_id] = subsidies.get(market_id, ZERO) + amount
         if kind in SOURCE_KINDS:
             money_in += amount
         else:
             transfers += amount
     balances = dict(Account.objects.values_list("pk", "balance"))
-    rows = Market.objects.values_list("pk", "maker_balance", "q_yes", "q_no")
-    markets = {pk: (pot, (q_yes, q_no)) for pk, pot, q_yes, q_no in rows}
+    rows = Market.objects.values_list("pk", "maker_balance", "q_yes", "q_no", "b", "status")
+    markets = {pk: (pot, (q_yes, q_no), b, status) for pk, pot, q_yes, q_no, b, status in rows}
     traded = {pk: [ZERO, ZERO] for pk in markets}
     for market_id, outcome, s in Trade.objects.values_list("market", "outcome", "shares"):
         traded[market_id][outcome] += s
+    overdrawn = {}
+    for pk, (_, _, b, status) in markets.items():
+        loss = subsidies.get(pk, ZERO) - per_maker.get(pk, ZERO)
+        bound = lmsr.worst_case_loss_money(b, len(Outcome))
+        if status in SETTLED and loss > bound:
+            overdrawn[pk] = (loss, bound)
+    annulled = {pk for pk, m in markets.items() if m[3] == MarketStatus.ANNULLED}
     return LedgerAudit(
         money_in=money_in,
         held=sum(balances.values(), ZERO) + sum((m[0] for m in markets.values()), ZERO),
@@ -189,6 +226,11 @@ def ledger_audit() -> LedgerAudit:
         },
         share_mismatches={
             pk: (*m[1], *traded[pk]) for pk, m in markets.items() if m[1] != tuple(traded[pk])
+        },
+        negative_pots={pk: pot for pk, pot in per_maker.items() if pot < 0},
+        maker_overdrawn=overdrawn,
+        annulled_residues={
+            key: net for key, net in per_account_market.items() if key[0] in annulled and net
         },
     )
 

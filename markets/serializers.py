@@ -242,7 +242,10 @@ class AccountSerializer(serializers.Serializer):
     )
     balance = money()
     granted = money("All the play money granted to you (decimal string).")
-    profit = money("Balance less grants: realised gains (decimal string).")
+    profit = money(
+        "Realised profit (decimal string): on settled markets, what settlement paid less what "
+        "you spent there."
+    )
     starting_grant = money("What a new account starts with (decimal string).")
     created_at = serializers.DateTimeField(allow_null=True)
 
@@ -266,9 +269,11 @@ class PositionSerializer(serializers.Serializer):
 class MarketLeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     user = serializers.CharField(source="user.username", help_text="Username.")
-    profit = money("Balance less grants: realised gains (decimal string).")
-    balance = money()
-    granted = money("Play money granted (decimal string).")
+    profit = money(
+        "Realised profit (decimal string): on settled markets, what settlement paid less what "
+        "the trader spent there. Live balances are not published."
+    )
+    settled_markets = serializers.IntegerField(help_text="Settled markets the trader traded.")
 
 
 class MarketQuery(StrictSerializer):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from forecasts.models import Question, Resolution
+from forecasts.models import Question, QuestionStatus, Resolution
 from markets import lmsr
 from markets.models import (
     SETTLEMENT_KINDS,
@@ -88,6 +88,10 @@ def market_create(*, question: Question, b: object, now: dt.datetime | None = No
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.resolution:
         raise ValidationError({"market": "This question is resolved: it cannot get a market."})
+    if question.status(now) not in (QuestionStatus.UPCOMING, QuestionStatus.OPEN):
+        raise ValidationError(
+            {"market": "This question is closed to forecasts: it cannot get a market."}
+        )
     if Market.objects.filter(question=question).exists():
         raise ValidationError({"market": "This question has a market already."})
     market = Market.objects.create(question=question, b=liquidity, created_at=now)
@@ -97,12 +101,8 @@ def market_create(*, question: Question, b: object, now: dt.datetime | None = No
 
 
 def subsidy(b: Decimal) -> Decimal:
-    """b ln 2 rounded up to the money grid: the most the maker can lose, paid in up front.
-
-    The float's own error (about 1e-16 relative) is covered by the margin before rounding up.
-    """
-    real = lmsr.worst_case_loss(float(b), 2) * (1 + 1e-12)
-    return Decimal(real).quantize(lmsr.MONEY_QUANTUM, rounding=ROUND_CEILING)
+    """b ln 2 rounded up to the money grid: the most the maker can lose, paid in up front."""
+    return lmsr.worst_case_loss_money(b, 2)
 
 
 # --- trading ----------------------------------------------------------------------------------
@@ -217,7 +217,15 @@ def _trade(
 
 @transaction.atomic
 def market_settle(*, question: Question, now: dt.datetime | None = None) -> Market | None:
-    """Pay out (YES/NO) or refund (annulled/ambiguous) the question's market, once.
+    """Pay out (YES/NO) or unwind (annulled/ambiguous) the question's market, once.
+
+    YES/NO: each winning share bought by the effective resolution time pays 1, and trades made
+    after that time are unwound first (scoring ignores forecasts made after it too). Annulled or
+    ambiguous: every trade is unwound. Unwinding a trader's trades is one ``refund`` pair of
+    their net cost: money back when they paid in net, profit taken back when their sales brought
+    in more than their buys cost; so each account ends where it would be without those trades,
+    and an annulled market's maker is left with exactly its subsidy. Taking a profit back can
+    leave a balance below zero (see ``markets.models``).
 
     Called by ``question_resolve`` in its transaction. Does nothing if there is no market, the
     question is not resolved, or the market is settled already.
@@ -227,20 +235,43 @@ def market_settle(*, question: Question, now: dt.datetime | None = None) -> Mark
     if market is None or market.status != MarketStatus.OPEN or not question.resolution:
         return market
     trades = Trade.objects.filter(market=market)
+    payouts: dict[int, Decimal] = {}
     if question.resolution in (Resolution.YES, Resolution.NO):
         winner = Outcome.YES if question.resolution == Resolution.YES else Outcome.NO
-        owed = trades.filter(outcome=winner).values("account").annotate(v=Sum("shares"))
-        kind, status = EntryKind.PAYOUT, MarketStatus.RESOLVED
+        cutoff = question.resolved_at or now
+        unwound = trades.filter(created_at__gt=cutoff)
+        kept = trades.filter(created_at__lte=cutoff, outcome=winner)
+        payouts = _sums(kept.values("account").annotate(v=Sum("shares")))
+        status = MarketStatus.RESOLVED
     else:
-        # Refund what each trader put in net; one who took out more keeps it (see models).
-        owed = trades.values("account").annotate(v=Sum("cost"))
-        kind, status = EntryKind.REFUND, MarketStatus.ANNULLED
-    due = {row["account"]: row["v"] for row in owed if row["v"] > 0}
-    for account in _lock_accounts(due):
-        _pair(account=account, market=market, kind=kind, to_maker=-due[account.pk], now=now)
+        unwound = trades
+        status = MarketStatus.ANNULLED
+    refunds = _sums(unwound.values("account").annotate(v=Sum("cost")))
+    for account in _lock_accounts([*payouts, *refunds]):
+        if account.pk in refunds:
+            _pair(
+                account=account,
+                market=market,
+                kind=EntryKind.REFUND,
+                to_maker=-refunds[account.pk],
+                now=now,
+            )
+        if account.pk in payouts:
+            _pair(
+                account=account,
+                market=market,
+                kind=EntryKind.PAYOUT,
+                to_maker=-payouts[account.pk],
+                now=now,
+            )
     Market.objects.filter(pk=market.pk).update(status=status)
     market.refresh_from_db()
     return market
+
+
+def _sums(rows: Iterable[dict[str, Decimal]]) -> dict[int, Decimal]:
+    """{account id: v} for the non-zero sums of a ``values("account").annotate(v=...)``."""
+    return {int(row["account"]): row["v"] for row in rows if row["v"]}
 
 
 @transaction.atomic

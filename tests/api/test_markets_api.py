@@ -52,7 +52,8 @@ def test_balance_and_positions_follow_the_trades(world: World, api) -> None:
     market = bob.get(f"/markets/{world.market.pk}/").json()
 
     assert account["opened"] is True
-    assert Decimal(account["profit"]) == Decimal(account["balance"]) - 1000 < 0
+    assert Decimal(account["balance"]) < 1000
+    assert account["profit"] == "0.0000"  # realised only: the market is still open
     [position] = positions
     assert (position["outcome"], position["shares"], position["trades"]) == ("yes", "15.0000", 2)
     assert position["price"] == pytest.approx(market["price_yes"])
@@ -159,14 +160,23 @@ def test_a_market_shows_its_state_trades_and_volume(world: World, api) -> None:
     assert resolved["count"] == 0
 
 
-def test_the_profit_leaderboard_ranks_accounts_by_username(world: World, api) -> None:
-    # Realised profit only: bob's 30 NO cost more than ada's 10 YES, so he is further down.
-    api("other", world).post(_trades(world), {"outcome": "no", "action": "buy", "shares": "30"})
+def test_the_profit_leaderboard_ranks_accounts_by_realised_profit(world: World, api) -> None:
+    bob = api("other", world)
+    bob.post(_trades(world), {"outcome": "no", "action": "buy", "shares": "30"})
+    while_open = api(None, world).get("/markets/leaderboard/").json()
+    bobs_cost = Decimal(bob.get("/me/account/").json()["granted"]) - Decimal(
+        bob.get("/me/account/").json()["balance"]
+    )
 
+    question_resolve(question_id=world.market.question_id, resolution="yes", resolved_by=None)
     board = api(None, world).get("/markets/leaderboard/").json()
 
+    assert {row["profit"] for row in while_open["results"]} == {"0.0000"}
+    assert "balance" not in while_open["results"][0]
     assert [(row["rank"], row["user"]) for row in board["results"]] == [(1, "ada"), (2, "bob")]
-    assert board["results"][0]["profit"] == str(world.trade.cost * -1)
+    assert board["results"][0]["profit"] == str(10 - world.trade.cost)
+    assert board["results"][1]["profit"] == str(-bobs_cost)
+    assert board["results"][0]["settled_markets"] == 1
 
 
 def test_the_profit_leaderboard_leaves_practice_traders_out_unless_asked(world: World, api) -> None:
@@ -198,6 +208,17 @@ def test_staff_open_a_market_with_its_liquidity(world: World, api) -> None:
     assert (again.status_code, resolved.status_code) == (400, 400)
     assert "question" in again.json()["errors"] and "question" in resolved.json()["errors"]
     assert_ledger_balanced()
+
+
+def test_staff_cannot_open_a_market_on_a_closed_question(world: World, api) -> None:
+    closed = QuestionFactory(opens_at=T0, closes_at=T0 + dt.timedelta(days=2))
+    before = snapshot()
+
+    refused = api("staff", world).post("/markets/", {"question": closed.pk, "b": "250"})
+
+    assert refused.status_code == 400
+    assert "closed to forecasts" in str(refused.json()["errors"]["question"])
+    assert snapshot() == before
 
 
 # --- refusals ---------------------------------------------------------------------------------

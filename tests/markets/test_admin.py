@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from markets.models import Account, LedgerEntry, Market, Trade
 from markets.services import market_buy, subsidy
@@ -74,6 +76,15 @@ def test_the_add_page_refuses_a_resolved_question(staff) -> None:
 
     assert "This question is resolved" in response.text
     assert not Market.objects.exists()
+
+
+def test_the_add_page_refuses_a_question_closed_to_forecasts(staff) -> None:
+    question = QuestionFactory(closes_at=timezone.now() - dt.timedelta(hours=1))
+
+    response = staff.post(reverse("admin:markets_market_add"), {"question": question.pk, "b": "80"})
+
+    assert "closed to forecasts" in response.text
+    assert not Market.objects.exists() and not LedgerEntry.objects.exists()
 
 
 def test_money_rows_cannot_be_added_changed_or_deleted_in_the_admin(staff, market, trader) -> None:

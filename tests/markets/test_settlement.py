@@ -7,6 +7,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from forecasts.models import Question
 from forecasts.resolution import question_resolve, question_unresolve
@@ -114,3 +115,104 @@ def test_resolution_and_payout_commit_together(market, trader, now) -> None:
 
     assert Question.objects.get(pk=market.question_id).resolution == ""
     assert snapshot() == before
+
+
+def test_annulment_takes_back_profits_so_nobody_gains_by_trading_in_circles(market, now) -> None:
+    # Two accounts alternate; A always sells into B's buying, at a profit.
+    a, b = UserFactory(), UserFactory()
+    for _ in range(10):
+        market_buy(user=a, market_id=market.pk, outcome="yes", shares=300, now=now)
+        market_buy(user=b, market_id=market.pk, outcome="yes", shares=300, now=now)
+        market_sell(user=a, market_id=market.pk, outcome="yes", shares=300, now=now)
+        market_sell(user=b, market_id=market.pk, outcome="yes", shares=300, now=now)
+    assert balance(a) > 1000 > balance(b)
+
+    resolve(market, "annulled", now)
+
+    market.refresh_from_db()
+    assert balance(a) == balance(b) == Decimal(1000)
+    assert market.maker_balance == Decimal("69.3148")  # its subsidy, b ln 2 rounded up
+    assert_ledger_balanced()
+
+
+def test_annulment_may_leave_a_balance_below_zero_that_can_sell_but_not_buy(
+    market, trader, now
+) -> None:
+    from markets.services import market_create
+    from tests.factories import QuestionFactory
+
+    other_market = market_create(question=QuestionFactory(), b=Decimal(100), now=now)
+    buyer = UserFactory()
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=300, now=now)
+    market_buy(user=buyer, market_id=market.pk, outcome="yes", shares=300, now=now)
+    market_sell(user=trader, market_id=market.pk, outcome="yes", shares=300, now=now)
+    # The profit is spent on the other market before the annulment.
+    market_buy(
+        user=trader, market_id=other_market.pk, outcome="no", amount=balance(trader), now=now
+    )
+
+    resolve(market, "annulled", now)
+
+    assert balance(trader) < 0
+    with pytest.raises(ValidationError, match="your balance is -"):
+        market_buy(user=trader, market_id=other_market.pk, outcome="no", shares=1, now=now)
+    market_sell(user=trader, market_id=other_market.pk, outcome="no", shares=1, now=now)
+    assert_ledger_balanced()
+
+
+def test_trades_after_the_effective_time_are_unwound_before_the_payout(market, now) -> None:
+    early, late = UserFactory(), UserFactory()
+    market_buy(user=early, market_id=market.pk, outcome="yes", shares=30, now=now)
+    known = now + dt.timedelta(hours=1)  # the outcome became known here
+    market_buy(
+        user=late,
+        market_id=market.pk,
+        outcome="yes",
+        shares=200,
+        now=known + dt.timedelta(minutes=5),
+    )
+    market_sell(
+        user=early,
+        market_id=market.pk,
+        outcome="yes",
+        shares=10,
+        now=known + dt.timedelta(minutes=6),
+    )
+    spent_early = Decimal(1000) - balance(early)
+
+    question_resolve(
+        question_id=market.question_id,
+        resolution="yes",
+        resolved_by=None,
+        effective_at=known,
+        now=known + dt.timedelta(hours=1),
+    )
+
+    market.refresh_from_db()
+    assert balance(late) == Decimal(1000)  # the late buy is unwound, nothing paid on it
+    # 30 shares held at the effective time pay out; the later sale of 10 is unwound.
+    first_cost = market.trades.order_by("created_at").first().cost
+    assert balance(early) == Decimal(1000) - first_cost + 30
+    assert spent_early != first_cost
+    assert market.maker_balance >= 0
+    assert_ledger_balanced()
+
+
+def test_unresolving_a_back_dated_resolution_restores_the_late_trades(market, now) -> None:
+    trader = UserFactory()
+    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=20, now=now)
+    later = now + dt.timedelta(hours=2)
+    market_buy(user=trader, market_id=market.pk, outcome="no", shares=20, now=later)
+    before = balance(trader)
+    question_resolve(
+        question_id=market.question_id,
+        resolution="no",
+        resolved_by=None,
+        effective_at=now + dt.timedelta(hours=1),
+        now=later,
+    )
+
+    question_unresolve(question_id=market.question_id, now=later)
+
+    assert balance(trader) == before
+    assert_ledger_balanced()

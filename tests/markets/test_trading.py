@@ -91,6 +91,9 @@ BAD_BUYS = [
     ({"outcome": "yes", "shares": float("inf")}, "shares"),
     ({"outcome": "yes", "shares": "lots"}, "shares"),
     ({"outcome": "yes", "shares": "0.00001"}, "shares"),
+    ({"outcome": "yes", "shares": "1_000"}, "shares"),  # Decimal() itself would take it
+    ({"outcome": "yes", "shares": "1e2"}, "shares"),
+    ({"outcome": "yes", "amount": "1_0"}, "amount"),
     ({"outcome": "yes", "shares": True}, "shares"),
     ({"outcome": "yes", "shares": 5000}, "shares"),  # overdraft: costs more than 1000
     ({"outcome": "yes"}, "shares"),
@@ -124,7 +127,9 @@ def test_bad_buys_are_refused_naming_the_field_and_write_nothing(
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(("shares", "field"), [(11, "shares"), (0, "shares"), ("x", "shares")])
+@pytest.mark.parametrize(
+    ("shares", "field"), [(11, "shares"), (0, "shares"), ("x", "shares"), ("1_0", "shares")]
+)
 def test_bad_sells_are_refused_and_write_nothing(market, trader, now, shares, field) -> None:
     market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10, now=now)
     before = snapshot()
@@ -181,3 +186,24 @@ def test_one_market_per_question(market, now) -> None:
         market_create(question=market.question, b=10, now=now)
 
     assert "market" in refused.value.message_dict
+
+
+def test_no_market_on_a_question_closed_to_forecasts(now) -> None:
+    closed = QuestionFactory(closes_at=now - dt.timedelta(days=1))
+    swept = QuestionFactory(closed_at=now - dt.timedelta(hours=1))  # closed early by the sweep
+    before = snapshot()
+
+    for question in (closed, swept):
+        with pytest.raises(ValidationError, match="closed to forecasts") as refused:
+            market_create(question=question, b=10, now=now)
+        assert "market" in refused.value.message_dict
+
+    assert snapshot() == before
+
+
+def test_an_upcoming_question_may_get_a_market(now) -> None:
+    upcoming = QuestionFactory(opens_at=now + dt.timedelta(days=1))
+
+    market = market_create(question=upcoming, b=10, now=now)
+
+    assert market.pk is not None

@@ -141,7 +141,7 @@ def test_a_trade_on_a_closed_question_is_refused_and_the_form_is_gone(trader) ->
     question = QuestionFactory(
         closes_at=TODAY - dt.timedelta(days=1), resolves_at=TODAY + dt.timedelta(days=1)
     )
-    market = market_create(question=question, b=100)
+    market = market_create(question=question, b=100, now=TODAY - dt.timedelta(days=2))
     before = snapshot()
 
     response = _logged_in(trader).post(_trade_url(market), BUY_10_YES)
@@ -158,7 +158,7 @@ def test_a_settled_market_shows_its_status_and_the_payout(market, trader) -> Non
 
     page = _logged_in(trader).get(_page(market))
 
-    assert "Resolved YES: each winning share paid 1." in page.text
+    assert "Resolved YES: each winning share bought by the effective time paid 1" in page.text
     assert "Paid on settlement" in page.text and "data-position-value>10.00<" in page.text
     assert 'class="trade-form"' not in page.text
 
@@ -288,19 +288,32 @@ def test_the_portfolio_needs_a_log_in() -> None:
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_the_market_leaderboard_ranks_by_profit(market) -> None:
+def test_the_market_leaderboard_ranks_by_realised_profit(market) -> None:
     winner, idle, loser = UserFactory(), UserFactory(), UserFactory()
     for user in (winner, idle, loser):
         account_open(user=user)
     market_buy(user=winner, market_id=market.pk, outcome="yes", shares=50)
     market_buy(user=loser, market_id=market.pk, outcome="yes", shares=200)
     market_sell(user=winner, market_id=market.pk, outcome="yes", shares=50)
+    question_resolve(question_id=market.question_id, resolution="no", resolved_by=None)
 
     page = Client().get(reverse("markets:leaderboard"))
 
     ranked = [account.user for account in page.context["page"]]
     assert ranked == [winner, idle, loser]
     assert page.context["page"][0].profit > 0 > page.context["page"][2].profit
+
+
+def test_a_trade_on_an_open_market_does_not_move_the_public_leaderboard(market) -> None:
+    # A ranking that moved with each trade would tie the anonymous tape to a name.
+    first, second = UserFactory(), UserFactory()
+    for user in (first, second):
+        market_buy(user=user, market_id=market.pk, outcome="yes", shares=5)
+    before = Client().get(reverse("markets:leaderboard")).content
+
+    market_buy(user=second, market_id=market.pk, outcome="yes", shares=300)
+
+    assert Client().get(reverse("markets:leaderboard")).content == before
 
 
 def test_the_market_list_sets_each_price_beside_the_crowd() -> None:
