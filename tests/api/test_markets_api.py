@@ -383,3 +383,25 @@ def test_bad_markets_are_refused_naming_the_field(world: World, api, payload, fi
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert snapshot() == before
+
+
+def test_trading_in_circles_then_an_annulment_gains_nobody_anything_over_http(
+    world: World, api
+) -> None:
+    staff, a, b = api("staff", world), api("user", world), api("other", world)
+    market = staff.post("/markets/", {"question": world.bare_question.pk, "b": "100"}).json()
+    trades = f"/markets/{market['id']}/trades/"
+    start = {c: Decimal(c.get("/me/account/").json()["balance"]) for c in (a, b)}
+    for _ in range(10):
+        for client, action in ((a, "buy"), (b, "buy"), (a, "sell"), (b, "sell")):
+            done = client.post(trades, {"outcome": "yes", "action": action, "shares": "300"})
+            assert done.status_code == 201, done.text
+    assert Decimal(a.get("/me/account/").json()["balance"]) > start[a]
+
+    annul = {"resolution": "annulled"}
+    assert staff.post(f"/questions/{world.bare_question.pk}/resolve/", annul).status_code == 200
+
+    for client in (a, b):
+        assert Decimal(client.get("/me/account/").json()["balance"]) == start[client]
+    assert Market.objects.get(pk=market["id"]).maker_balance == Decimal("69.3148")
+    assert_ledger_balanced()
