@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# Where the web server listens (`make run WEB_PORT=8123`). Every process gets both, and the
+# settings build SITE_URL, the start of the links in e-mails, from them unless it is set.
 HOST   ?= 127.0.0.1
 WEB_PORT ?= 8000
 

@@ -7,7 +7,9 @@ The stack of bench/load.py (gunicorn, a worker, beat, a redis-server of its own)
 simulated forecasters; a third of the way into each drill's load the fault starts and lasts
 ``--outage`` seconds:
 
-- redis: the redis-server (cache and broker) is stopped, then started again, empty;
+- redis: the redis-server (cache and broker) is stopped, then started again, empty; while it
+  is down, a failed log-in and a token request are sent too (bench/probes.py): neither may be
+  a server error;
 - worker: the Celery worker is killed (SIGKILL), then a new one started;
 - postgres: every 0.2 s, every PostgreSQL session of the stack (web and worker, marked by
   their application_name) is terminated with pg_terminate_backend.
@@ -32,27 +34,39 @@ from collections.abc import Callable
 
 from forecasters import LoadResult, forecasters_create, run_load
 from load import Stack, open_questions, running_stack, settle
+from probes import EXPECTED, outage_probes
 
 LIFECYCLE_TIMEOUT_SECONDS = 60
 # Often enough that some terminations land in the middle of a request, not only between them.
 KILL_INTERVAL_SECONDS = 0.2
 
 
-def restart_redis(stack: Stack, outage: float) -> str:
+def restart_redis(stack: Stack, outage: float) -> tuple[str, bool]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from forecasts.services import api_token_create
+
+    prober = get_user_model().objects.create(username=f"probe-{uuid.uuid4().hex[:8]}")
+    _, secret = api_token_create(user=prober, name="outage probe")
+    connection.close()
     stack.stop("redis")
-    time.sleep(outage)
+    started = time.monotonic()
+    probes = outage_probes(stack.base_url, username=prober.username, token=secret)
+    time.sleep(max(0.0, outage + started - time.monotonic()))
     stack.start("redis")
-    return "redis-server stopped, started again empty"
+    answers = ", ".join(f"{name}: {status}" for name, status in probes.items())
+    return f"redis-server stopped, started again empty; while down, {answers}", probes == EXPECTED
 
 
-def restart_worker(stack: Stack, outage: float) -> str:
+def restart_worker(stack: Stack, outage: float) -> tuple[str, bool]:
     stack.stop("worker", signal.SIGKILL)
     time.sleep(outage)
     stack.start("worker")
-    return "worker killed (SIGKILL), a new one started"
+    return "worker killed (SIGKILL), a new one started", True
 
 
-def drop_connections(stack: Stack, outage: float) -> str:
+def drop_connections(stack: Stack, outage: float) -> tuple[str, bool]:
     terminated = []
     deadline = time.monotonic() + outage
     while time.monotonic() < deadline:
@@ -61,10 +75,11 @@ def drop_connections(stack: Stack, outage: float) -> str:
     return (
         f"PostgreSQL sessions terminated {len(terminated)} times, every "
         f"{KILL_INTERVAL_SECONDS} s: {sum(terminated)} sessions"
-    )
+    ), True
 
 
-DRILLS: dict[str, Callable[[Stack, float], str]] = {
+# Each returns what it did and whether whatever it checked itself held.
+DRILLS: dict[str, Callable[[Stack, float], tuple[str, bool]]] = {
     "redis": restart_redis,
     "worker": restart_worker,
     "postgres": drop_connections,
@@ -92,7 +107,7 @@ def drill(stack: Stack, name: str, args: argparse.Namespace) -> bool:
     thread.start()
     started = time.monotonic()
     time.sleep(fault_at)
-    done = DRILLS[name](stack, args.outage)
+    done, held = DRILLS[name](stack, args.outage)
     recovered = time.monotonic()
     pending = Question.objects.get(pk=closing).closed_at is None
     resolved_after = None
@@ -116,7 +131,7 @@ def drill(stack: Stack, name: str, args: argparse.Namespace) -> bool:
         f"{resolved_after or 0:.1f} s after recovery"
     )
     connection.close()
-    return books.ok and not result.unclean and not result.gave_up and caught_up
+    return held and books.ok and not result.unclean and not result.gave_up and caught_up
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
-"""A Redis cache that treats an unreachable Redis as an empty cache, with two atomic helpers
-for the API's hot path (a fixed-window counter and a version number that only grows)."""
+"""The Redis cache (django-redis, which degrades to misses while Redis is down) with two
+atomic helpers for the API's hot path (a fixed-window counter and a version number that only
+grows), and the throttles' fixed-window counter on whatever cache is configured."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django_redis.cache import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# What django-redis's IGNORE_EXCEPTIONS ignores too (ResponseError: e.g. LOADING while a
+# restarted Redis reads its data back).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ResponseError, OSError)
 
 
 # Add to several counters (ARGV: increment, ttl, increment, ttl, ...; the creator of a window
@@ -43,28 +49,15 @@ return 0
 """
 
 
-class _ReusedClient(RedisCacheClient):
-    """Django's client builds a ``redis.Redis`` object on every operation (about 0.1 ms, as
-    much as the round trip itself on loopback); these are thread-safe, so keep one per pool."""
+class CountingRedisCache(RedisCache):
+    """django-redis (run with ``IGNORE_EXCEPTIONS``: reads miss and writes are dropped while
+    Redis is down) plus the hot path's counters, which degrade the same way.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
-
-    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
-
-
-class ResilientRedisCache(RedisCache):
-    """Reads miss and writes are dropped while Redis is down; requests carry on."""
+    django-redis keeps one ``redis.Redis`` client per server for the backend's life, so a
+    cache operation costs one round trip and no client construction."""
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = _ReusedClient
         self._scripts: dict[tuple[int, str], Any] = {}
 
     def _script(self, client: Any, text: str) -> Any:
@@ -73,6 +66,9 @@ class ResilientRedisCache(RedisCache):
         if script is None:
             script = self._scripts[(id(client), text)] = client.register_script(text)
         return script
+
+    def _redis(self) -> Any:
+        return self.client.get_client(write=True)
 
     def count_and_get_number(
         self, counts: list[tuple[str, int, int]], key: str
@@ -83,7 +79,7 @@ class ResilientRedisCache(RedisCache):
         full = self.make_and_validate_key(key)
         args = [value for _, ttl, by in counts for value in (by, ttl)]
         try:
-            client = self._cache.get_client(full, write=True)
+            client = self._redis()
             *counted, number = self._script(client, _COUNT_AND_GET)(keys=[*keys, full], args=args)
         except UNREACHABLE:
             return self._degrade("count_and_get_number", None)
@@ -93,7 +89,7 @@ class ResilientRedisCache(RedisCache):
         """A number stored by ``raise_number``; None if absent or Redis is unreachable."""
         full = self.make_and_validate_key(key)
         try:
-            raw = self._cache.get_client(full).get(full)
+            raw = self._redis().get(full)
         except UNREACHABLE:
             return self._degrade("get_number", None)
         return None if raw is None else int(raw)
@@ -102,8 +98,7 @@ class ResilientRedisCache(RedisCache):
         """Store ``value`` under ``key`` for ``ttl`` s unless a larger number is there."""
         full = self.make_and_validate_key(key)
         try:
-            client = self._cache.get_client(full, write=True)
-            self._script(client, _RAISE)(keys=[full], args=[value, ttl])
+            self._script(self._redis(), _RAISE)(keys=[full], args=[value, ttl])
         except UNREACHABLE:
             self._degrade("raise_number", None)
 
@@ -111,42 +106,29 @@ class ResilientRedisCache(RedisCache):
         logger.warning("cache %s skipped: Redis is unreachable", operation, exc_info=True)
         return default
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        # django-redis's client lets touch's connection errors through, IGNORE_EXCEPTIONS or not.
         try:
-            return super().get(key, default, version)
+            return bool(super().touch(key, timeout, version=version))
         except UNREACHABLE:
-            return self._degrade("get", default)
-
-    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
-        try:
-            super().set(key, value, timeout, version)
-        except UNREACHABLE:
-            self._degrade("set", None)
-
-    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
-        try:
-            return super().add(key, value, timeout, version)
-        except UNREACHABLE:
-            return self._degrade("add", False)
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().delete(key, version)
-        except UNREACHABLE:
-            return self._degrade("delete", False)
-
-    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
-        try:
-            return super().get_many(keys, version)
-        except UNREACHABLE:
-            return self._degrade("get_many", {})
+            return self._degrade("touch", False)
 
     def clear(self) -> None:
         COUNTS.reset()
-        try:
-            super().clear()
-        except UNREACHABLE:
-            self._degrade("clear", None)
+        super().clear()
+
+
+def count_hit(key: str, ttl: int) -> int:
+    """Count one more under ``key`` in a fixed window of ``ttl`` s (one atomic ``add`` or
+    ``incr``); returns the window's count, this one included, or 0 if the cache is down."""
+    backend = caches["default"]
+    try:
+        if backend.add(key, 1, ttl):
+            return 1
+        return backend.incr(key) or 0  # None: Redis went away between the two
+    except ValueError:  # expired between add and incr
+        backend.add(key, 1, ttl)
+        return 1
 
 
 class BatchedCounts:
@@ -176,7 +158,7 @@ class BatchedCounts:
 
     def count(
         self,
-        backend: ResilientRedisCache,
+        backend: CountingRedisCache,
         windows: list[tuple[str, int, int]],
         number_key: str | None = None,
     ) -> tuple[list[int], int | None] | None:

@@ -8,6 +8,7 @@ in ``.env.example``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -77,10 +78,13 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "forecasts",
     "markets",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every page, static files included, carries the policy (CONTENT_SECURITY_POLICY).
+    "config.content_security.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a request its backend refused into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,9 +141,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes refuses a log-in before the password is checked once (username, client address)
+# has failed too often, on every log-in path (the site's and the admin's); see the AXES_ block.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "forecasts:question_list"
 LOGOUT_REDIRECT_URL = "forecasts:question_list"
+
+# How many reverse proxies, each appending to X-Forwarded-For, stand in front of Crux: the
+# client address every throttle keys on is the N-th from the right of that header (0: the
+# peer, REMOTE_ADDR, and the header is ignored). See config/clients.py.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# Log-in throttle (django-axes, counted in the database under a row lock): after
+# AXES_FAILURE_LIMIT failures for one (normalised username, client address) pair, that pair
+# is refused, its password unchecked, until AXES_COOLOFF_TIME after its last counted failure.
+# Other addresses can still log in to the account.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "forecasts.auth_forms.login_username"
+AXES_CLIENT_IP_CALLABLE = "config.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "forecasts.auth_forms.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lock-out are not recorded: the lock-out does not grow longer, and
+# an attacker hammering a locked pair does not grow its row.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Crux keeps no log of successful log-ins.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -163,13 +200,19 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # A Redis outage degrades the cache to misses (and throttling to open) instead of
-            # failing requests: the database, not the cache, is the source of truth.
-            "BACKEND": "config.cache.ResilientRedisCache",
+            # django-redis with IGNORE_EXCEPTIONS: a Redis outage degrades every cache
+            # operation to a miss or a no-op (and API throttling to open) instead of failing
+            # requests: the database, not the cache, is the source of truth.
+            "BACKEND": "config.cache.CountingRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -226,7 +269,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["forecasts.api_parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "forecasts.api_support.Pagination",
     "DEFAULT_THROTTLE_CLASSES": [
         "forecasts.api_auth.AnonIpThrottle",
@@ -266,9 +309,34 @@ MARKET_STARTING_GRANT = env_int("MARKET_STARTING_GRANT", 1000)
 # The liquidity b of the market opened beside each imported question (its maker can lose at
 # most b ln 2); a question file can set its own with market_liquidity (0: no market).
 MARKET_DEFAULT_LIQUIDITY = env_int("MARKET_DEFAULT_LIQUIDITY", 100)
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Forecasts are private until their question is scored: until then the public sees the crowd
+# only at moments when at least this many forecasts stood (see forecasts/selectors.py). Below
+# 3 the median of two, less one's own forecast, would give the other's away.
+CROWD_MIN_FORECASTERS = env_int("CROWD_MIN_FORECASTERS", 5)
+if CROWD_MIN_FORECASTERS < 3:
+    raise ImproperlyConfigured(
+        f"CROWD_MIN_FORECASTERS must be at least 3, got {CROWD_MIN_FORECASTERS}"
+    )
+
+
+def _served_at() -> str:
+    """Where `make run` serves (HOST and WEB_PORT, which it hands every process): a wildcard
+    address is no place to send a browser, so it is read as this machine."""
+    host = env_str("HOST") or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 - read, not bound
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{env_int('WEB_PORT', 8000)}"
+
+
+# Links in e-mails (sent by the worker) start here; set it wherever others reach the site.
+SITE_URL = (env_str("SITE_URL") or _served_at()).rstrip("/")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "crux@localhost")
+# A mail server that stops answering fails the send (retried later) instead of hanging a worker.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # Security: secure by default when DEBUG is off; each can be relaxed explicitly by env.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -283,6 +351,24 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts come from this site
+# only, never inline, so injected markup cannot run; no site may frame a page, and forms post
+# here only. SVGs, DRF's browsable API and the API docs widen it for themselves, never for
+# scripts (config/content_security.py, forecasts/api_docs.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 
 LOG_FORMAT = env_str("LOG_FORMAT", "text")

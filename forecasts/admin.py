@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from forecasts import resolution
 from forecasts.models import Forecast, Profile, Question, Resolution, SourceDocument
+from forecasts.rules import (
+    PASSAGE_NOT_IN_SOURCE,
+    passage_in_source,
+    passages_broken_by,
+    question_reschedule,
+    web_url,
+)
+
+QUESTION_DATES = ("opens_at", "closes_at", "resolves_at")
 
 
 class ForecastInline(admin.TabularInline):
@@ -26,15 +42,81 @@ class ForecastInline(admin.TabularInline):
         return False
 
 
+class WebURLField(forms.URLField):
+    """A source's address: http or https only, as the importer takes it."""
+
+    default_validators = [web_url]
+    default_error_messages = {"invalid": web_url.message}  # else the field's own wins
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("assume_scheme", "https")
+        super().__init__(**kwargs)
+
+
+class SourceDocumentForm(forms.ModelForm):
+    class Meta:
+        model = SourceDocument
+        fields = ("key", "title", "author", "published_on", "url", "text")
+        field_classes = {"url": WebURLField}
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"]
+        if self.instance.pk is not None:
+            broken = passages_broken_by(text, self.instance.questions.only("key", "passage"))
+            if broken:
+                raise ValidationError(
+                    "The passages of these questions would no longer occur verbatim in the "
+                    f"text: {', '.join(broken)}. Edit their passages to fit the new text first "
+                    "(keep both in the text meanwhile), or import the source and its questions "
+                    "together."
+                )
+        return text
+
+
 @admin.register(SourceDocument)
 class SourceDocumentAdmin(admin.ModelAdmin):
+    form = SourceDocumentForm
     list_display = ("title", "author", "published_on", "key")
     search_fields = ("title", "author", "key")
     prepopulated_fields = {"key": ("title",)}
 
 
+class QuestionForm(forms.ModelForm):
+    """The rules the importer enforces: the passage occurs verbatim in its source; and a
+    resolved question keeps its dates, which its scores and payouts were computed from."""
+
+    class Meta:
+        model = Question
+        fields = (
+            "key",
+            "source",
+            "title",
+            "body",
+            "resolution_criteria",
+            "passage",
+            *QUESTION_DATES,
+            "auto_outcome",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        source, passage = cleaned.get("source"), cleaned.get("passage")
+        if source is not None and passage and not passage_in_source(passage, source.text):
+            self.add_error("passage", PASSAGE_NOT_IN_SOURCE)
+        if self.instance.pk is not None and self.instance.resolution:
+            for name in QUESTION_DATES:
+                if name in cleaned and cleaned[name] != getattr(self.instance, name):
+                    self.add_error(
+                        name,
+                        "This question is resolved: its scores and payouts were computed from "
+                        "its dates. To change them, unresolve it first (on its resolution page).",
+                    )
+        return cleaned
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionForm
     list_display = ("title", "opens_at", "closes_at", "resolves_at", "resolution", "auto_outcome")
     list_filter = ("resolution", "auto_outcome", "source")
     search_fields = ("title", "body", "passage", "key")
@@ -80,6 +162,26 @@ class QuestionAdmin(admin.ModelAdmin):
         ),
     )
 
+    def save_model(
+        self, request: HttpRequest, obj: Question, form: forms.ModelForm, change: bool
+    ) -> None:
+        reopened = False
+        if change and not obj.resolution:
+            reopened = question_reschedule(
+                obj,
+                old_closes_at=form.initial["closes_at"],
+                old_resolves_at=form.initial["resolves_at"],
+                now=timezone.now(),
+            )
+        super().save_model(request, obj, form, change)
+        if reopened:
+            self.message_user(
+                request,
+                f"“{obj}” has reopened: forecasts and trades are taken again until "
+                f"{obj.closes_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC.",
+                messages.WARNING,
+            )
+
     @admin.display(description="Resolve or unresolve")
     def resolution_page(self, obj: Question) -> str:
         if obj.pk is None:
@@ -114,11 +216,35 @@ class QuestionAdmin(admin.ModelAdmin):
     def annul(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         self._resolve(request, queryset, Resolution.ANNULLED)
 
-    @admin.action(description="Unresolve selected questions")
-    def unresolve(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        for question in queryset:
+    @admin.action(description="Unresolve selected questions…")
+    def unresolve(
+        self, request: HttpRequest, queryset: QuerySet[Question]
+    ) -> TemplateResponse | None:
+        """Asks first, as "delete" does: unresolving deletes scores and reverses payouts."""
+        resolved = [q for q in queryset if q.resolution]
+        if not resolved:
+            self.message_user(request, "None of the selected questions is resolved.")
+            return None
+        if request.POST.get("post") != "yes":
+            now = timezone.now()
+            return TemplateResponse(
+                request,
+                "admin/forecasts/question/unresolve_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Unresolve: are you sure?",
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                    "items": [
+                        (q, resolution.question_unresolve_preview(question=q, now=now))
+                        for q in resolved
+                    ],
+                },
+            )
+        for question in resolved:
             resolution.question_unresolve(question_id=question.pk)
-        self.message_user(request, f"Unresolved {queryset.count()} question(s).")
+        self.message_user(request, f"Unresolved {len(resolved)} question(s).")
+        return None
 
 
 @admin.register(Forecast)

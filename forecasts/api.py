@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.cache import cache, caches
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -19,15 +20,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.cache import COUNTS, ResilientRedisCache
+from config.cache import COUNTS, CountingRedisCache
 from forecasts import resolution, score_selectors, selectors, services
 from forecasts.api_auth import WindowThrottle
 from forecasts.api_support import (
     CSVRenderer,
     ErrorSerializer,
     JsonErrorsMixin,
+    Pagination,
     StrictSerializer,
     WindowCountPagination,
+    csv_export,
     etag_for,
     not_modified,
 )
@@ -97,7 +100,7 @@ class ScoresCacheThrottling(APIView):
 
     def check_throttles(self, request: Request) -> None:
         backend = caches["default"]
-        if not isinstance(backend, ResilientRedisCache):
+        if not isinstance(backend, CountingRedisCache):
             super().check_throttles(request)
             return
         throttles = self.get_throttles()
@@ -122,16 +125,21 @@ class ScoresCacheThrottling(APIView):
             self.throttled(request, max((w for w in waits if w is not None), default=None))
 
 
+def scores_etag(request: Request, name: str) -> str:
+    """The ETag of data that changes only when scores change: their version and the query."""
+    version = getattr(request, "crux_scores_version", None)
+    if version is None:
+        version = scores_version()
+    return etag_for(name, version, sorted(request.query_params.lists()))
+
+
 def cached_by_scores(request: Request, name: str, build: Any) -> Response | HttpResponse:
     """Serve data that changes only when scores change from a cache keyed on their version.
 
     JSON, the common case, is cached as the rendered bytes, so a hit costs one primary-key
     read (the version) and no serialisation; other formats cache the data.
     """
-    version = getattr(request, "crux_scores_version", None)
-    if version is None:
-        version = scores_version()
-    etag = etag_for(name, version, sorted(request.query_params.lists()))
+    etag = scores_etag(request, name)
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if not_modified(request, etag):
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
@@ -207,7 +215,9 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         responses={200: QuestionSerializer(many=True), 400: ERRORS[400]},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        rows = self.get_queryset().values(*selectors.QUESTION_ROW_FIELDS)
+        rows = self.get_queryset().values(
+            *selectors.QUESTION_ROW_FIELDS, *selectors.CROWD_STEP_FIELDS
+        )
         page = self.paginate_queryset(rows)
         now = timezone.now()
         return self.get_paginated_response([question_row(row, now=now) for row in page])
@@ -215,17 +225,21 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         question = self.get_object()
-        question.crowd = selectors.question_crowd_now(question=question)
+        question.crowd = selectors.question_crowd_now(question=question, now=timezone.now())
         context = self.get_serializer_context()
         return Response(QuestionDetailSerializer(question, context=context).data)
 
     @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
     @action(detail=True, methods=["get"], url_path="crowd-history")
     def crowd_history(self, request: Request, pk: str | None = None) -> Response:
-        """The crowd's forecast through time: each point holds until the next."""
+        """The crowd's forecast through time: each point holds until the next. Until the
+        question is scored, one point per hour at most, as it stood at the hour's end, its
+        median only and only where enough forecasts stood; then every point as recorded."""
         question = self.get_object()
-        page = self.paginate_queryset(question.aggregates.order_by("at"))
-        return self.get_paginated_response(AggregatePointSerializer(page, many=True).data)
+        history = selectors.question_crowd_history(question=question, now=timezone.now())
+        paginator = Pagination()  # over a list: the window-count paginator needs a queryset
+        page = paginator.paginate_queryset(history, request, view=self)
+        return paginator.get_paginated_response(AggregatePointSerializer(page, many=True).data)
 
     @extend_schema(responses={200: ScoreSerializer(many=True), 304: None})
     @action(detail=True, methods=["get"])
@@ -314,7 +328,9 @@ class ForecastViewSet(
         ],
         responses={200: ForecastSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponseBase:
+        if request.accepted_renderer.format == "csv":  # every matching row, not a page
+            return csv_export(self.get_queryset(), ForecastSerializer, filename="forecasts.csv")
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=ForecastSubmitSerializer, responses={201: ForecastSerializer, **ERRORS})
@@ -382,7 +398,9 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
             user=request.user, name=data.validated_data["name"]
         )
         token.token = secret
-        return Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+        response = Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+        add_never_cache_headers(response)  # the secret: no cache on the way keeps a copy
+        return response
 
     @extend_schema(responses={204: None, 401: ERRORS[401], 404: ERRORS[404]})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -1,4 +1,5 @@
-"""API authentication by personal token, and throttling per token and per anonymous IP."""
+"""API authentication by personal token, and throttling per user (all their tokens and their
+session together) and, for anonymous requests, per client address."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from rest_framework import authentication, exceptions, throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from config.cache import COUNTS, ResilientRedisCache
+from config.cache import COUNTS, CountingRedisCache, count_hit
+from config.clients import client_address
 from forecasts.models import ApiToken
 from forecasts.services import token_hash
 
@@ -107,37 +109,31 @@ class WindowThrottle(throttling.BaseThrottle):
 def _increment(key: str, ttl: int, limit: int) -> int:
     """Count one more under ``key``; 0 (allowed) if the cache is unreachable."""
     backend = caches["default"]
-    if isinstance(backend, ResilientRedisCache):  # batched while far below the limit
+    if isinstance(backend, CountingRedisCache):  # batched while far below the limit
         counted = COUNTS.count(backend, [(key, ttl, limit)])
         return 0 if counted is None else counted[0][0]
-    try:
-        if backend.add(key, 1, ttl):
-            return 1
-        return backend.incr(key)
-    except ValueError:  # expired between add and incr
-        backend.add(key, 1, ttl)
-        return 1
+    return count_hit(key, ttl)
 
 
 class TokenRateThrottle(WindowThrottle):
-    """Per token when one is used; per user for a browser session."""
+    """Per user: every token of theirs and their browser session share one allowance (a new
+    token is no new allowance)."""
 
     scope = "token"
 
     def ident_for(self, request: Request) -> str | None:
-        if isinstance(request.auth, ApiToken):
-            return f"token-{request.auth.pk}"
         if request.user and request.user.is_authenticated:
             return f"user-{request.user.pk}"
         return None
 
 
 class AnonIpThrottle(WindowThrottle):
-    """Per client IP for anonymous requests."""
+    """Per client address for anonymous requests: the address ``TRUSTED_PROXY_COUNT`` names,
+    never what a client writes in X-Forwarded-For (DRF's own ``get_ident`` trusts it)."""
 
     scope = "anon"
 
     def ident_for(self, request: Request) -> str | None:
         if request.user and request.user.is_authenticated:
             return None
-        return f"ip-{self.get_ident(request)}"
+        return f"ip-{client_address(request) or 'unknown'}"

@@ -12,18 +12,31 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forecasts import calibration, score_selectors
-from forecasts.api import ERRORS, ScoresCacheThrottling, cached_by_scores, parse_query
-from forecasts.api_support import CSVRenderer, JsonErrorsMixin, StrictSerializer
+from forecasts.api import (
+    ERRORS,
+    ScoresCacheThrottling,
+    cached_by_scores,
+    parse_query,
+    scores_etag,
+)
+from forecasts.api_support import (
+    CSVRenderer,
+    JsonErrorsMixin,
+    StrictSerializer,
+    csv_export,
+    not_modified,
+)
 from forecasts.models import Forecaster, Score, ScoreType
 from forecasts.serializers import (
     CalibrationSerializer,
@@ -83,7 +96,9 @@ class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
         parameters=SCORE_PARAMETERS,
         responses={200: ScoreSerializer(many=True), 304: None},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response | HttpResponseBase:
+        if request.accepted_renderer.format == "csv":
+            return self._csv(request)
         paginator = self.pagination_class()
 
         def build() -> dict[str, Any]:
@@ -93,6 +108,17 @@ class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
             return paginator.get_paginated_response(ScoreSerializer(page, many=True).data).data
 
         return cached_by_scores(request, "scores", build)
+
+    def _csv(self, request: Request) -> Response | HttpResponseBase:
+        """Every matching score (pages are for JSON), streamed from the database."""
+        query = parse_query(ScoreQuery, request)
+        etag = scores_etag(request, "scores")
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return csv_export(
+            _filtered_scores(query), ScoreSerializer, filename="scores.csv", headers=headers
+        )
 
 
 class LeaderboardQuery(StrictSerializer):

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from forecasts import api, api_scores, chart_views
+from forecasts import api, api_docs, api_scores, chart_views
 from markets import api as markets_api
 
 router = DefaultRouter()
@@ -43,8 +44,9 @@ urlpatterns = [
     path("me/positions/", markets_api.MyPositionsView.as_view(), name="my-positions"),
     path("me/trades/", markets_api.MyTradesView.as_view(), name="my-trades"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", api_docs.SwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # One documentation page (see forecasts.api_docs); the old address leads to it.
+    path("redoc/", RedirectView.as_view(pattern_name="api:docs"), name="redoc"),
     # The router last: its patterns are many, and these are the hottest reads.
     path("", include(router.urls)),
 ]

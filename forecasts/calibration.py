@@ -9,6 +9,12 @@ Bins
 the last, which also holds its upper edge (1.0 by default). Probabilities outside
 [edges[0], edges[-1]] raise ValueError. Empty bins have n = 0 and NaN means and interval.
 
+Each default edge is the float nearest the decimal k/10, the very float that "0.3" typed into a
+form is stored as (``np.linspace`` would give 0.30000000000000004, putting 0.3 in the bin
+below). Converting a decimal to the nearest float never reverses an order, and two decimals of
+at most 15 significant digits never share a float, so a probability entered as such a decimal
+lands in the bin its exact decimal value belongs to: 0.3 opens bin 3, 0.2999 stays in bin 2.
+
 Murphy decomposition (Stephenson, Coelho & Jolliffe 2008)
 ---------------------------------------------------------
 With N forecasts f, outcomes o, bin sizes n_k, bin mean forecasts f_k, bin frequencies o_k and
@@ -38,7 +44,8 @@ from numpy.typing import ArrayLike, NDArray
 from forecasts.scoring import Intervals, Questions
 
 Z_95 = 1.959963984540054
-DEFAULT_EDGES: NDArray[np.float64] = np.linspace(0.0, 1.0, 11)
+# k / 10 is correctly rounded: the float nearest the decimal k/10, as float("0.k") is.
+DEFAULT_EDGES: NDArray[np.float64] = np.arange(11) / 10
 DEFAULT_EDGES.flags.writeable = False
 
 FloatArray = NDArray[np.float64]
@@ -263,7 +270,12 @@ def time_weighted_probability(
     intervals: Intervals, questions: Questions
 ) -> TimeWeightedProbability:
     """Time-weighted mean probability of each user's intervals on each question, clipped to
-    [opens_at, closes_at]; one row per (question, user) having at least one interval."""
+    [opens_at, closes_at]; one row per (question, user) having at least one interval.
+
+    The mean is kept within the least and greatest probability of the covered intervals: in
+    floats, (0.7 * 0.1) / 0.7 is 0.09999999999999999, which would move a steady forecast of
+    0.1 into the bin below. So a steady forecast comes back exactly as entered, and a mean of
+    forecasts from one calibration bin stays in that bin."""
     q = intervals.question
     opens, closes = questions.opens_at[q], questions.closes_at[q]
     covered = np.minimum(intervals.end, closes) - np.maximum(intervals.start, opens)
@@ -277,6 +289,9 @@ def time_weighted_probability(
         return TimeWeightedProbability(qs, us, empty, empty)
     coverage = np.add.reduceat(weight[order], first)
     weighted = np.add.reduceat((weight * intervals.prob)[order], first)
+    counted = weight[order] > 0
+    low = np.minimum.reduceat(np.where(counted, intervals.prob[order], np.inf), first)
+    high = np.maximum.reduceat(np.where(counted, intervals.prob[order], -np.inf), first)
     with np.errstate(invalid="ignore", divide="ignore"):
-        prob = np.where(coverage > 0, weighted / coverage, np.nan)
+        prob = np.where(coverage > 0, np.clip(weighted / coverage, low, high), np.nan)
     return TimeWeightedProbability(qs[first], us[first], prob, coverage)

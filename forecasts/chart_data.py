@@ -13,7 +13,8 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Max
 
-from forecasts import charts, score_selectors
+from forecasts import charts, score_selectors, selectors
+from forecasts.formatting import unsigned_zero
 from forecasts.models import (
     LOWER_IS_BETTER,
     AggregatePoint,
@@ -37,16 +38,21 @@ class ChartData:
     title: str
 
 
+def _cell(value: float) -> float:
+    """A table's number to 4 places, never a negative zero (round(-0.00001, 4) is -0.0)."""
+    return unsigned_zero(round(value, 4))
+
+
 def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
     return [
         {
             "series": label,
             "bin": f"{b.lower:.1f}-{b.upper:.1f}",
             "n": b.n,
-            "mean_forecast": None if b.n == 0 else round(b.mean_forecast, 4),
-            "observed_frequency": None if b.n == 0 else round(b.observed_frequency, 4),
-            "ci_low": None if b.n == 0 else round(b.ci_low, 4),
-            "ci_high": None if b.n == 0 else round(b.ci_high, 4),
+            "mean_forecast": None if b.n == 0 else _cell(b.mean_forecast),
+            "observed_frequency": None if b.n == 0 else _cell(b.observed_frequency),
+            "ci_low": None if b.n == 0 else _cell(b.ci_low),
+            "ci_high": None if b.n == 0 else _cell(b.ci_high),
         }
         for b in bins
     ]
@@ -127,7 +133,12 @@ def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartD
         lower_is_better=score_type in LOWER_IS_BETTER,
     )
     rows = [
-        {"question": q, "resolved_at": at.isoformat(), "score": v, "crowd": crowd.get(q)}
+        {
+            "question": q,
+            "resolved_at": at.isoformat(),
+            "score": unsigned_zero(v),
+            "crowd": None if crowd.get(q) is None else unsigned_zero(crowd[q]),
+        }
         for q, at, v in mine
     ]
     title = f"{ScoreType(score_type).label} of {user.get_username()}"
@@ -137,11 +148,8 @@ def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartD
 def question_history_chart(
     *, question: Question, user: AbstractBaseUser | None, now: dt.datetime
 ) -> ChartData:
-    points = list(
-        AggregatePoint.objects.filter(question=question)
-        .order_by("at")
-        .values_list("at", "median", "geometric_mean_odds", "forecasters")
-    )
+    # The crowd as the public may see it (every viewer's chart shows the same crowd).
+    points = selectors.question_crowd_history(question=question, now=now)
     own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
     if user is not None and user.is_authenticated:
         own = list(
@@ -152,9 +160,9 @@ def question_history_chart(
     resolved = question.resolution or None
     market = [(at, p) for _, at, _, p in price_steps(question_ids=[question.pk])]
     history = charts.QuestionHistory(
-        times=[p[0] for p in points],
-        median=[p[1] for p in points],
-        gmo=[p[2] for p in points],
+        times=[p.at for p in points],
+        median=[p.median for p in points],
+        gmo=[p.geometric_mean_odds for p in points],
         own=own,
         market=market,
         opens_at=question.opens_at,
@@ -164,8 +172,13 @@ def question_history_chart(
         now=now,
     )
     rows = [
-        {"at": at.isoformat(), "median": m, "geometric_mean_odds": g, "forecasters": n}
-        for at, m, g, n in points
+        {
+            "at": p.at.isoformat(),
+            "median": p.median,
+            "geometric_mean_odds": p.geometric_mean_odds,
+            "forecasters": p.forecasters,
+        }
+        for p in points
     ]
     return ChartData(history, rows, question.title)
 

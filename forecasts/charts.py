@@ -333,7 +333,8 @@ def render_question_history(
             (market, "Market price", GREEN, "-.", "series-market"),
         )
         for (xs, ys), label, color, style, gid in lines:
-            if len(xs):
+            # A line with nothing to show (the crowd while it is not public) has no legend entry.
+            if np.isfinite(ys).any():
                 ax.step(xs, ys, where="post", color=color, linestyle=style, label=label, gid=gid)
         if own[0]:
             ax.plot(*own, color=VERMILLION, linewidth=2.4, label="Your forecasts", gid="series-own")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 
-from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN
+from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, ApiToken
 from forecasts.services import clean_probability
 
 
@@ -46,9 +46,24 @@ class SignupForm(UserCreationForm):
         fields = ("username",)
 
 
+def _max_length(model: type, field: str) -> int:
+    """The column's own limit, so a form never passes what the database would refuse (or,
+    on SQLite, store oversize)."""
+    return model._meta.get_field(field).max_length
+
+
+EMAIL_MAX_LENGTH = _max_length(get_user_model(), "email")
+
+
 class SettingsForm(forms.Form):
     email = forms.EmailField(
-        required=False, help_text="Where resolution notices go. Leave empty for none."
+        required=False,
+        max_length=EMAIL_MAX_LENGTH,
+        help_text="Where resolution notices go. Leave empty for none.",
+        error_messages={
+            "max_length": "An email address has at most %(limit_value)d characters "
+            "(this one has %(show_value)d)."
+        },
     )
     notify_on_resolution = forms.BooleanField(
         required=False, label="Email me my scores when a question I forecast resolves"
@@ -57,5 +72,7 @@ class SettingsForm(forms.Form):
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="What uses it, e.g. “weekly scores script”.", label="Token name"
+        max_length=_max_length(ApiToken, "name"),
+        help_text="What uses it, e.g. “weekly scores script”.",
+        label="Token name",
     )

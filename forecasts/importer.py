@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from forecasts.models import AutoOutcome, Question, SourceDocument
+from forecasts.rules import column_errors, passage_in_source, passages_broken_by
 from markets.models import Market
 from markets.services import market_create
 
@@ -31,47 +32,81 @@ class ImportResult:
 
 QUESTION_TEXT_FIELDS = ("title", "body", "resolution_criteria", "passage")
 QUESTION_TIME_FIELDS = ("opens_at", "closes_at", "resolves_at")
+SOURCE_TEXT_FIELDS = ("key", "title", "author", "url")
 
 
-def _aware(value: object, *, field: str, key: str) -> dt.datetime:
-    parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+class FileErrors:
+    """Every problem in a question file, gathered so one run reports them all."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, where: str, field: str, messages: list[str]) -> None:
+        self.messages.extend(f"{where} {field}: {message}" for message in messages)
+
+    def raise_any(self) -> None:
+        if self.messages:
+            raise ValidationError(self.messages)
+
+
+def _aware(value: object, *, field: str, where: str, errors: FileErrors) -> dt.datetime | None:
+    try:
+        parsed = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+    except ValueError:  # well-formed but impossible, e.g. a 13th month
+        parsed = None
     if parsed is None:
-        raise ValidationError(f"Question {key!r}: {field} is not an ISO-8601 date-time: {value!r}")
-    if timezone.is_naive(parsed):
-        raise ValidationError(f"Question {key!r}: {field} needs a time zone (e.g. a trailing Z)")
+        errors.add(where, field, [f"Not an ISO-8601 date-time: {value!r}."])
+    elif timezone.is_naive(parsed):
+        errors.add(where, field, ["Needs a time zone (e.g. a trailing Z)."])
+        parsed = None
     return parsed
 
 
-def _question_values(entry: dict[str, Any], text: str) -> dict[str, Any]:
+def _question_values(
+    entry: dict[str, Any], text: str | None, errors: FileErrors
+) -> dict[str, Any] | None:
+    """A question's stored values from its file entry, or None with its problems in ``errors``.
+
+    ``text`` None: the source is unreadable, so the passage cannot be checked (that problem
+    is reported on the source).
+    """
     key = entry.get("key", "")
     if not key:
-        raise ValidationError("Every question needs a stable 'key'.")
+        errors.messages.append("Every question needs a stable 'key'.")
+        return None
+    where = f"Question {key!r}:"
+    before = len(errors.messages)
     missing = [
         f
         for f in (*QUESTION_TEXT_FIELDS, *QUESTION_TIME_FIELDS)
         if f != "body" and not entry.get(f)
     ]
     if missing:
-        raise ValidationError(f"Question {key!r} is missing: {', '.join(missing)}")
-    values: dict[str, Any] = {f: str(entry.get(f, "")).strip() for f in QUESTION_TEXT_FIELDS}
-    values["resolution_criteria"] = str(entry["resolution_criteria"]).strip()
-    values["passage"] = str(entry["passage"])
-    if values["passage"] not in text:
-        raise ValidationError(
-            f"Question {key!r}: the passage does not occur verbatim in the source"
-        )
+        errors.messages.append(f"{where} is missing: {', '.join(missing)}")
+        return None
+    raw = {f: entry.get(f, "") for f in ("key", *QUESTION_TEXT_FIELDS)}
+    values: dict[str, Any] = {
+        f: v.strip() if isinstance(v, str) and f != "passage" else v for f, v in raw.items()
+    }
+    for field, value in values.items():
+        errors.add(where, field, column_errors(Question, field, value))
+    del values["key"]
+    passage = values["passage"]
+    if text is not None and isinstance(passage, str) and not passage_in_source(passage, text):
+        errors.messages.append(f"{where} the passage does not occur verbatim in the source")
     for field in QUESTION_TIME_FIELDS:
-        values[field] = _aware(entry[field], field=field, key=key)
-    if not values["opens_at"] < values["closes_at"] <= values["resolves_at"]:
-        raise ValidationError(f"Question {key!r}: needs opens_at < closes_at <= resolves_at")
+        values[field] = _aware(entry[field], field=field, where=where, errors=errors)
+    times = [values[field] for field in QUESTION_TIME_FIELDS]
+    if None not in times and not times[0] < times[1] <= times[2]:
+        errors.messages.append(f"{where} needs opens_at < closes_at <= resolves_at")
     auto = entry.get("auto_outcome", "")
-    if auto not in AutoOutcome.values:
-        raise ValidationError(f"Question {key!r}: auto_outcome must be 'yes', 'no' or absent")
+    if not isinstance(auto, str) or auto not in AutoOutcome.values:
+        errors.messages.append(f"{where} auto_outcome must be 'yes', 'no' or absent")
     values["auto_outcome"] = auto
-    return values
+    return values if len(errors.messages) == before else None
 
 
-def _liquidity(entry: dict[str, Any]) -> Decimal:
+def _liquidity(entry: dict[str, Any], errors: FileErrors) -> Decimal:
     """The question's market liquidity ``b``: ``market_liquidity`` or the site default; 0: none."""
     raw = entry.get("market_liquidity", settings.MARKET_DEFAULT_LIQUIDITY)
     try:
@@ -79,8 +114,77 @@ def _liquidity(entry: dict[str, Any]) -> Decimal:
     except InvalidOperation:
         value = Decimal(-1)
     if not value.is_finite() or value < 0:
-        raise ValidationError(f"Question {entry['key']!r}: market_liquidity must be a number >= 0")
+        errors.messages.append(
+            f"Question {entry.get('key')!r}: market_liquidity must be a number >= 0"
+        )
     return value
+
+
+@dataclass(frozen=True)
+class QuestionFile:
+    """A question file, read and checked: what to write, and nothing written yet."""
+
+    source: dict[str, Any]
+    questions: list[tuple[str, dict[str, Any], Decimal]]
+
+
+def _read_source(path: Path, data: dict[str, Any], errors: FileErrors) -> dict[str, Any]:
+    source = data.get("source")
+    if not isinstance(source, dict) or not source.get("key") or not source.get("text_file"):
+        raise ValidationError("The [source] table needs 'key' and 'text_file'.")
+    values = {
+        "key": source["key"],
+        "title": source.get("title", source["key"]),
+        "author": source.get("author", ""),
+        "url": source.get("url", ""),
+    }
+    for field in SOURCE_TEXT_FIELDS:
+        errors.add("[source]", field, column_errors(SourceDocument, field, values[field]))
+    try:
+        published = parse_date(str(source.get("published_on", "")))
+    except ValueError:  # well-formed but impossible
+        published = None
+    if published is None:
+        errors.add("[source]", "published_on", ["Must be a date (YYYY-MM-DD)."])
+    values["published_on"] = published
+    text_file = path.parent / str(source["text_file"])
+    try:
+        values["text"] = text_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        errors.add("[source]", "text_file", [f"no such file: {text_file}"])
+    except (OSError, UnicodeDecodeError) as error:
+        errors.add("[source]", "text_file", [f"cannot be read as UTF-8 text: {error}"])
+    return values
+
+
+def questions_read(*, path: Path) -> QuestionFile:
+    """Read a TOML question file and check every value against the rules and the columns.
+
+    Raises ``ValidationError`` listing every problem found, each naming its table and field;
+    reads nothing from the database and writes nothing.
+    """
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError(f"{path.name} is not valid TOML: {error}") from None
+    errors = FileErrors()
+    source = _read_source(path, data, errors)
+    entries = data.get("questions", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        errors.messages.append("'questions' must be a list of tables ([[questions]]).")
+        errors.raise_any()
+    keys = [entry.get("key") for entry in entries]
+    if not all(isinstance(k, str | None) for k in keys) or len(keys) != len(set(keys)):
+        raise ValidationError("Question keys must be unique strings within a file.")
+    questions = []
+    for entry in entries:
+        values = _question_values(entry, source.get("text"), errors)
+        liquidity = _liquidity(entry, errors)
+        if values is not None:
+            questions.append((entry["key"], values, liquidity))
+    errors.raise_any()
+    return QuestionFile(source=source, questions=questions)
 
 
 @transaction.atomic
@@ -93,39 +197,32 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
     ``MARKET_DEFAULT_LIQUIDITY``; 0 for none) unless it has one; closed ones get none.
     """
     now = now or timezone.now()
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    source_data = data.get("source") or {}
-    text_file = source_data.get("text_file")
-    if not source_data.get("key") or not text_file:
-        raise ValidationError("The [source] table needs 'key' and 'text_file'.")
-    text = (path.parent / text_file).read_text(encoding="utf-8")
-    published = parse_date(str(source_data.get("published_on", "")))
-    if published is None:
-        raise ValidationError("[source] published_on must be a date (YYYY-MM-DD).")
-    source, _ = SourceDocument.objects.update_or_create(
-        key=source_data["key"],
-        defaults={
-            "title": source_data.get("title", source_data["key"]),
-            "author": source_data.get("author", ""),
-            "published_on": published,
-            "url": source_data.get("url", ""),
-            "text": text,
-        },
+    checked = questions_read(path=path)
+    left_out = Question.objects.filter(source__key=checked.source["key"]).exclude(
+        key__in=[key for key, _, _ in checked.questions]
     )
-    entries = data.get("questions") or []
-    keys = [entry.get("key") for entry in entries]
-    if len(keys) != len(set(keys)):
-        raise ValidationError("Question keys must be unique within a file.")
+    broken = passages_broken_by(checked.source["text"], left_out.only("key", "passage"))
+    if broken:
+        raise ValidationError(
+            [
+                f"[source] text_file: the passage of question {key!r} (not in this file) would "
+                "no longer occur verbatim in the source"
+                for key in broken
+            ]
+        )
+    source_values = dict(checked.source)
+    source, _ = SourceDocument.objects.update_or_create(
+        key=source_values.pop("key"), defaults=source_values
+    )
     created = updated = unchanged = 0
-    existing = {q.key: q for q in Question.objects.filter(key__in=keys)}
+    existing = {
+        q.key: q for q in Question.objects.filter(key__in=[k for k, _, _ in checked.questions])
+    }
     wanted: list[tuple[Question, Decimal]] = []
-    for entry in entries:
-        values = _question_values(entry, text)
-        liquidity = _liquidity(entry)
-        question = existing.get(entry["key"])
+    for key, values, liquidity in checked.questions:
+        question = existing.get(key)
         if question is None:
-            question = Question.objects.create(key=entry["key"], source=source, **values)
+            question = Question.objects.create(key=key, source=source, **values)
             created += 1
         elif question.source_id == source.pk and all(
             getattr(question, f) == v for f, v in values.items()

@@ -17,14 +17,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from forecasts import aggregation
 from forecasts.chart_cache import question_charts_refresh
+from forecasts.emails import email_send
 from forecasts.models import (
     AggregatePoint,
     Forecast,
@@ -38,6 +38,7 @@ from forecasts.models import (
 )
 from forecasts.queue import enqueue_on_commit
 from forecasts.score_services import question_scores_compute
+from markets.models import SETTLEMENT_KINDS, LedgerEntry
 from markets.selectors import market_results
 from markets.services import market_settle, market_unsettle
 
@@ -133,6 +134,41 @@ def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Q
     return question
 
 
+@dataclass(frozen=True)
+class UnresolvePreview:
+    """What ``question_unresolve`` would undo, for staff to confirm first."""
+
+    scores: int  # stored scores to delete, the crowd's included
+    forecasters: int  # users among them
+    settlements: int  # payouts and refunds on traders' accounts to reverse
+    traders: int
+    settled_net: Decimal  # their sum: what the reversals take back from the traders, net
+    reopens: bool  # its close is still ahead, so forecasts and trades resume
+
+
+def question_unresolve_preview(
+    *, question: Question, now: dt.datetime | None = None
+) -> UnresolvePreview:
+    """What unresolving ``question`` now would delete and reverse (the same rows
+    ``question_unresolve`` and ``market_unsettle`` select)."""
+    now = now or timezone.now()
+    scores = Score.objects.filter(question=question)
+    settled = LedgerEntry.objects.filter(
+        market__question=question,
+        kind__in=SETTLEMENT_KINDS,
+        reversal__isnull=True,
+        account__isnull=False,
+    )
+    return UnresolvePreview(
+        scores=scores.count(),
+        forecasters=scores.filter(user__isnull=False).values("user").distinct().count(),
+        settlements=settled.count(),
+        traders=settled.values("account").distinct().count(),
+        settled_net=settled.aggregate(net=Sum("amount"))["net"] or Decimal(0),
+        reopens=question.closes_at > now,
+    )
+
+
 @transaction.atomic
 def question_aggregates_rebuild(*, question: Question) -> int:
     """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
@@ -199,7 +235,7 @@ def question_auto_resolve(*, question_id: int, now: dt.datetime | None = None) -
 class SweepResult:
     closed: int
     auto_resolve_enqueued: list[int]
-    staff_reminded: list[int]
+    reminders_due: list[int]
     followups_enqueued: list[int]
 
 
@@ -217,7 +253,11 @@ def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     with transaction.atomic():
         for question_id in auto:
             enqueue_on_commit("resolve_automatically", question_id)
-    reminded = questions_remind_staff(now=now)
+    reminders_due = list(_awaiting_reminder(now).values_list("pk", flat=True))
+    if reminders_due:
+        # Sent by a task, so that a refused send is retried without holding up the sweep.
+        with transaction.atomic():
+            enqueue_on_commit("remind_staff")
     pending = list(
         Question.objects.exclude(resolution="")
         .filter(followups_done_at__isnull=True)
@@ -226,45 +266,51 @@ def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     with transaction.atomic():
         for question_id in pending:
             enqueue_on_commit("question_followups", question_id)
-    return SweepResult(closed, auto, reminded, pending)
+    return SweepResult(closed, auto, reminders_due, pending)
+
+
+def _awaiting_reminder(now: dt.datetime) -> QuerySet[Question]:
+    """Questions due without an automatic outcome whose staff reminder has not gone out."""
+    return Question.objects.filter(
+        resolution="", resolves_at__lte=now, auto_outcome="", staff_reminded_at=None
+    )
 
 
 @transaction.atomic
 def questions_remind_staff(*, now: dt.datetime | None = None) -> list[int]:
-    """Tell staff, once per question, about questions due without an automatic outcome."""
+    """Tell staff, once per question, about questions due without an automatic outcome.
+
+    A question counts as reminded only once the e-mail has gone out: while no active staff
+    user has an address it waits for one, and a refused send raises with nothing marked, for
+    the task to retry. The rows stay locked until the mark commits, so a second run at the
+    same time finds nothing left to send.
+    """
     now = now or timezone.now()
-    due = list(
-        Question.objects.select_for_update()
-        .filter(resolution="", resolves_at__lte=now, auto_outcome="", staff_reminded_at=None)
-        .order_by("resolves_at")
-    )
+    due = list(_awaiting_reminder(now).select_for_update().order_by("resolves_at", "pk"))
     if not due:
         return []
-    Question.objects.filter(pk__in=[q.pk for q in due]).update(staff_reminded_at=now)
     recipients = list(
         get_user_model()
         .objects.filter(is_staff=True, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
-    lines = [f"- {q.title}\n  due {q.resolves_at:%Y-%m-%d %H:%M} UTC: {_url(q)}" for q in due]
-    body = (
-        "These questions are due and have no automatic outcome; please resolve them:\n\n"
-        + "\n".join(lines)
-        + f"\n\nEverything due: {settings.SITE_URL}{reverse('forecasts:staff_due')}\n"
-    )
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(
-                f"[Crux] {len(due)} question(s) awaiting resolution",
-                body,
-                None,
-                recipients,
-                fail_silently=True,
-            )
+    if not recipients:
+        logger.warning(
+            "%d question(s) await resolution and no staff user has an email; the reminder "
+            "goes out once one has",
+            len(due),
         )
-    else:
-        logger.warning("%d question(s) await resolution and no staff user has an email", len(due))
+        return []
+    email_send(
+        template="staff_reminder",
+        context={
+            "items": [{"question": q, "url": _url(q)} for q in due],
+            "due_url": f"{settings.SITE_URL}{reverse('forecasts:staff_due')}",
+        },
+        to=recipients,
+    )
+    Question.objects.filter(pk__in=[q.pk for q in due]).update(staff_reminded_at=now)
     return [q.pk for q in due]
 
 
@@ -297,19 +343,13 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
     ).values_list("user_id", "score_type", "value"):
         scores.setdefault(user_id, {})[score_type] = value
     for user in forecasters:
-        _, created = ResolutionNotice.objects.get_or_create(
+        if _notice_send(
             question=question,
             user=user,
-            defaults={"resolution": question.resolution, "sent_at": now},
-        )
-        if created:  # at most once: the notice is recorded before the mail goes out
-            send_mail(
-                f"[Crux] Resolved {question.get_resolution_display()}: {question.title}",
-                _notice_body(question, scores.get(user.pk, {}), market.get(user.pk)),
-                None,
-                [user.email],
-                fail_silently=True,
-            )
+            scores=scores.get(user.pk, {}),
+            market=market.get(user.pk),
+            now=now,
+        ):
             sent += 1
     # The resolved chart is immutable now: render it before the first visitor asks.
     question_charts_refresh(question_id=question.pk, now=now)
@@ -319,30 +359,46 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
     return sent
 
 
-def _notice_body(
-    question: Question, scores: dict[str, float], market: tuple[Decimal, Decimal] | None
-) -> str:
-    lines = [f"{question.title}", f"resolved {question.get_resolution_display().upper()}."]
-    if question.resolution_note:
-        lines.append(f"Note: {question.resolution_note}")
+@transaction.atomic
+def _notice_send(
+    *,
+    question: Question,
+    user: AbstractBaseUser,
+    scores: dict[str, float],
+    market: tuple[Decimal, Decimal] | None,
+    now: dt.datetime,
+) -> bool:
+    """Tell one user of a resolution, unless they were told already; True if it was sent.
+
+    The notice row and the send share a transaction: a refused send rolls the row back (the
+    task retries and the user is told once), and the row's unique constraint makes a second
+    worker doing the same question at the same time wait, then skip this user.
+    """
+    _, created = ResolutionNotice.objects.get_or_create(
+        question=question,
+        user=user,
+        defaults={"resolution": question.resolution, "sent_at": now},
+    )
+    if not created:
+        return False
+    paid_and_cost = None
     if market is not None:
         paid, net_cost = market
-        lines += [
-            "",
-            f"The market paid you {paid:,.2f} for positions that cost you {net_cost:,.2f} net:"
-            f" a {'profit' if paid >= net_cost else 'loss'} of {abs(paid - net_cost):,.2f}.",
-        ]
-    if scores:
-        lines.append("")
-        lines.append("Your scores, averaged over the question's open period:")
-        for score_type in ("brier", "log", "baseline", "peer"):
-            if score_type in scores:
-                lines.append(f"  {ScoreType(score_type).label}: {scores[score_type]:.3f}")
-    elif question.resolution not in (Resolution.YES, Resolution.NO):
-        lines.append("This question carries no scores (it was annulled or ambiguous).")
-    lines += [
-        "",
-        f"The question: {_url(question)}",
-        "You can turn these emails off in your settings.",
-    ]
-    return "\n".join(lines)
+        paid_and_cost = {"paid": paid, "net_cost": net_cost, "gain": paid - net_cost}
+    email_send(
+        template="resolution_notice",
+        context={
+            "question": question,
+            "url": _url(question),
+            "settings_url": f"{settings.SITE_URL}{reverse('forecasts:settings')}",
+            "market": paid_and_cost,
+            "scores": [
+                {"type": t, "label": ScoreType(t).label, "value": scores[t]}
+                for t in ("brier", "log", "baseline", "peer")
+                if t in scores
+            ],
+            "scored": question.resolution in (Resolution.YES, Resolution.NO),
+        },
+        to=[user.email],
+    )
+    return True

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum, Value
+from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 
 from forecasts import calibration, scoring
@@ -246,6 +246,25 @@ def _counted_questions(now: dt.datetime) -> Q:
     return Q(
         question__resolution__in=[Resolution.YES, Resolution.NO], question__resolves_at__lte=now
     )
+
+
+@dataclass(frozen=True)
+class CalibrationWaiting:
+    """A user's scored questions that calibration leaves out for now: they resolved before
+    their scheduled resolve time and count from it (``first_counts_at`` is the earliest)."""
+
+    questions: int
+    first_counts_at: dt.datetime | None
+
+
+def user_calibration_waiting(*, user: AbstractBaseUser, now: dt.datetime) -> CalibrationWaiting:
+    """How many of the user's scored questions wait for their scheduled resolve time (1 query)."""
+    waiting = Score.objects.filter(
+        user=user,
+        question__resolution__in=[Resolution.YES, Resolution.NO],
+        question__resolves_at__gt=now,
+    ).aggregate(questions=Count("question", distinct=True), first=Min("question__resolves_at"))
+    return CalibrationWaiting(questions=waiting["questions"], first_counts_at=waiting["first"])
 
 
 def _questions_arrays(rows: list[tuple], question_ids: list[int]) -> scoring.Questions:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
-from forecasts.models import ApiToken, Forecast, Profile, Question, QuestionStatus, SourceDocument
+from forecasts.models import (
+    AggregatePoint,
+    ApiToken,
+    Forecast,
+    Profile,
+    Question,
+    QuestionStatus,
+    Resolution,
+    SourceDocument,
+)
 
 CLOSING_SOON = dt.timedelta(days=30)
 
@@ -41,6 +51,8 @@ QUESTION_ROW_FIELDS = (
 )
 # The web list also names the source.
 LIST_FIELDS = (*QUESTION_ROW_FIELDS, "source__title")
+# What ``with_public_crowd`` annotates: the crowd as of the last step end.
+CROWD_STEP_FIELDS = ("crowd_step_median", "crowd_step_forecasters")
 
 
 def _status_q(status: str, now: dt.datetime) -> Q:
@@ -63,11 +75,13 @@ def _status_q(status: str, now: dt.datetime) -> Q:
 
 
 def question_list(*, now: dt.datetime, status: str = "all", search: str = "") -> QuerySet[Question]:
-    """Questions with a given (derived) status, matching ``search``."""
-    # The crowd's size and median are kept on the question by every forecast write, so the
-    # list needs no join over forecasts.
-    questions = (
-        Question.objects.filter(_status_q(status, now)).select_related("source").only(*LIST_FIELDS)
+    """Questions with a given (derived) status, matching ``search``, each with the crowd the
+    public may see (``with_public_crowd``)."""
+    # The crowd's size and median are kept on the question by every forecast write, and its
+    # public value is one indexed lookup per row, so the list needs no join over forecasts.
+    questions = with_public_crowd(
+        Question.objects.filter(_status_q(status, now)).select_related("source").only(*LIST_FIELDS),
+        now=now,
     )
     search = search.strip()
     if search:
@@ -87,25 +101,160 @@ def question_get(*, question_id: int) -> Question:
     return Question.objects.select_related("source", "resolved_by").get(pk=question_id)
 
 
+# --- the crowd as the public sees it ---------------------------------------------------------
+#
+# Forecasts are private until their question is scored (resolved YES or NO). Until then the
+# public sees the crowd only as it stood at the end of each whole hour (``CROWD_STEP``), never
+# between, so no value can be timed to one forecast; only at moments when at least
+# ``settings.CROWD_MIN_FORECASTERS`` forecasts stood, so the median of two (from which either
+# forecaster learns the other's) is never shown; and only its median: the geometric mean of
+# odds is a mean, so two consecutive values and the counts would give away the one forecast
+# that changed between them, whereas a median is one of the standing values and says nothing
+# of whose. How many forecasts stand now is public at once: it tells nothing of what they say.
+# Once scored, every forecast is in the scores, and the whole history is public as recorded.
+
+CROWD_STEP = dt.timedelta(hours=1)
+SCORED = (Resolution.YES, Resolution.NO)
+
+
+def crowd_is_public(resolution: str) -> bool:
+    """Whether the crowd's whole history is public: once its question is scored."""
+    return resolution in SCORED
+
+
+def crowd_step_end(now: dt.datetime) -> dt.datetime:
+    """The end of the last whole step (hour, UTC) at ``now``: what the public sees is as of it."""
+    step = CROWD_STEP.total_seconds()
+    return dt.datetime.fromtimestamp(now.timestamp() // step * step, tz=dt.UTC)
+
+
+def _first_step_end_from(moment: dt.datetime) -> dt.datetime:
+    """The first step end at or after ``moment``: when a point made then is first seen."""
+    start = crowd_step_end(moment)
+    return start if start == moment else start + CROWD_STEP
+
+
+def crowd_median_shown(median: float | None, forecasters: int | None) -> float | None:
+    """The median of ``forecasters`` standing forecasts, or None below the public minimum."""
+    if forecasters is None or forecasters < settings.CROWD_MIN_FORECASTERS:
+        return None
+    return median
+
+
+def with_public_crowd(
+    queryset: QuerySet[Model], *, now: dt.datetime, question: str = "pk"
+) -> QuerySet[Model]:
+    """Annotate each row (a question, or a row whose field ``question`` is one) with the crowd
+    as of the last step end: ``crowd_step_median`` and ``crowd_step_forecasters``; read the
+    public value with ``public_crowd_median``. One indexed subquery each, no extra query."""
+    point = AggregatePoint.objects.filter(
+        question=OuterRef(question), at__lte=crowd_step_end(now)
+    ).order_by("-at")
+    return queryset.annotate(
+        crowd_step_median=Subquery(point.values("median")[:1]),
+        crowd_step_forecasters=Subquery(point.values("forecasters")[:1]),
+    )
+
+
+def public_crowd_median(
+    *,
+    resolution: str,
+    crowd_median: float | None,
+    step_median: float | None,
+    step_forecasters: int | None,
+) -> float | None:
+    """The crowd's median as anyone may see it: the current one once the question is scored,
+    else the one at the last step end if enough forecasts stood then (see above)."""
+    if crowd_is_public(resolution):
+        return crowd_median
+    return crowd_median_shown(step_median, step_forecasters)
+
+
+def question_public_crowd_median(question: Question) -> float | None:
+    """``public_crowd_median`` of a question from ``question_list`` (or ``with_public_crowd``);
+    without the annotations nothing is shown, rather than the private current value."""
+    return public_crowd_median(
+        resolution=question.resolution,
+        crowd_median=question.crowd_median,
+        step_median=getattr(question, "crowd_step_median", None),
+        step_forecasters=getattr(question, "crowd_step_forecasters", None),
+    )
+
+
 @dataclass(frozen=True)
 class CrowdNow:
-    """The crowd's forecast in force now: recency-weighted median and geometric mean of odds."""
+    """The crowd's forecast as the public sees it: recency-weighted median and geometric mean
+    of odds (None where not shown) of ``forecasters`` standing forecasts, as of ``as_of``
+    (a step end while forecasts are private; None once the question is scored: the latest)."""
 
+    median: float | None
+    geometric_mean_odds: float | None
+    forecasters: int
+    as_of: dt.datetime | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """Forecasts stood, but too few to show their crowd."""
+        return self.forecasters > 0 and self.median is None
+
+
+def question_crowd_now(*, question: Question, now: dt.datetime) -> CrowdNow:
+    """The crowd as the public sees it now (one query): the latest point of its history once
+    the question is scored, else the point in force at the last step end."""
+    points = question.aggregates.order_by("-at")
+    if crowd_is_public(question.resolution):
+        point = points.first()
+        if point is None or not point.forecasters:
+            return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0)
+        return CrowdNow(point.median, point.geometric_mean_odds, point.forecasters)
+    as_of = crowd_step_end(now)
+    point = points.filter(at__lte=as_of).first()
+    if point is None:
+        return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0, as_of=as_of)
+    return CrowdNow(
+        median=crowd_median_shown(point.median, point.forecasters),
+        geometric_mean_odds=None,
+        forecasters=point.forecasters,
+        as_of=as_of,
+    )
+
+
+@dataclass(frozen=True)
+class CrowdPoint:
+    """The crowd from ``at`` until the next point: as ``AggregatePoint``, where not shown None."""
+
+    at: dt.datetime
     median: float | None
     geometric_mean_odds: float | None
     forecasters: int
 
 
-def question_crowd_now(*, question: Question) -> CrowdNow:
-    """The latest point of the crowd's history (kept up to date on every forecast write)."""
-    point = question.aggregates.order_by("-at").first()
-    if point is None or not point.forecasters:
-        return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0)
-    return CrowdNow(
-        median=point.median,
-        geometric_mean_odds=point.geometric_mean_odds,
-        forecasters=point.forecasters,
-    )
+def question_crowd_history(*, question: Question, now: dt.datetime) -> list[CrowdPoint]:
+    """The crowd's history as the public sees it, oldest first (one query).
+
+    Once the question is scored: every point as recorded. Before: one point per step end up to
+    the last one, the crowd in force at that moment (stamped with it), its median only and only
+    where enough forecasts stood; a step in which nothing visible changed adds no point.
+    """
+    points = question.aggregates.order_by("at")
+    if crowd_is_public(question.resolution):
+        return [CrowdPoint(p.at, p.median, p.geometric_mean_odds, p.forecasters) for p in points]
+    history: list[CrowdPoint] = []
+    for at, median, forecasters in points.filter(at__lte=crowd_step_end(now)).values_list(
+        "at", "median", "forecasters"
+    ):
+        point = CrowdPoint(
+            _first_step_end_from(at), crowd_median_shown(median, forecasters), None, forecasters
+        )
+        if history and history[-1].at == point.at:
+            history.pop()  # a later point in the same step is the one in force at its end
+        if history and (history[-1].median, history[-1].forecasters) == (
+            point.median,
+            point.forecasters,
+        ):
+            continue
+        history.append(point)
+    return history
 
 
 def forecast_history(*, question: Question, user: AbstractBaseUser) -> QuerySet[Forecast]:

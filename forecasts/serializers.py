@@ -21,7 +21,7 @@ from forecasts.models import (
     SourceDocument,
     question_status,
 )
-from forecasts.selectors import QUESTION_ROW_FIELDS
+from forecasts.selectors import CROWD_STEP_FIELDS, QUESTION_ROW_FIELDS, public_crowd_median
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -43,15 +43,35 @@ class SourceDetailSerializer(SourceSerializer):
 
 
 class CrowdSerializer(serializers.Serializer):
-    median = serializers.FloatField(allow_null=True)
-    geometric_mean_odds = serializers.FloatField(allow_null=True)
-    forecasters = serializers.IntegerField()
+    median = serializers.FloatField(
+        allow_null=True,
+        help_text="Recency-weighted median; null while fewer forecasts stand than the public "
+        "minimum (until the question is scored).",
+    )
+    geometric_mean_odds = serializers.FloatField(
+        allow_null=True, help_text="Geometric mean of odds; null until the question is scored."
+    )
+    forecasters = serializers.IntegerField(help_text="Standing forecasts the values are of.")
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until the question is scored, the crowd is shown as it stood at the end of "
+        "the last whole hour: that moment. Null once scored (the latest values).",
+    )
 
 
 class QuestionSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
     source = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    forecasters = serializers.IntegerField(source="crowd_forecasters", read_only=True)
+    forecasters = serializers.IntegerField(
+        source="crowd_forecasters", read_only=True, help_text="Forecasts standing now."
+    )
+    crowd_median = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The crowd's recency-weighted median as the public sees it: until the "
+        "question is scored, as of the end of the last whole hour and only where enough "
+        "forecasts stood then (null otherwise).",
+    )
 
     class Meta:
         model = Question
@@ -77,14 +97,16 @@ class QuestionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, question: Question) -> dict[str, object]:
         values = {f: getattr(question, f) for f in QUESTION_ROW_FIELDS if "__" not in f}
+        # Without the public crowd's annotations, the crowd is not shown (never the private one).
+        values |= {f: getattr(question, f, None) for f in CROWD_STEP_FIELDS}
         return question_row(
             {"id": question.pk, **values, "source__key": question.source.key},
             now=self.context["now"],
         )
 
 
-# The hottest list's rows are shaped straight from QUESTION_ROW_FIELDS' values, without model
-# instances; the fields declared on QuestionSerializer give its schema.
+# The hottest list's rows are shaped straight from QUESTION_ROW_FIELDS' values (and the public
+# crowd's, CROWD_STEP_FIELDS), without model instances; QuestionSerializer gives its schema.
 def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, object]:
     status = question_status(
         opens_at=values["opens_at"],
@@ -108,7 +130,12 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
         "resolved_automatically": values["resolved_automatically"],
         "auto_outcome": values["auto_outcome"],
         "forecasters": values["crowd_forecasters"],
-        "crowd_median": values["crowd_median"],
+        "crowd_median": public_crowd_median(
+            resolution=values["resolution"],
+            crowd_median=values["crowd_median"],
+            step_median=values.get("crowd_step_median"),
+            step_forecasters=values.get("crowd_step_forecasters"),
+        ),
     }
 
 
@@ -303,7 +330,8 @@ class TokenCreatedSerializer(TokenSerializer):
 
 
 class TokenCreateSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
+    # The column's own limit: a longer name would fail on PostgreSQL and be stored on SQLite.
+    name = serializers.CharField(max_length=ApiToken._meta.get_field("name").max_length)
 
 
 SCORE_TYPE_CHOICES = ScoreType.choices

@@ -171,3 +171,11 @@ def api_token_revoke(
         token.revoked_at = now or timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+def api_tokens_revoke_all(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> int:
+    """Revoke every active token of the user (their password changed: whoever knew the old
+    one may have made tokens with it); returns how many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    )

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from forecasts import resolution, selectors
 from forecasts.models import Question, Resolution
@@ -96,9 +96,26 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def unresolve(request: HttpRequest, question_id: int) -> HttpResponse:
+    """GET: what unresolving would delete and reverse, with a button to confirm; POST: do it.
+
+    Unresolving deletes scores and takes payouts back, so it is never one click.
+    """
     question: Question = _question_or_404(question_id)
-    resolution.question_unresolve(question_id=question.pk)
-    messages.success(request, "Unresolved: its scores are removed.")
-    return redirect("forecasts:staff_resolve", question_id=question.pk)
+    if not question.resolution:
+        messages.info(request, "This question is not resolved: there is nothing to unresolve.")
+        return redirect("forecasts:staff_resolve", question_id=question.pk)
+    if request.method == "POST":
+        resolution.question_unresolve(question_id=question.pk)
+        messages.success(request, "Unresolved: its scores are removed and its payouts reversed.")
+        return redirect("forecasts:staff_resolve", question_id=question.pk)
+    now = timezone.now()
+    return render(
+        request,
+        "forecasts/staff_unresolve.html",
+        {
+            "question": question,
+            "preview": resolution.question_unresolve_preview(question=question, now=now),
+        },
+    )

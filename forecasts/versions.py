@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.core.cache import caches
 from django.db import connection, transaction
 
-from config.cache import COUNTS, ResilientRedisCache
+from config.cache import COUNTS, CountingRedisCache
 from forecasts.models import DataVersion
 
 SCORES_VERSION = "scores"
@@ -24,9 +24,9 @@ REDIS_KEY = "data-version:scores"
 REDIS_COPY_SECONDS = 5
 
 
-def _redis() -> ResilientRedisCache | None:
+def _redis() -> CountingRedisCache | None:
     backend = caches["default"]
-    return backend if isinstance(backend, ResilientRedisCache) else None
+    return backend if isinstance(backend, CountingRedisCache) else None
 
 
 def scores_version() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -41,7 +43,10 @@ def question_list(request: HttpRequest) -> HttpResponse:
         "forecasts/question_list.html",
         {
             "page": page,
-            "rows": [(q, q.status(now)) for q in page.object_list],
+            "rows": [
+                (q, q.status(now), selectors.question_public_crowd_median(q))
+                for q in page.object_list
+            ],
             "status": status,
             "search": search,
             "filters": [(key, label, counts[key]) for key, label in selectors.LIST_FILTERS.items()],
@@ -109,7 +114,10 @@ def _render_question(
             "status": question.status(now),
             "statuses": QuestionStatus,
             "is_open": question.is_open_for_forecasts(now),
-            "crowd": selectors.question_crowd_now(question=question),
+            "crowd": selectors.question_crowd_now(question=question, now=now),
+            "crowd_min_forecasters": settings.CROWD_MIN_FORECASTERS,
+            # Drawn whenever there is a past to draw, even if nobody forecasts now.
+            "has_history": question.aggregates.exists(),
             "form": form,
             "history": history,
             "standing": standing,
@@ -162,7 +170,7 @@ def _render_settings(
                 "notify_on_resolution": profile.notify_on_resolution,
             }
         )
-    return render(
+    response = render(
         request,
         "forecasts/settings.html",
         {
@@ -173,6 +181,9 @@ def _render_settings(
         },
         status=status,
     )
+    if new_secret:  # no cache on the way (nor the browser's history) keeps a copy
+        add_never_cache_headers(response)
+    return response
 
 
 @login_required
@@ -292,6 +303,7 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
             "calibration": mine,
             "crowd_calibration": crowd,
             "market_calibration": market,
+            "calibration_waiting": score_selectors.user_calibration_waiting(user=user, now=now),
             "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
             "score_types": score_selectors.TRACK_RECORD_TYPES,
             "min_n": score_selectors.CALIBRATION_MIN_N,

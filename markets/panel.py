@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils import dateformat
 
+from forecasts.formatting import fixed
 from forecasts.models import Question, QuestionStatus
 from markets import selectors, web_selectors
 from markets.forms import TradeForm
@@ -104,12 +105,12 @@ def quote_summary(quote: Quote, *, market: Market) -> str:
     shares = plain_shares(abs(quote.shares))
     before, after = market.price_yes, quote.yes_price_after
     if quote.shares > 0:
-        deal = f"Buy {shares} {side} shares for {quote.cost:,.2f}"
+        deal = f"Buy {shares} {side} shares for {fixed(quote.cost, 2, grouping=True)}"
     else:
-        deal = f"Sell {shares} {side} shares for {-quote.cost:,.2f}"
+        deal = f"Sell {shares} {side} shares for {fixed(-quote.cost, 2, grouping=True)}"
     return (
-        f"{deal} (average {abs(quote.average_price):.4f} each). "
-        f"YES moves from {before * 100:.1f}% to {after * 100:.1f}%."
+        f"{deal} (average {fixed(abs(quote.average_price), 4)} each). "
+        f"YES moves from {fixed(before * 100, 1)}% to {fixed(after * 100, 1)}%."
     )
 
 
@@ -117,7 +118,7 @@ def quote_warning(quote: Quote, *, account: Account | None, market: Market) -> s
     """What would stop the trade that the quote alone does not check: balance, holdings."""
     balance = account.balance if account else starting_grant()
     if quote.cost > 0 and quote.cost > balance:
-        return f"That costs more than your balance ({balance:,.2f})."
+        return f"That costs more than your balance ({fixed(balance, 2, grouping=True)})."
     if quote.shares < 0:
         held = Decimal(0)
         if account is not None:

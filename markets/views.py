@@ -139,13 +139,14 @@ def market_detail(request: HttpRequest, market_id: int) -> HttpResponse:
     market = _market_or_404(market_id)
     trades = selectors.market_tape(market=market)
     page = Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
     return render(
         request,
         "markets/market_detail.html",
         {
             "market": market,
             "question": market.question,
-            "crowd": forecast_selectors.question_crowd_now(question=market.question),
+            "crowd": forecast_selectors.question_crowd_now(question=market.question, now=now),
             "page": page,
         },
     )
@@ -170,9 +171,14 @@ def portfolio(request: HttpRequest) -> HttpResponse:
 
 
 def market_list(request: HttpRequest) -> HttpResponse:
-    """Every market's price beside the crowd's median on the same question."""
-    page = Paginator(selectors.market_overview(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "markets/market_list.html", {"page": page})
+    """Every market's price beside the crowd's median on the same question (as the public
+    may see it: see ``forecasts.selectors.with_public_crowd``)."""
+    markets = forecast_selectors.with_public_crowd(
+        selectors.market_overview(), now=timezone.now(), question="question"
+    )
+    page = Paginator(markets, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(market, web_selectors.public_crowd_median(market)) for market in page.object_list]
+    return render(request, "markets/market_list.html", {"page": page, "rows": rows})
 
 
 def leaderboard(request: HttpRequest) -> HttpResponse:

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from forecasts import selectors as forecast_selectors
 from forecasts.models import Question
 from markets import selectors
 from markets.models import Account, EntryKind, LedgerEntry, Market, MarketStatus, Outcome
@@ -51,6 +52,18 @@ class Holding:
     @property
     def has_shares(self) -> bool:
         return bool(self.yes_shares or self.no_shares)
+
+
+def public_crowd_median(market: Market) -> float | None:
+    """The crowd's median beside a market annotated by ``forecasts.selectors.with_public_crowd``
+    (nothing without the annotations, never the private current value)."""
+    question = market.question
+    return forecast_selectors.public_crowd_median(
+        resolution=question.resolution,
+        crowd_median=question.crowd_median,
+        step_median=getattr(market, "crowd_step_median", None),
+        step_forecasters=getattr(market, "crowd_step_forecasters", None),
+    )
 
 
 def market_for_question(*, question: Question) -> Market | None:

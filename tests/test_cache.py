@@ -1,4 +1,5 @@
-"""The Redis cache's hot-path helpers and the scores' version kept in Redis (real Redis)."""
+"""The Redis cache: every operation degrades while Redis is down, the hot-path helpers, and the
+scores' version kept in Redis (real Redis)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from config.cache import BatchedCounts, ResilientRedisCache
+from config.cache import BatchedCounts, CountingRedisCache
 from forecasts import versions
 from forecasts.score_services import scores_version_bump
 from tests.conftest import skip_or_fail
@@ -24,33 +25,37 @@ REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 def _cache_settings(location: str, prefix: str) -> dict[str, object]:
     return {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "config.cache.CountingRedisCache",
             "LOCATION": location,
             "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
 
 
 @pytest.fixture
-def redis_cache() -> Iterator[ResilientRedisCache]:
+def redis_cache() -> Iterator[CountingRedisCache]:
     """The default cache on a real Redis, under a key prefix of this test's own."""
     prefix = f"test-{uuid.uuid4().hex}"
     with override_settings(CACHES=_cache_settings(REDIS_URL, prefix)):
         backend = caches["default"]
         try:
-            backend._cache.get_client(write=True).ping()
+            backend.client.get_client(write=True).ping()
         except OSError as error:
             skip_or_fail(f"Redis at {REDIS_URL} is unreachable: {error}")
         yield backend
-        client = backend._cache.get_client(write=True)
+        client = backend.client.get_client(write=True)
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
 
 
-def _ttl(cache: ResilientRedisCache, key: str) -> int:
+def _ttl(cache: CountingRedisCache, key: str) -> int:
     full = cache.make_and_validate_key(key)
-    return cache._cache.get_client(full).ttl(full)
+    return cache.client.get_client().ttl(full)
 
 
 def test_counters_add_and_expire_from_their_first_count(redis_cache) -> None:
@@ -71,21 +76,67 @@ def test_a_number_is_only_ever_raised_and_expires(redis_cache) -> None:
     assert 0 < _ttl(redis_cache, "v") <= 60
 
 
-def test_the_client_is_built_once_per_pool(redis_cache) -> None:
-    client = redis_cache._cache.get_client("a", write=True)
+def test_the_client_is_built_once(redis_cache) -> None:
+    client = redis_cache.client.get_client(write=True)
 
-    assert redis_cache._cache.get_client("b") is client
+    assert redis_cache.client.get_client(write=False) is client
+
+
+def _dead_redis() -> str:
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        return f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
 
 
 def test_an_unreachable_redis_counts_nothing_and_stores_nothing() -> None:
-    with socket.socket() as probe:  # a port with nobody listening
-        probe.bind(("127.0.0.1", 0))
-        dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
-    with override_settings(CACHES=_cache_settings(dead, "dead")):
+    with override_settings(CACHES=_cache_settings(_dead_redis(), "dead")):
         backend = caches["default"]
         backend.raise_number("v", 1, 5)
         assert backend.count_and_get_number([("w", 5, 1)], "v") is None
         assert backend.get_number("v") is None
+
+
+def test_every_cache_operation_degrades_while_redis_is_unreachable() -> None:
+    with override_settings(CACHES=_cache_settings(_dead_redis(), "dead")):
+        backend = caches["default"]
+
+        reads = (
+            backend.get("k", "default"),
+            backend.get_many(["k", "l"]),
+            backend.has_key("k"),
+            backend.get_or_set("k", "computed"),
+        )
+        backend.set("k", 1)
+        backend.set_many({"k": 1, "l": 2})
+        backend.add("k", 1)
+        backend.incr("k")
+        backend.decr("k")
+        backend.touch("k", 5)
+        backend.delete("k")
+        backend.delete_many(["k", "l"])
+        backend.clear()
+
+    assert reads == ("default", {}, None, "computed")
+
+
+@pytest.mark.django_db
+def test_a_failed_log_in_and_a_token_request_while_redis_is_down_are_not_500s() -> None:
+    from django.test import Client
+
+    from forecasts.services import api_token_create
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="ada")
+    _, secret = api_token_create(user=user, name="script")
+
+    with override_settings(CACHES=_cache_settings(_dead_redis(), "dead")):
+        login = Client().post("/accounts/login/", {"username": "ada", "password": "wrong"})
+        api = Client().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        reset = Client().post("/accounts/password_reset/", {"email": "ada@example.org"})
+
+    assert login.status_code == 200 and "correct username and password" in login.text
+    assert api.status_code == 200
+    assert reset.status_code == 302
 
 
 @pytest.mark.django_db(transaction=True)

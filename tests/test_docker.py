@@ -41,6 +41,29 @@ def test_app_services_share_one_image_one_env_and_wait_for_healthy_stores() -> N
     assert {"postgres-data", "redis-data"} <= set(COMPOSE["volumes"])
 
 
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ``${NAME:-default}``: the variable if set and not empty, else the default."""
+    return re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: env.get(m.group(1)) or m.group(2), value)
+
+
+def _published(env: dict[str, str]) -> list[str]:
+    return [_interpolate(str(port), env) for port in COMPOSE["services"]["web"]["ports"]]
+
+
+def test_the_web_port_is_published_on_the_loopback_address_unless_told_otherwise() -> None:
+    default = _published({})
+    everywhere = _published({"WEB_BIND": "0.0.0.0", "WEB_PORT": "8123"})  # noqa: S104
+
+    assert default == ["127.0.0.1:8000:8000"]
+    assert everywhere == ["0.0.0.0:8123:8000"]
+
+
+def test_only_the_web_service_publishes_a_port() -> None:
+    publishing = {name for name, service in COMPOSE["services"].items() if "ports" in service}
+
+    assert publishing == {"web"}
+
+
 def test_the_image_runs_as_a_non_root_user() -> None:
     assert re.search(r"^USER crux$", DOCKERFILE, re.MULTILINE)
 

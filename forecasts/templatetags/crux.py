@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 
+from forecasts.formatting import fixed
+
 register = template.Library()
 
 
@@ -10,7 +12,7 @@ def percent(value: float | None, digits: int = 1) -> str:
     """0.725 -> '72.5%'; None -> an em dash."""
     if value is None:
         return "—"
-    return f"{value * 100:.{int(digits)}f}%"
+    return f"{fixed(value * 100, digits)}%"
 
 
 @register.filter
@@ -25,7 +27,7 @@ def score(value: float | None, score_type: str = "") -> str:
     if value is None or value != value:  # None or NaN
         return "—"
     digits = 3 if str(score_type).startswith(("brier", "log")) else 1
-    return f"{value:.{digits}f}"
+    return fixed(value, digits)
 
 
 @register.filter
@@ -33,4 +35,4 @@ def number(value: float | None, digits: int = 3) -> str:
     """A float to ``digits`` places; "—" for no value (None, NaN, or a missing attribute's "")."""
     if not isinstance(value, int | float) or value != value:
         return "—"
-    return f"{value:.{int(digits)}f}"
+    return fixed(value, digits)

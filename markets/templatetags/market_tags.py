@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import template
 
+from forecasts.formatting import fixed
 from markets import selectors
 from markets.models import Market, Trade
 from markets.panel import plain_shares
@@ -18,7 +19,7 @@ def money(value: Decimal | float | None) -> str:
     """1234.5 -> "1,234.50"; None -> an em dash."""
     if value is None:
         return "—"
-    return f"{value:,.2f}"
+    return fixed(value, 2, grouping=True)
 
 
 @register.filter
@@ -43,9 +44,9 @@ def trade_verb(trade: Trade) -> str:
 
 
 @register.filter
-def gap_points(market: Market) -> str:
-    """The market's P(YES) less the crowd's median, in percentage points: "+12.5 pts"."""
-    median = market.question.crowd_median
+def gap_points(market: Market, median: float | None) -> str:
+    """The market's P(YES) less the crowd's median ``median`` (as shown beside it), in
+    percentage points: "+12.5 pts"; an em dash without a median."""
     if median is None:
         return "—"
-    return f"{(market.price_yes - median) * 100:+.1f} pts"
+    return f"{fixed((market.price_yes - median) * 100, 1, sign=True)} pts"

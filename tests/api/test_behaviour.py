@@ -32,6 +32,24 @@ def test_a_bot_submits_updates_and_withdraws_with_a_token(world: World, api) -> 
 
 def test_the_question_shows_the_crowd_and_its_history(world: World, api) -> None:
     client = api(None, world)
+
+    detail = client.get(f"/questions/{world.resolved_question.pk}/").json()
+    history = client.get(f"/questions/{world.resolved_question.pk}/crowd-history/").json()
+
+    # Scored: the crowd of ada's 0.8 and bob's 0.3 in full, from the moment they forecast.
+    assert detail["crowd"] == {
+        "median": 0.55,
+        "geometric_mean_odds": pytest.approx((4 * 3 / 7) ** 0.5 / (1 + (4 * 3 / 7) ** 0.5)),
+        "forecasters": 2,
+        "as_of": None,
+    }
+    assert detail["crowd_median"] == 0.55
+    first = history["results"][0]
+    assert (first["at"], first["forecasters"]) == ("2026-06-12T12:00:00Z", 2)
+
+
+def test_an_open_questions_crowd_of_two_stays_private(world: World, api) -> None:
+    client = api(None, world)
     api("other", world).post(
         "/forecasts/", {"question": world.open_question.pk, "probability": 0.3}
     )
@@ -39,12 +57,10 @@ def test_the_question_shows_the_crowd_and_its_history(world: World, api) -> None
     detail = client.get(f"/questions/{world.open_question.pk}/").json()
     history = client.get(f"/questions/{world.open_question.pk}/crowd-history/").json()
 
-    assert detail["crowd"] == {
-        "median": 0.5,
-        "geometric_mean_odds": pytest.approx(0.5),
-        "forecasters": 2,
-    }
-    assert [p["forecasters"] for p in history["results"]] == [1, 2]
+    assert detail["forecasters"] == 2
+    assert detail["crowd_median"] is None
+    assert (detail["crowd"]["median"], detail["crowd"]["geometric_mean_odds"]) == (None, None)
+    assert all(p["median"] is None for p in history["results"])
 
 
 def test_resolved_scores_carry_an_etag_that_changes_only_with_them(world: World, api) -> None:
@@ -142,9 +158,13 @@ def test_the_api_keeps_answering_when_the_redis_cache_is_down(world: World, api)
         dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
     cache_down = {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "config.cache.CountingRedisCache",
             "LOCATION": dead,
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.2,
+                "SOCKET_TIMEOUT": 0.2,
+            },
         }
     }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
-from forecasts.models import Forecast, Question
+from forecasts.models import ApiToken, Forecast, Question
+from markets.models import Market, Trade
 from tests.api.conftest import World
 from tests.factories import T0, QuestionFactory
 
@@ -127,3 +129,56 @@ def test_times_are_iso_8601_with_a_zone(world: World, api) -> None:
 
     assert question["opens_at"] == "2026-06-12T12:00:00Z"
     assert dt.datetime.fromisoformat(question["closes_at"]).tzinfo is not None
+
+
+def _nested(depth: int) -> str:
+    return '{"question": ' + "[" * depth + "]" * depth + "}"
+
+
+WRITES: list[tuple[str, str, Callable[[World], str]]] = [
+    ("submit a forecast", "user", lambda w: "/forecasts/"),
+    ("withdraw", "user", lambda w: "/forecasts/withdraw/"),
+    ("create a token", "user", lambda w: "/tokens/"),
+    ("resolve", "staff", lambda w: f"/questions/{w.open_question.pk}/resolve/"),
+    ("unresolve", "staff", lambda w: f"/questions/{w.resolved_question.pk}/unresolve/"),
+    ("open a market", "staff", lambda w: "/markets/"),
+    ("trade", "user", lambda w: f"/markets/{w.market.pk}/trades/"),
+]
+
+
+def _written() -> tuple:
+    return (
+        _snapshot(),
+        list(ApiToken.objects.values_list("pk", "revoked_at")),
+        list(Question.objects.values_list("pk", "resolution")),
+        list(Market.objects.values_list("pk", "q_yes", "q_no")),
+        Trade.objects.count(),
+    )
+
+
+@pytest.mark.parametrize("depth", [32, 1_000, 100_000])
+@pytest.mark.parametrize(("name", "role", "path"), WRITES, ids=[name for name, *_ in WRITES])
+def test_deeply_nested_json_is_refused_on_every_write(
+    world: World, api, name: str, role: str, path: Callable[[World], str], depth: int
+) -> None:
+    before = _written()
+
+    response = api(role, world).post(
+        path(world), data=_nested(depth), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json() == {
+        "message": "JSON parse error - nested more than 32 levels deep.",
+        "errors": {},
+    }
+    assert _written() == before
+
+
+def test_json_nested_a_little_is_still_an_ordinary_field_error(world: World, api) -> None:
+    response = api("user", world).post(
+        "/forecasts/", data=_nested(31), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert "question" in response.json()["errors"]

@@ -39,10 +39,50 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Every document the browser opens reports what its Content-Security-Policy blocked. An init
+# script runs before the page's own scripts and is not itself subject to the policy. (Tests
+# pass wait_for_function a function, "() => ...": a bare expression is run with eval, which
+# the policy refuses.)
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cruxCspViolation({
+    page: document.location.href,
+    directive: event.effectiveDirective,
+    blocked: event.blockedURI,
+    source: `${event.sourceFile}:${event.lineNumber}`,
+    sample: event.sample,
+  });
+});
+"""
+
+
 @pytest.fixture
-def page(browser) -> Iterator[object]:
+def csp_violations() -> list[dict[str, str]]:
+    """What the Content-Security-Policy blocked in the current test, as the browser reports it
+    (events from every document, and the console's messages). Any left here fails the test."""
+    return []
+
+
+@pytest.fixture
+def page(browser, csp_violations: list[dict[str, str]]) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone's width
+    context.expose_function("cruxCspViolation", lambda violation: csp_violations.append(violation))
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append({"page": page.url, "console": message.text})
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    if csp_violations:
+        pytest.fail(
+            "the Content-Security-Policy blocked something:\n"
+            + "\n".join(map(str, csp_violations)),
+            pytrace=False,
+        )

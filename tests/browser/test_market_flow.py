@@ -29,7 +29,7 @@ def test_preview_buy_and_sell_part_from_the_question_page(live_server, page) -> 
 
     page.fill("[data-trade-size]", "10")
     page.wait_for_function(
-        "document.querySelector('[data-quote]').textContent.startsWith('Buy 10 YES')"
+        "() => document.querySelector('[data-quote]').textContent.startsWith('Buy 10 YES')"
     )
     preview = quote.inner_text()
     page.get_by_role("button", name="Trade", exact=True).click()
@@ -44,7 +44,7 @@ def test_preview_buy_and_sell_part_from_the_question_page(live_server, page) -> 
     page.get_by_label("Sell", exact=True).check()
     page.fill("[data-trade-size]", "4")
     page.wait_for_function(
-        "document.querySelector('[data-quote]').textContent.startsWith('Sell 4 YES')"
+        "() => document.querySelector('[data-quote]').textContent.startsWith('Sell 4 YES')"
     )
     page.get_by_role("button", name="Trade", exact=True).click()
     page.wait_for_selector("text=Sold 4 YES shares")
@@ -63,7 +63,7 @@ def test_a_bad_size_shows_in_the_preview_naming_the_field(live_server, page) -> 
     page.get_by_label("Amount to spend").check()
     page.fill("[data-trade-size]", "0")
     page.wait_for_function(
-        "document.querySelector('[data-quote]').textContent.startsWith('Amount:')"
+        "() => document.querySelector('[data-quote]').textContent.startsWith('Amount:')"
     )
     page.get_by_role("button", name="Trade", exact=True).click()
 

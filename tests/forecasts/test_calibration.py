@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -226,3 +227,54 @@ def test_time_weighted_probability_is_nan_without_coverage() -> None:
     twp = time_weighted_probability(intervals, Questions([0], [10], [1]))
 
     assert math.isnan(twp.prob[0]) and twp.coverage[0] == 0.0
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_a_forecast_of_exactly_k_tenths_opens_bin_k_and_one_closes_the_last(k: int) -> None:
+    entered = float(Decimal(k) / 10)  # what "0.k" typed in a form is stored as
+
+    idx = bin_indices([entered])
+    table = calibration_table([entered], [1])
+
+    assert idx.tolist() == [min(k, 9)]
+    assert table[min(k, 9)].n == 1
+    assert table[min(k, 9)].lower == float(Decimal(min(k, 9)) / 10)
+
+
+# Any decimal of up to 15 significant digits keeps its order against the edges once stored
+# as a float, so its bin is the one its exact decimal value belongs to.
+decimals = st.integers(1, 15).flatmap(
+    lambda places: st.builds(lambda i: Decimal(i).scaleb(-places), st.integers(0, 10**places))
+)
+
+
+@given(decimals)
+def test_a_decimal_as_entered_lands_in_the_bin_of_its_exact_value(entered: Decimal) -> None:
+    exact_bin = min(int(entered * 10), 9)
+
+    idx = bin_indices([float(entered)])
+
+    assert idx.tolist() == [exact_bin]
+
+
+@pytest.mark.parametrize("k", range(1, 10))
+def test_a_steady_forecast_keeps_its_exact_value_through_the_time_weighting(k: int) -> None:
+    # One forecast of k/10 for the last 70% of the open period [0, 100).
+    intervals = Intervals([0], [0], [30.0], [np.inf], [k / 10])
+
+    twp = time_weighted_probability(intervals, Questions([0], [100.0], [1]))
+
+    assert twp.prob.tolist() == [k / 10]
+    assert bin_indices(twp.prob).tolist() == [k]
+
+
+@given(st.lists(st.sampled_from([0.3, 0.31, 0.35, 0.39]), min_size=1, max_size=8))
+def test_a_time_weighted_mean_stays_within_its_forecasts(probs: list[float]) -> None:
+    n = len(probs)
+    starts = [7.0 * i for i in range(n)]
+    intervals = Intervals([0] * n, [0] * n, starts, [*starts[1:], np.inf], probs)
+
+    twp = time_weighted_probability(intervals, Questions([0], [100.0], [1]))
+
+    assert min(probs) <= twp.prob[0] <= max(probs)
+    assert bin_indices(twp.prob).tolist() == [3]

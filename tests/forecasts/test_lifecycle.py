@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
 import time_machine
 from django.core import mail
 
-from forecasts.models import Question, Resolution, Score
+from forecasts.models import Question, Resolution, ResolutionNotice, Score
 from forecasts.resolution import question_resolve, question_unresolve
 from forecasts.services import forecast_submit, profile_update
 from forecasts.tasks import question_followups, resolve_automatically, sweep_question_lifecycle
 from tests.factories import T0, QuestionFactory, UserFactory
+from tests.mail_backends import FailingBackend
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,14 @@ def _sweep(moment: dt.datetime, capture) -> dict:
 
 def _due_question(**kwargs) -> Question:
     return QuestionFactory(opens_at=T0, closes_at=CLOSE, resolves_at=DUE, **kwargs)
+
+
+@pytest.fixture
+def failing_mail(settings) -> Iterator[type[FailingBackend]]:
+    """The SMTP server refuses the next ``FailingBackend.failures`` sends."""
+    settings.EMAIL_BACKEND = "tests.mail_backends.FailingBackend"
+    yield FailingBackend
+    FailingBackend.failures = 0
 
 
 def test_the_sweep_closes_a_due_question_once(django_capture_on_commit_callbacks) -> None:
@@ -53,7 +63,7 @@ def test_the_sweep_catches_up_on_everything_missed_during_an_outage(
 
     assert result["closed"] == 4
     assert result["auto_resolve_enqueued"] == [auto.pk]
-    assert len(result["staff_reminded"]) == 3
+    assert len(result["reminders_due"]) == 3
     assert not Question.objects.filter(closed_at__isnull=True).exists()
 
 
@@ -115,6 +125,91 @@ def test_staff_are_reminded_once_of_a_question_without_an_automatic_outcome(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["staff@example.org"]
     assert question.title in mail.outbox[0].body
+
+
+def test_a_reminder_waits_for_a_staff_user_with_an_email_then_goes_out_once(
+    django_capture_on_commit_callbacks,
+) -> None:
+    question = _due_question()
+    UserFactory(is_staff=True, email="")  # a fresh install: the admin has no e-mail yet
+
+    _sweep(DUE, django_capture_on_commit_callbacks)
+    unsent = Question.objects.get(pk=question.pk).staff_reminded_at
+    UserFactory(is_staff=True, email="staff@example.org")
+    _sweep(DUE + dt.timedelta(minutes=1), django_capture_on_commit_callbacks)
+    _sweep(DUE + dt.timedelta(minutes=2), django_capture_on_commit_callbacks)
+
+    assert unsent is None
+    assert [m.to for m in mail.outbox] == [["staff@example.org"]]
+    assert Question.objects.get(pk=question.pk).staff_reminded_at == DUE + dt.timedelta(minutes=1)
+
+
+def test_a_reminder_the_mail_server_refuses_once_is_retried_and_sent_once(
+    django_capture_on_commit_callbacks, failing_mail
+) -> None:
+    question = _due_question()
+    UserFactory(is_staff=True, email="staff@example.org")
+    failing_mail.failures = 1
+
+    _sweep(DUE, django_capture_on_commit_callbacks)
+
+    assert failing_mail.failures == 0  # the first send was refused
+    assert [m.to for m in mail.outbox] == [["staff@example.org"]]
+    assert Question.objects.get(pk=question.pk).staff_reminded_at == DUE
+
+
+def test_a_reminder_is_a_text_and_html_email_with_a_link_to_each_question(
+    django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.SITE_URL = "http://crux.example:8123"
+    question = _due_question(title="Will R&D <stop> by 2027?")
+    UserFactory(is_staff=True, email="staff@example.org")
+
+    _sweep(DUE, django_capture_on_commit_callbacks)
+
+    message = mail.outbox[0]
+    html, kind = message.alternatives[0]
+    assert message.subject == "[Crux] 1 question awaiting resolution"
+    assert "Will R&D <stop> by 2027?" in message.body
+    assert f"http://crux.example:8123/questions/{question.pk}/" in message.body
+    assert kind == "text/html"
+    assert "Will R&amp;D &lt;stop&gt; by 2027?" in html
+    assert f'href="http://crux.example:8123/questions/{question.pk}/"' in html
+
+
+def test_a_notice_the_mail_server_refuses_once_is_retried_and_sent_once(failing_mail) -> None:
+    question = _due_question()
+    ada, bob = UserFactory(email="ada@example.org"), UserFactory(email="bob@example.org")
+    for user in (ada, bob):
+        forecast_submit(user=user, question_id=question.pk, probability=0.6, now=T0)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
+    failing_mail.failures = 1
+
+    sent = question_followups.apply(args=[question.pk]).get()  # raises unless a retry sent it
+    again = question_followups.apply(args=[question.pk]).get()
+
+    assert (failing_mail.failures, sent, again) == (0, 2, 0)
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.org", "bob@example.org"]
+    assert ResolutionNotice.objects.filter(question=question).count() == 2
+    assert Question.objects.get(pk=question.pk).followups_done_at is not None
+
+
+def test_a_notice_is_a_text_and_html_email() -> None:
+    question = _due_question(title="Will R&D <stop> by 2027?")
+    ada = UserFactory(email="ada@example.org")
+    forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
+
+    question_followups.apply(args=[question.pk])
+
+    message = mail.outbox[0]
+    html, kind = message.alternatives[0]
+    assert message.subject == "[Crux] Resolved Yes: Will R&D <stop> by 2027?"
+    assert message.body.startswith("Will R&D <stop> by 2027?\nresolved YES.")
+    assert "Brier (time-averaged): 0.160" in message.body
+    assert kind == "text/html"
+    assert "Will R&amp;D &lt;stop&gt; by 2027?" in html
+    assert "0.160" in html
 
 
 def test_forecasters_are_told_once_with_their_scores_unless_they_opted_out() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
@@ -148,3 +149,45 @@ def test_practice_questions_stay_off_the_leaderboard_unless_asked_for() -> None:
 
     assert default.rows == [] and default.crowd_questions == 0
     assert [r.username for r in with_practice.rows] == ["ada"]
+
+
+@pytest.mark.parametrize("k", range(1, 10))
+def test_a_forecast_of_exactly_k_tenths_counts_in_bin_k_for_the_user_and_the_crowd(k: int) -> None:
+    ada = UserFactory()
+    question = QuestionFactory(opens_at=T0, closes_at=T0 + 100 * DAY, resolves_at=T0 + 100 * DAY)
+    forecast_submit(user=ada, question_id=question.pk, probability=f"0.{k}", now=T0 + 30 * DAY)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=NOW)
+
+    mine, crowd = score_selectors.user_calibration(user=ada, now=NOW)
+
+    assert [b.n for b in mine.table] == [int(i == k) for i in range(10)]
+    assert [b.n for b in crowd.table] == [int(i == k) for i in range(10)]
+
+
+def test_the_calibration_section_says_when_early_resolved_questions_start_counting() -> None:
+    ada = UserFactory(username="ada")
+    for scheduled in (NOW + 30 * DAY, NOW + 5 * DAY, NOW + 60 * DAY):
+        question = QuestionFactory(opens_at=T0, closes_at=T0 + 100 * DAY, resolves_at=scheduled)
+        forecast_submit(user=ada, question_id=question.pk, probability=0.7, now=T0)
+        question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=NOW)
+
+    with time_machine.travel(NOW + DAY, tick=False):
+        page = Client().get(reverse("forecasts:track_record", args=["ada"])).text
+
+    assert "No resolved questions with forecasts yet" not in page
+    assert "3 scored questions resolved early" in page
+    assert ">22 Jul 2027, 12:00 UTC</time>" in page  # NOW + 5 days, the earliest
+
+
+def test_beside_counted_questions_the_calibration_says_how_many_more_wait() -> None:
+    ada = UserFactory(username="ada")
+    _resolved({ada: 0.8})
+    waiting = QuestionFactory(opens_at=T0, closes_at=T0 + 100 * DAY, resolves_at=NOW + 5 * DAY)
+    forecast_submit(user=ada, question_id=waiting.pk, probability=0.7, now=T0)
+    question_resolve(question_id=waiting.pk, resolution="no", resolved_by=None, now=NOW)
+
+    with time_machine.travel(NOW + DAY, tick=False):
+        page = Client().get(reverse("forecasts:track_record", args=["ada"])).text
+
+    assert 'data-calibration="user"' in page
+    assert "1 more scored question resolved early" in page and "It counts from" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -12,6 +13,8 @@ from django.urls import reverse
 from forecasts.models import Question, Score
 from forecasts.resolution import question_resolve
 from forecasts.services import forecast_submit
+from markets.models import Account
+from markets.services import market_buy, market_create
 from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +119,58 @@ def test_staff_unresolve_removes_the_scores(question: Question) -> None:
     assert not Score.objects.filter(question=question).exists()
 
 
+@pytest.fixture
+def paid_out(question: Question) -> Question:
+    """Resolved YES with two traders paid by its market."""
+    market = market_create(question=question, b=Decimal(100), now=T0)
+    for shares in (10, 20):
+        market_buy(user=UserFactory(), market_id=market.pk, outcome="yes", shares=shares, now=T0)
+    question_resolve(question_id=question.pk, resolution="yes", resolved_by=None)
+    return question
+
+
+def test_the_resolution_page_asks_before_unresolving_instead_of_doing_it(
+    paid_out: Question,
+) -> None:
+    page = _client(UserFactory(is_staff=True)).get(_resolve_url(paid_out))
+
+    assert f'href="{_unresolve_url(paid_out)}"' in page.text
+    assert f'action="{_unresolve_url(paid_out)}"' not in page.text
+
+
+def test_the_confirmation_says_how_many_scores_go_and_payouts_are_reversed(
+    paid_out: Question,
+) -> None:
+    scores = Score.objects.filter(question=paid_out).count()
+
+    page = _client(UserFactory(is_staff=True)).get(_unresolve_url(paid_out))
+
+    assert page.status_code == 200
+    assert f"Delete its {scores} scores" in page.text
+    assert "Reverse 2 market payouts or refunds on 2 traders' accounts" in page.text
+    assert "net 30.00" in page.text
+    assert f'<form method="post" action="{_unresolve_url(paid_out)}"' in page.text
+    assert Question.objects.get(pk=paid_out.pk).resolution == "yes"
+    assert Score.objects.filter(question=paid_out).count() == scores
+
+
+def test_confirming_unresolves_and_reverses_the_payouts(paid_out: Question) -> None:
+    _client(UserFactory(is_staff=True)).post(_unresolve_url(paid_out))
+
+    assert Question.objects.get(pk=paid_out.pk).resolution == ""
+    assert not Score.objects.filter(question=paid_out).exists()
+    assert sorted(a.balance for a in Account.objects.all()) == sorted(
+        Decimal(1000) - t.cost for t in paid_out.market.trades.all()
+    )
+
+
+def test_a_question_that_is_not_resolved_has_nothing_to_confirm(question: Question) -> None:
+    response = _client(UserFactory(is_staff=True)).get(_unresolve_url(question))
+
+    assert response.status_code == 302
+    assert response["Location"] == _resolve_url(question)
+
+
 def test_csrf_is_required_to_resolve_and_to_unresolve(question: Question) -> None:
     client = _client(UserFactory(is_staff=True), csrf=True)
 
@@ -134,11 +189,30 @@ def test_csrf_is_required_to_resolve_and_to_unresolve(question: Question) -> Non
     assert Question.objects.get(pk=question.pk).resolution == "yes"
 
 
-def _admin_action(client: Client, action: str, question: Question):
+def _admin_action(client: Client, action: str, question: Question, *, confirmed: bool = False):
     return client.post(
         reverse("admin:forecasts_question_changelist"),
-        {"action": action, "_selected_action": [question.pk]},
+        {
+            "action": action,
+            "_selected_action": [question.pk],
+            **({"post": "yes"} if confirmed else {}),
+        },
     )
+
+
+def test_the_admin_unresolve_action_asks_first_saying_what_will_be_undone(
+    paid_out: Question,
+) -> None:
+    admin = _client(UserFactory(is_staff=True, is_superuser=True))
+    scores = Score.objects.filter(question=paid_out).count()
+
+    page = _admin_action(admin, "unresolve", paid_out)
+
+    assert page.status_code == 200
+    assert f"Delete its {scores} scores" in page.text
+    assert "Reverse 2 market payouts or refunds" in page.text
+    assert 'name="post" value="yes"' in page.text
+    assert Question.objects.get(pk=paid_out.pk).resolution == "yes"
 
 
 def test_the_admin_actions_resolve_and_unresolve_through_the_service(question: Question) -> None:
@@ -147,7 +221,7 @@ def test_the_admin_actions_resolve_and_unresolve_through_the_service(question: Q
     _admin_action(admin, "resolve_no", question)
     resolved = Question.objects.get(pk=question.pk).resolution
     scored = Score.objects.filter(question=question).exists()
-    _admin_action(admin, "unresolve", question)
+    _admin_action(admin, "unresolve", question, confirmed=True)
 
     assert (resolved, scored) == ("no", True)
     assert Question.objects.get(pk=question.pk).resolution == ""

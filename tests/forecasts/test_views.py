@@ -58,18 +58,34 @@ def test_search_matches_titles_and_passages() -> None:
     assert "Will Fable 5 return?" not in page.text
 
 
-def test_the_question_page_shows_passage_criteria_crowd_and_own_history() -> None:
+def test_the_question_page_shows_passage_criteria_crowd_and_own_history(settings) -> None:
+    settings.CROWD_MIN_FORECASTERS = 3
     question, ada = QuestionFactory(passage="within a few weeks"), UserFactory()
-    forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.2)
-    forecast_submit(user=ada, question_id=question.pk, probability=0.8)
+    an_hour_ago = TODAY - dt.timedelta(hours=1)
+    for p in (0.2, 0.3):
+        forecast_submit(user=UserFactory(), question_id=question.pk, probability=p, now=an_hour_ago)
+    forecast_submit(user=ada, question_id=question.pk, probability=0.8, now=an_hour_ago)
 
     page = _logged_in(ada).get(_detail(question))
 
     assert "within a few weeks" in page.text
     assert question.resolution_criteria in page.text
-    assert "data-forecaster-count>2<" in page.text
+    assert "data-forecaster-count>3<" in page.text
     assert "80.0%" in page.text  # own history
-    assert "50.0%" in page.text  # the crowd's median of 0.2 and 0.8
+    assert "data-crowd-median>30.0%<" in page.text  # the median of 0.2, 0.3 and 0.8
+
+
+def test_the_crowd_of_two_is_not_shown_but_their_number_is() -> None:
+    question, ada = QuestionFactory(), UserFactory()
+    an_hour_ago = TODAY - dt.timedelta(hours=1)
+    forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.2, now=an_hour_ago)
+    forecast_submit(user=ada, question_id=question.pk, probability=0.8, now=an_hour_ago)
+
+    page = _logged_in(ada).get(_detail(question))
+
+    assert "data-forecaster-count>2<" in page.text
+    assert "data-crowd-withheld" in page.text and "data-crowd-median" not in page.text
+    assert "50.0%" not in page.text  # the median of two, from which ada would learn 0.2
 
 
 def test_submitting_on_the_web_records_the_forecast() -> None:
@@ -230,7 +246,7 @@ def test_log_in_is_throttled_after_repeated_failures() -> None:
     blocked = client.post(url, {"username": "ada", "password": "correct horse battery staple"})
     other = Client().post(url, {"username": "bob", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
 
-    assert all(f.status_code == 200 for f in failures)
+    assert [f.status_code for f in failures] == [200] * 4 + [429]  # the fifth locks it
     assert "Too many failed log-ins" in blocked.text
     assert not blocked.wsgi_request.user.is_authenticated
     assert "Too many failed log-ins" not in other.text
@@ -293,3 +309,28 @@ def test_the_list_shows_each_market_price_beside_the_crowd_in_constant_queries()
     assert many == few
     assert len(rows) == 8 and len(priced) == 4
     assert all("market <strong>70.0%</strong>" in r for r in priced)
+
+
+def test_the_history_chart_stays_when_every_forecast_is_withdrawn() -> None:
+    from django.core.cache import cache
+
+    from forecasts.services import forecast_withdraw
+    from markets.services import market_create
+
+    cache.clear()  # rendered charts are cached under the question's id
+    question = QuestionFactory()
+    market_create(question=question, b=100, now=TODAY - dt.timedelta(days=2))
+    users = [UserFactory() for _ in range(5)]
+    for k, user in enumerate(users):
+        forecast_submit(user=user, question_id=question.pk, probability=0.2 + 0.1 * k, now=T_DAY)
+    for user in users:
+        forecast_withdraw(user=user, question_id=question.pk, now=T_DAY + dt.timedelta(hours=3))
+
+    page = Client().get(_detail(question))
+    svg = Client().get(reverse("forecasts:question_chart", args=[question.pk, "svg"])).text
+
+    assert 'data-chart="history"' in page.text
+    assert 'id="series-median"' in svg and 'id="series-market"' in svg
+
+
+T_DAY = TODAY - dt.timedelta(days=1)

@@ -34,8 +34,11 @@ from bench.forecasters import (
     run_load,
     stored_forecasts,
 )
+from bench.probes import EXPECTED as EXPECTED_PROBES
+from bench.probes import outage_probes
 from forecasts.models import AutoOutcome, Question
-from tests.factories import QuestionFactory
+from forecasts.services import api_token_create
+from tests.factories import QuestionFactory, UserFactory
 from tests.integration.conftest import (
     BASE_DIR,
     Celery,
@@ -185,16 +188,23 @@ def test_a_redis_restart_under_load_loses_nothing_and_the_lifecycle_catches_up(
     celery.worker()
     celery.beat()
     url = start_web(processes, celery, static_root)
+    prober = UserFactory(username=f"probe-{uuid.uuid4().hex[:8]}")
+    _, secret = api_token_create(user=prober, name="probe")
+    during: list[dict[str, int]] = []
 
     def restart(closing: Question) -> None:
         redis_server.stop()
-        time.sleep(OUTAGE_SECONDS)
+        started = time.monotonic()
+        during.append(outage_probes(url, username=prober.username, token=secret))
+        time.sleep(max(0.0, OUTAGE_SECONDS + started - time.monotonic()))
         redis_server.start()
 
     run = load_with(url, restart)
 
     assert_nothing_acknowledged_lost(run)
     assert run.result.errors == 0  # the cache degrades to misses; forecasts need no broker
+    # With Redis down, a failed log-in is the form again and a token is made: no 500s.
+    assert during == [EXPECTED_PROBES]
     processes.wait_until(lambda: is_resolved(run.closing), "the question closed in the outage")
 
 

@@ -87,7 +87,7 @@ def test_two_simultaneous_automatic_resolutions_resolve_once() -> None:
 
 def test_simultaneous_resolutions_pay_the_market_out_once() -> None:
     question = due_question()
-    market = market_create(question=question, b=100)
+    market = market_create(question=question, b=100, now=question.opens_at + dt.timedelta(days=1))
     trader = UserFactory()
     market_buy(
         user=trader,

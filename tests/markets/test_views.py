@@ -316,16 +316,19 @@ def test_a_trade_on_an_open_market_does_not_move_the_public_leaderboard(market) 
     assert Client().get(reverse("markets:leaderboard")).content == before
 
 
-def test_the_market_list_sets_each_price_beside_the_crowd() -> None:
+def test_the_market_list_sets_each_price_beside_the_crowd(settings) -> None:
     from forecasts.services import forecast_submit
 
+    settings.CROWD_MIN_FORECASTERS = 3
     busy, quiet = (
         market_create(question=QuestionFactory(title=title), b=Decimal(100), now=TODAY)
         for title in ("Busy market?", "Quiet market?")
     )
     trader = UserFactory()
     market_buy(user=trader, market_id=busy.pk, outcome="yes", target_price="0.8", now=TODAY)
-    forecast_submit(user=trader, question_id=busy.question_id, probability=0.6, now=TODAY)
+    an_hour_ago = TODAY - dt.timedelta(hours=1)  # the public crowd is the one on the hour
+    for user in (trader, UserFactory(), UserFactory()):
+        forecast_submit(user=user, question_id=busy.question_id, probability=0.6, now=an_hour_ago)
 
     page = Client().get(reverse("markets:market_list")).content.decode()
 

@@ -13,7 +13,8 @@ class Command(BaseCommand):
     help = (
         "Import a TOML question file (a [source] table and [[questions]]) for any source "
         "document. Idempotent by the stable keys: a second run creates nothing and updates "
-        "edited text."
+        "edited text. A file with any invalid value (each is checked against its column and "
+        "the rules) is refused whole, listing every problem, and nothing is written."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,7 +27,9 @@ class Command(BaseCommand):
             try:
                 result = questions_import(path=path)
             except ValidationError as error:
-                raise CommandError(f"{path}: {'; '.join(error.messages)}") from None
+                # Nothing was written; every problem in the file is listed, one a line.
+                problems = "".join(f"\n  {message}" for message in error.messages)
+                raise CommandError(f"{path}: nothing imported:{problems}") from None
             self.stdout.write(
                 f"{path}: source {result.source.key!r}: {result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged, "

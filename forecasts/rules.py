@@ -1,0 +1,83 @@
+"""Rules a source and its questions obey however they are written: by the importer or the admin.
+
+Pure checks that return messages; the callers decide how to report them (a file's list of
+problems, a form's field errors).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+
+from forecasts.models import Question
+
+WEB_SCHEMES = ("http", "https")
+# Django's URLField also takes ftp and ftps; a source is a web page, and a scheme we do not
+# expect (ftp, file, javascript) has no business in a link.
+web_url = URLValidator(schemes=list(WEB_SCHEMES), message="Enter a web address (http or https).")
+PASSAGE_NOT_IN_SOURCE = "The passage does not occur verbatim in the source's text."
+
+
+def passage_in_source(passage: str, text: str) -> bool:
+    """Whether a question's passage occurs, character for character, in its source's text."""
+    return passage in text
+
+
+def column_errors(model: type[models.Model], name: str, value: Any) -> list[str]:
+    """What the column ``model.name`` would refuse in ``value``: a missing required value, a
+    value longer than its ``max_length`` (PostgreSQL fails, SQLite stores it oversize), and
+    its validators (a slug, a web URL)."""
+    field = model._meta.get_field(name)
+    if not isinstance(value, str):
+        return ["Must be a string."]
+    if not value:
+        return [] if field.blank else ["This field is required."]
+    validators = [v for v in field.validators if not isinstance(v, URLValidator)]
+    if isinstance(field, models.URLField):
+        validators.append(web_url)
+    errors: list[str] = []
+    for validator in validators:
+        try:
+            validator(value)
+        except ValidationError as error:
+            errors.extend(error.messages)
+    return errors
+
+
+def passages_broken_by(text: str, questions: Iterable[Question]) -> list[str]:
+    """The keys of the questions whose passage would not occur in ``text``."""
+    return [q.key for q in questions if not passage_in_source(q.passage, text)]
+
+
+def recorded_close(*, closes_at: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """What ``closed_at`` holds for an unresolved question closing at ``closes_at``: the close
+    once it has passed (as the sweep records it), None while it is still ahead."""
+    return closes_at if closes_at <= now else None
+
+
+def question_reschedule(
+    question: Question,
+    *,
+    old_closes_at: dt.datetime,
+    old_resolves_at: dt.datetime,
+    now: dt.datetime,
+) -> bool:
+    """Bring an unresolved question's lifecycle record in line with its new dates, in memory
+    (the caller saves). Returns whether a closed question reopened.
+
+    A close moved into the future reopens the question: forecasts and trades are taken again
+    and the sweep records the close at the new time. A due date moved into the future is a new
+    due date: staff are reminded again when it passes.
+    """
+    assert not question.resolution, "a resolved question keeps its dates"
+    was_closed = question.closed_at is not None
+    if question.closes_at != old_closes_at:
+        question.closed_at = recorded_close(closes_at=question.closes_at, now=now)
+    if question.resolves_at != old_resolves_at and question.resolves_at > now:
+        question.staff_reminded_at = None
+    return was_closed and question.closed_at is None
