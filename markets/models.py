@@ -58,7 +58,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from forecasts.models import Question
+from forecasts.models import Question, QuestionStatus
 from markets import lmsr
 
 MONEY = {"max_digits": 20, "decimal_places": 4}
@@ -118,6 +118,12 @@ class Market(models.Model):
         """
         question = question or self.question
         return self.status == MarketStatus.OPEN and question.is_open_for_forecasts(now)
+
+
+def takes_a_market(question: Question, now: dt.datetime) -> bool:
+    """Whether a market may open on ``question`` now: only while it can still take forecasts
+    (upcoming or open, not resolved), so no one trades on an outcome already known."""
+    return question.status(now) in (QuestionStatus.UPCOMING, QuestionStatus.OPEN)
 
 
 class Account(models.Model):

@@ -17,7 +17,7 @@ from forecasts.formatting import fixed
 from forecasts.models import Question, QuestionStatus
 from markets import selectors, web_selectors
 from markets.forms import TradeForm
-from markets.models import Account, Market, MarketStatus, Outcome, Trade
+from markets.models import Account, Market, MarketStatus, Outcome, Trade, takes_a_market
 from markets.pricing import Quote
 from markets.services import starting_grant
 
@@ -40,6 +40,7 @@ class MarketPanel:
     holding: web_selectors.Holding | None = None
     recent: list[Trade] = field(default_factory=list)
     trade_count: int = 0
+    can_open: bool = False  # no market yet, and one may open (staff see a link)
 
 
 def panel_context(
@@ -53,7 +54,7 @@ def panel_context(
     """``{"market_panel": ...}`` for the question page; ``form`` and ``quote`` after a POST."""
     market = web_selectors.market_for_question(question=question)
     if market is None:
-        return {"market_panel": MarketPanel(market=None)}
+        return {"market_panel": MarketPanel(market=None, can_open=takes_a_market(question, now))}
     account = holding = None
     if request.user.is_authenticated:
         account = selectors.account_for(user=request.user)

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from forecasts.models import Question, QuestionStatus, Resolution
+from forecasts.models import Question, Resolution
 from markets import lmsr
 from markets.models import (
     SETTLEMENT_KINDS,
@@ -30,6 +30,7 @@ from markets.models import (
     MarketStatus,
     Outcome,
     Trade,
+    takes_a_market,
 )
 from markets.pricing import (
     BuyRequest,
@@ -88,7 +89,7 @@ def market_create(*, question: Question, b: object, now: dt.datetime | None = No
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.resolution:
         raise ValidationError({"market": "This question is resolved: it cannot get a market."})
-    if question.status(now) not in (QuestionStatus.UPCOMING, QuestionStatus.OPEN):
+    if not takes_a_market(question, now):
         raise ValidationError(
             {"market": "This question is closed to forecasts: it cannot get a market."}
         )

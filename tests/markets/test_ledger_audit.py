@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -75,3 +76,24 @@ def test_the_audit_of_healthy_books_is_ok(market, trader) -> None:
     market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
 
     assert ledger_audit().ok
+
+
+def test_the_command_reports_a_negative_pot_and_fails(market, trader) -> None:
+    from django.core.management import CommandError, call_command
+
+    hand_made_pair(market, Account.objects.get(user=trader), Decimal(100), EntryKind.PAYOUT)
+    out = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("ledger_audit", stdout=out)
+
+    assert f"maker pot below zero: {market.pk}: -30.6852" in out.getvalue()
+
+
+def test_the_command_says_ok_on_healthy_books(market) -> None:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("ledger_audit", stdout=out)
+
+    assert "ledger audit: ok" in out.getvalue()

@@ -350,3 +350,16 @@ def test_the_market_leaderboard_pages_keep_the_practice_choice() -> None:
 
     assert 'href="?page=2&amp;practice=1">Next</a>' in first
     assert 'href="?page=2">Next</a>' in plain
+
+
+def test_staff_are_offered_a_market_only_where_one_may_open() -> None:
+    staff = UserFactory(is_staff=True)
+    open_question = QuestionFactory()
+    closed = QuestionFactory(closes_at=TODAY - dt.timedelta(days=1))
+    offer = "Open a market on it in the admin"
+
+    open_page = _logged_in(staff).get(reverse("forecasts:question_detail", args=[open_question.pk]))
+    closed_page = _logged_in(staff).get(reverse("forecasts:question_detail", args=[closed.pk]))
+
+    assert offer in open_page.text
+    assert "There is no market" in closed_page.text and offer not in closed_page.text
