@@ -251,10 +251,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_TIMEZONE = "UTC"
+# The modules whose tasks the worker runs (each task lives beside the service it calls).
+CELERY_IMPORTS = ("forecasts.resolution",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Each entry is keyed by its task's one name.
 CELERY_BEAT_SCHEDULE = {
-    "question-lifecycle-sweep": {
-        "task": "forecasts.tasks.sweep_question_lifecycle",
+    "forecasts.lifecycle_sweep_task": {
+        "task": "forecasts.lifecycle_sweep_task",
         "schedule": float(env_int("LIFECYCLE_SWEEP_SECONDS", 60)),
     },
 }

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from config.users import signed_in_user
 from forecasts import resolution
 from forecasts.models import Forecast, Profile, Question, Resolution, SourceDocument
 from forecasts.rules import (
@@ -99,7 +100,8 @@ class QuestionForm(forms.ModelForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         source, passage = cleaned.get("source"), cleaned.get("passage")
         if source is not None and passage and not passage_in_source(passage, source.text):
             self.add_error("passage", PASSAGE_NOT_IN_SOURCE)
@@ -194,7 +196,9 @@ class QuestionAdmin(admin.ModelAdmin):
         for question in queryset:
             try:
                 resolution.question_resolve(
-                    question_id=question.pk, resolution=outcome, resolved_by=request.user
+                    question_id=question.pk,
+                    resolution=outcome,
+                    resolved_by=signed_in_user(request),
                 )
                 done += 1
             except ValidationError as error:

@@ -72,7 +72,7 @@ def _medians_by_value(weight: FloatArray, value: FloatArray, scratch: _Scratch) 
     half, tol = cum[:, -1] / 2.0, 1e-12 * cum[:, -1]
     below = np.less(cum, (half - tol)[:, None], out=scratch.get("below", cum.shape, np.bool_))
     k = np.minimum(np.count_nonzero(below, axis=1), cols - 1)
-    median = value[k]
+    median: FloatArray = value[k]
     tie = np.flatnonzero(np.abs(cum[np.arange(rows), k] - half) <= tol)
     if tie.size:
         # Average with the next present value: the first column after k that has weight.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core.cache import cache, caches
 from django.db.models import QuerySet
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
@@ -21,11 +22,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.cache import COUNTS, CountingRedisCache
+from config.users import signed_in_user
 from forecasts import resolution, score_selectors, selectors, services
 from forecasts.api_auth import WindowThrottle
 from forecasts.api_support import (
+    ERRORS,
     CSVRenderer,
-    ErrorSerializer,
     JsonErrorsMixin,
     Pagination,
     StrictSerializer,
@@ -33,6 +35,7 @@ from forecasts.api_support import (
     csv_export,
     etag_for,
     not_modified,
+    parse_query,
 )
 from forecasts.models import (
     ApiToken,
@@ -61,20 +64,8 @@ from forecasts.serializers import (
 from forecasts.versions import REDIS_KEY as SCORES_VERSION_KEY
 from forecasts.versions import scores_version
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input; the fields are named."),
-    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorSerializer, description="Not allowed."),
-    404: OpenApiResponse(ErrorSerializer, description="Not found."),
-}
 STATUS_CHOICES = ["upcoming", "open", "closing", "closed", "awaiting", "resolved", "all"]
 CACHE_SECONDS = 3600
-
-
-def parse_query(serializer_class: type[serializers.Serializer], request: Request) -> dict:
-    query = serializer_class(data=request.query_params.dict())
-    query.is_valid(raise_exception=True)
-    return query.validated_data
 
 
 # Rendered bodies are immutable under their key (the scores' version is in it), so each
@@ -90,12 +81,16 @@ def _remember(key: str, body: bytes) -> None:
         _rendered.popitem(last=False)
 
 
+# The scores' version read with a request's throttle counts, for ``cached_by_scores``.
+_versions_read: WeakKeyDictionary[Request, int | None] = WeakKeyDictionary()
+
+
 class ScoresCacheThrottling(APIView):
     """For views that answer from the cache keyed on the scores' version.
 
     On Redis, the throttles' counts and the version travel together (``BatchedCounts``): the
-    version lands on ``request.crux_scores_version`` (None when Redis has no copy) for
-    ``cached_by_scores``. Elsewhere, or when Redis is unreachable, DRF's throttling as usual.
+    version is kept for the request (None when Redis has no copy) for ``cached_by_scores``.
+    Elsewhere, or when Redis is unreachable, DRF's throttling as usual.
     """
 
     def check_throttles(self, request: Request) -> None:
@@ -114,7 +109,7 @@ class ScoresCacheThrottling(APIView):
         )
         if counted is None:  # unreachable: throttling lets requests through, as elsewhere
             counted = [0] * len(windows), None
-        counts, request.crux_scores_version = counted
+        counts, _versions_read[request] = counted
         waits = [t.wait() for (t, _), n in zip(windows, counts, strict=True) if not t.allows(n)]
         waits += [
             t.wait()
@@ -122,12 +117,14 @@ class ScoresCacheThrottling(APIView):
             if not isinstance(t, WindowThrottle) and not t.allow_request(request, self)
         ]
         if waits:
-            self.throttled(request, max((w for w in waits if w is not None), default=None))
+            # DRF takes None ("try again later"); its stubs want a float.
+            wait = max((w for w in waits if w is not None), default=None)
+            self.throttled(request, wait)  # type: ignore[arg-type]
 
 
 def scores_etag(request: Request, name: str) -> str:
     """The ETag of data that changes only when scores change: their version and the query."""
-    version = getattr(request, "crux_scores_version", None)
+    version = _versions_read.get(request)
     if version is None:
         version = scores_version()
     return etag_for(name, version, sorted(request.query_params.lists()))
@@ -164,7 +161,8 @@ def cached_by_scores(request: Request, name: str, build: Any) -> Response | Http
 class QuestionQuery(StrictSerializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False, default="all")
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    source = serializers.SlugField(required=False)
+    # DRF takes the fields out of the class; its stubs see them shadow Field's attributes.
+    source = serializers.SlugField(required=False)  # type: ignore[assignment]
     closes_after = serializers.DateTimeField(required=False)
     closes_before = serializers.DateTimeField(required=False)
     resolved_after = serializers.DateTimeField(required=False)
@@ -219,14 +217,15 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
             *selectors.QUESTION_ROW_FIELDS, *selectors.CROWD_STEP_FIELDS
         )
         page = self.paginate_queryset(rows)
+        assert page is not None  # every list is paginated
         now = timezone.now()
         return self.get_paginated_response([question_row(row, now=now) for row in page])
 
     @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         question = self.get_object()
-        question.crowd = selectors.question_crowd_now(question=question, now=timezone.now())
-        context = self.get_serializer_context()
+        crowd = selectors.question_crowd_now(question=question, now=timezone.now())
+        context = {**self.get_serializer_context(), "crowd": crowd}
         return Response(QuestionDetailSerializer(question, context=context).data)
 
     @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
@@ -243,10 +242,11 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={200: ScoreSerializer(many=True), 304: None})
     @action(detail=True, methods=["get"])
-    def scores(self, request: Request, pk: str | None = None) -> Response:
+    def scores(self, request: Request, pk: str | None = None) -> Response | HttpResponse:
         """Every score on the question (immutable once resolved: use the ETag)."""
         question = self.get_object()
         paginator = self.paginator
+        assert paginator is not None  # every list is paginated
 
         def build() -> dict[str, Any]:
             rows = score_selectors.scores_list().filter(question=question)
@@ -267,7 +267,7 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         data = ResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         resolution.question_resolve(
-            question_id=question.pk, resolved_by=request.user, **data.validated_data
+            question_id=question.pk, resolved_by=signed_in_user(request), **data.validated_data
         )
         return self.retrieve(request, pk=pk)
 
@@ -311,7 +311,7 @@ class ForecastViewSet(
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Forecast.objects.none()
-        forecasts = selectors.user_forecasts(user=self.request.user)
+        forecasts = selectors.user_forecasts(user=signed_in_user(self.request))
         if self.action != "list":
             return forecasts
         query = parse_query(ForecastQuery, self.request)
@@ -328,7 +328,10 @@ class ForecastViewSet(
         ],
         responses={200: ForecastSerializer(many=True), 400: ERRORS[400], 401: ERRORS[401]},
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response | HttpResponseBase:
+    # DRF's dispatch returns any HttpResponseBase; its stubs type list() as a Response.
+    def list(  # type: ignore[override]
+        self, request: Request, *args: Any, **kwargs: Any
+    ) -> Response | HttpResponseBase:
         if request.accepted_renderer.format == "csv":  # every matching row, not a page
             return csv_export(self.get_queryset(), ForecastSerializer, filename="forecasts.csv")
         return super().list(request, *args, **kwargs)
@@ -341,7 +344,7 @@ class ForecastViewSet(
         if not Question.objects.filter(pk=question_id).exists():
             raise serializers.ValidationError({"question": ["No such question."]})
         forecast = services.forecast_submit(
-            user=request.user,
+            user=signed_in_user(request),
             question_id=question_id,
             probability=data.validated_data["probability"],
             rationale=data.validated_data["rationale"],
@@ -357,7 +360,7 @@ class ForecastViewSet(
         data = ForecastWithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         question = get_object_or_404(Question, pk=data.validated_data["question"])
-        ended = services.forecast_withdraw(user=request.user, question_id=question.pk)
+        ended = services.forecast_withdraw(user=signed_in_user(request), question_id=question.pk)
         return Response({"withdrawn": ended})
 
 
@@ -388,17 +391,18 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[ApiToken]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return ApiToken.objects.none()
-        return ApiToken.objects.filter(user=self.request.user)
+        return ApiToken.objects.filter(user=signed_in_user(self.request))
 
     @extend_schema(request=TokenCreateSerializer, responses={201: TokenCreatedSerializer, **ERRORS})
     def create(self, request: Request) -> Response:
         data = TokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token, secret = services.api_token_create(
-            user=request.user, name=data.validated_data["name"]
+            user=signed_in_user(request), name=data.validated_data["name"]
         )
-        token.token = secret
-        response = Response(TokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+        # The secret is stored nowhere: it joins the token's fields here, this once.
+        body = {**TokenSerializer(token).data, "token": secret}
+        response = Response(body, status=status.HTTP_201_CREATED)
         add_never_cache_headers(response)  # the secret: no cache on the way keeps a copy
         return response
 
@@ -406,5 +410,5 @@ class TokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.Gen
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Revoke a token; it stops working at once."""
         token = self.get_object()
-        services.api_token_revoke(user=request.user, token_id=token.pk)
+        services.api_token_revoke(user=signed_in_user(request), token_id=token.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

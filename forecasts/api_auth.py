@@ -8,6 +8,7 @@ import math
 import time
 
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
@@ -75,6 +76,8 @@ class WindowThrottle(throttling.BaseThrottle):
 
     def __init__(self) -> None:
         rate = self.rate or api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        if not isinstance(rate, str):
+            raise ImproperlyConfigured(f"no throttle rate for the scope {self.scope!r}")
         count, period = rate.split("/")
         self.limit = int(count)
         self.period = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]

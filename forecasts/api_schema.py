@@ -6,7 +6,7 @@ pagination class), because drf-spectacular's AutoSchema imports DRF's generic vi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
@@ -27,7 +27,9 @@ ERROR_DESCRIPTIONS = {
 class CruxAutoSchema(AutoSchema):
     """Every operation documents the one error shape for every error it can answer with."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         content = self._get_response_for_code(ErrorSerializer, "400")["content"]
         # Errors are JSON whatever the operation's success media type (e.g. chart images).

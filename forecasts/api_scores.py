@@ -17,25 +17,22 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from forecasts import calibration, score_selectors
-from forecasts.api import (
-    ERRORS,
-    ScoresCacheThrottling,
-    cached_by_scores,
-    parse_query,
-    scores_etag,
-)
+from forecasts.api import ScoresCacheThrottling, cached_by_scores, scores_etag
 from forecasts.api_support import (
+    ERRORS,
     CSVRenderer,
     JsonErrorsMixin,
+    Pagination,
     StrictSerializer,
     csv_export,
     not_modified,
+    parse_query,
 )
 from forecasts.models import Forecaster, Score, ScoreType
 from forecasts.serializers import (
@@ -90,7 +87,7 @@ class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
 
     permission_classes = [permissions.AllowAny]
     renderer_classes = [*APIView.renderer_classes, CSVRenderer]
-    pagination_class = viewsets.GenericViewSet.pagination_class
+    pagination_class = Pagination  # the API's default; an APIView pages by hand
 
     @extend_schema(
         parameters=SCORE_PARAMETERS,
@@ -138,7 +135,7 @@ class LeaderboardView(ScoresCacheThrottling):
     """Forecasters ranked by the adjusted mean (5 uninformed pseudo-questions as a prior)."""
 
     permission_classes = [permissions.AllowAny]
-    pagination_class = viewsets.GenericViewSet.pagination_class
+    pagination_class = Pagination  # the API's default; an APIView pages by hand
 
     @extend_schema(
         parameters=[
@@ -151,7 +148,7 @@ class LeaderboardView(ScoresCacheThrottling):
         ],
         responses={200: LeaderboardRowSerializer(many=True), 304: None, 400: ERRORS[400]},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> Response | HttpResponseBase:
         paginator = self.pagination_class()
 
         def build() -> dict[str, Any]:
@@ -163,8 +160,11 @@ class LeaderboardView(ScoresCacheThrottling):
                 until=query["until"],
                 include_practice=query["practice"],
             )
-            page = paginator.paginate_queryset(rows, request, view=self)
-            offset = (paginator.page.number - 1) * paginator.get_page_size(request)
+            page: list[dict[str, Any]] | None = paginator.paginate_queryset(
+                rows, request, view=self
+            )
+            assert page is not None and paginator.page is not None  # a page size is always set
+            offset = (paginator.page.number - 1) * (paginator.get_page_size(request) or 0)
             ranked = [{**row, "rank": offset + i} for i, row in enumerate(page, start=1)]
             data = LeaderboardRowSerializer(ranked, many=True).data
             return paginator.get_paginated_response(data).data

@@ -8,14 +8,17 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -32,7 +35,7 @@ def _as_lists(detail: Any) -> Any:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as ``{"message": str, "errors": {field: [str, ...]}}``."""
     if isinstance(exc, DjangoValidationError):
-        errors = (
+        errors: dict[str, Any] = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(errors)
@@ -41,7 +44,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"message": "The request body is too large.", "errors": {}},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, Http404 | ObjectDoesNotExist):
+        # A service that looks a row up by id raises ``Model.DoesNotExist``: the caller named
+        # something that is not there, which is the caller's error, not the server's.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
@@ -61,7 +66,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # DRF takes the fields out of the class; its stubs see this one shadow Serializer.errors.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField())
+    )
+
+
+# The error responses an operation documents, by status code.
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input; the fields are named."),
+    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorSerializer, description="Not allowed."),
+    404: OpenApiResponse(ErrorSerializer, description="Not found."),
+}
+
+
+def parse_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    """The query string, validated by ``serializer_class`` (a 400 naming the fields if not)."""
+    query = serializer_class(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return query.validated_data
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -89,6 +113,8 @@ class WindowCountPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         if bottom + self.per_page > MAX_ROW:
             raise EmptyPage(self.error_messages["no_results"])
+        if not isinstance(self.object_list, QuerySet):
+            raise TypeError("WindowCountPaginator pages a queryset (it counts in SQL)")
         counted = self.object_list.annotate(**{TOTAL: Window(Count("*"))})
         rows = list(counted[bottom : bottom + self.per_page])
         if rows:
@@ -98,7 +124,7 @@ class WindowCountPaginator(Paginator):
             for row in rows:
                 if isinstance(row, dict):
                     del row[TOTAL]
-        return self._get_page(rows, self.validate_number(number), self)
+        return Page(rows, self.validate_number(number), self)
 
     def _page_number(self, number: Any) -> int:
         try:
@@ -205,11 +231,12 @@ def csv_bytes(rows: Iterable[dict[str, Any]]) -> bytes:
 
 def serialized_rows(
     queryset: QuerySet[Any],
-    serializer_class: type[serializers.BaseSerializer],
+    serializer_class: type[serializers.Serializer],
     *,
     context: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every row of ``queryset``, serialized, read from the database a chunk at a time."""
+    context = context or {}
     batch: list[Any] = []
     for obj in queryset.iterator(chunk_size=CSV_ROWS_PER_CHUNK):
         batch.append(obj)
@@ -222,7 +249,7 @@ def serialized_rows(
 
 def csv_export(
     queryset: QuerySet[Any],
-    serializer_class: type[serializers.BaseSerializer],
+    serializer_class: type[serializers.Serializer],
     *,
     filename: str,
     context: dict[str, Any] | None = None,
@@ -230,7 +257,7 @@ def csv_export(
 ) -> StreamingHttpResponse:
     """A list as CSV: every row that ``queryset`` matches (not a page), streamed as it is read,
     so memory stays flat however many rows there are."""
-    fieldnames = list(serializer_class(context=context).fields)
+    fieldnames = list(serializer_class(context=context or {}).fields)
     rows = serialized_rows(queryset, serializer_class, context=context)
     response = StreamingHttpResponse(
         csv_chunks(rows, fieldnames), content_type="text/csv; charset=utf-8", headers=headers
@@ -258,10 +285,10 @@ def api_not_found(request: Any, exception: Exception | None = None) -> Any:
     return page_not_found(request, exception)
 
 
-class JsonErrorsMixin:
+class JsonErrorsMixin(APIView):
     """For views that also render CSV or images: an error is always the JSON error shape."""
 
-    def handle_exception(self, exc: Exception) -> Any:
+    def handle_exception(self, exc: Exception) -> Response:
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)  # type: ignore[misc]
+        return super().handle_exception(exc)

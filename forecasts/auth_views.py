@@ -13,9 +13,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.views import PasswordChangeView
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
 from config.clients import client_address
@@ -26,7 +27,9 @@ from forecasts.auth_forms import (
 )
 
 
-def one_attempt_at_a_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def one_attempt_at_a_time(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Run a log-in POST in a transaction that holds a lock on its (normalised username,
     client address) pair.
 
@@ -39,7 +42,7 @@ def one_attempt_at_a_time(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     """
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method != "POST":
             return view(request, *args, **kwargs)
         pair = f"{login_username(request, None)}\0{client_address(request)}"
@@ -54,7 +57,7 @@ def one_attempt_at_a_time(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     return wrapped
 
 
-def admin_password_change(request: HttpRequest) -> HttpResponse:
+def admin_password_change(request: HttpRequest) -> HttpResponseBase:
     """As ``AdminSite.password_change``, with ``TokenRevokingAdminPasswordChangeForm``."""
     site = admin.site
     request.current_app = site.name
@@ -68,7 +71,7 @@ def admin_password_change(request: HttpRequest) -> HttpResponse:
 
 
 @functools.cache
-def _token_revoking_user_admin() -> admin.ModelAdmin:
+def _token_revoking_user_admin() -> UserAdmin:
     """The registered user admin (built once), its "set password" form the revoking one."""
     user_model = get_user_model()
     registered = type(admin.site.get_model_admin(user_model))

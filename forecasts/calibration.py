@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -111,12 +112,15 @@ class CalibrationBin:
 
 def _bin_stats(
     p: FloatArray, o: FloatArray, edges: FloatArray
-) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[NDArray[np.intp], FloatArray, FloatArray, IntArray]:
     """Per bin: count, sum of forecasts, sum of outcomes; and each forecast's bin."""
     idx = bin_indices(p, edges)
     size = edges.size - 1
     count = np.bincount(idx, minlength=size)
-    return count, np.bincount(idx, p, size), np.bincount(idx, o, size), idx
+    # numpy's stubs type every bincount as integers; with weights it sums in float64.
+    f_sum = cast(FloatArray, np.bincount(idx, p, size))
+    o_sum = cast(FloatArray, np.bincount(idx, o, size))
+    return count, f_sum, o_sum, idx
 
 
 def calibration_table(
@@ -165,7 +169,8 @@ def murphy_decomposition(
     p, o = _check(probs, outcomes)
     n = p.size
     if n == 0:
-        return MurphyDecomposition(*([math.nan] * 6), n=0)
+        nan = math.nan
+        return MurphyDecomposition(nan, nan, nan, nan, nan, nan, n=0)
     count, f_sum, o_sum, idx = _bin_stats(p, o, _as_float(edges))
     filled = np.maximum(count, 1)
     f_bin, o_bin = f_sum / filled, o_sum / filled

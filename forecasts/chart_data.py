@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Max
 
 from forecasts import charts, score_selectors, selectors
@@ -58,7 +58,7 @@ def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
     ]
 
 
-def user_calibration_chart(*, user: AbstractBaseUser, now: dt.datetime) -> ChartData:
+def user_calibration_chart(*, user: User, now: dt.datetime) -> ChartData:
     mine, crowd = score_selectors.user_calibration(user=user, now=now)
     market = score_selectors.user_market_calibration(user=user, now=now)
     name = user.get_username()
@@ -89,7 +89,7 @@ def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False)
     )
 
 
-def user_calibration_over_time_chart(*, user: AbstractBaseUser, now: dt.datetime) -> ChartData:
+def user_calibration_over_time_chart(*, user: User, now: dt.datetime) -> ChartData:
     mine, _ = score_selectors.user_calibration(user=user, now=now)
     windows = charts.window_summaries(mine.windows, mine.window_labels)
     rows = [
@@ -110,13 +110,15 @@ def user_calibration_over_time_chart(*, user: AbstractBaseUser, now: dt.datetime
     )
 
 
-def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartData:
-    mine = list(
+def user_score_chart(*, user: User, score_type: ScoreType) -> ChartData:
+    rows_resolved = (
         Score.objects.filter(user=user, score_type=score_type)
         .exclude(question__resolved_at=None)
         .order_by("question__resolved_at", "question_id")
         .values_list("question_id", "question__resolved_at", "value")
     )
+    # None is excluded above; the check tells the type checker.
+    mine = [(q, at, v) for q, at, v in rows_resolved if at is not None]
     crowd = dict(
         Score.objects.filter(
             question_id__in=[m[0] for m in mine],
@@ -145,9 +147,7 @@ def user_score_chart(*, user: AbstractBaseUser, score_type: ScoreType) -> ChartD
     return ChartData(series, rows, title)
 
 
-def question_history_chart(
-    *, question: Question, user: AbstractBaseUser | None, now: dt.datetime
-) -> ChartData:
+def question_history_chart(*, question: Question, user: User | None, now: dt.datetime) -> ChartData:
     # The crowd as the public may see it (every viewer's chart shows the same crowd).
     points = selectors.question_crowd_history(question=question, now=now)
     own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
@@ -189,9 +189,7 @@ def scores_charts_version(*, now: dt.datetime) -> str:
     return f"{scores_version()}:{now:%Y%m%d%H}"
 
 
-def question_chart_version(
-    *, question: Question, user: AbstractBaseUser | None, now: dt.datetime
-) -> str:
+def question_chart_version(*, question: Question, user: User | None, now: dt.datetime) -> str:
     last = (
         AggregatePoint.objects.filter(question=question)
         .order_by("-at")

@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -25,9 +26,13 @@ from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.rcsetup import cycler
 from matplotlib.ticker import PercentFormatter
 
 from forecasts.calibration import CalibrationBin
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
@@ -48,9 +53,10 @@ TALL_FIGSIZE = (6.4, 8.0)  # 640 x 800 px, for charts with small multiples
 FORMATS = ("png", "svg")
 NO_DATA = "Not enough data yet"
 MIN_MARKER_AREA = 10.0  # pt^2, so a bin of one forecast stays visible
-NOTE: dict[str, object] = {"ha": "center", "va": "center", "fontsize": 9, "color": GREY}
+# Keyword arguments for matplotlib (its artists' properties are of many types).
+NOTE: dict[str, Any] = {"ha": "center", "va": "center", "fontsize": 9, "color": GREY}
 
-STYLE: dict[str, object] = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 10,
@@ -60,7 +66,7 @@ STYLE: dict[str, object] = {
     "legend.fontsize": 9,
     "figure.titlesize": 12,
     "figure.titleweight": "bold",
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.edgecolor": GREY,
@@ -209,10 +215,13 @@ def reliability_points(
 def vertical_marker(ax: Axes, when: dt.datetime, text: str, gid: str, *, top: bool) -> None:
     """A vertical line labelled at the top (solid) or the bottom (dotted), so two can sit
     close together without their labels colliding."""
-    style = {"color": BLACK, "linestyle": "-"} if top else {"color": GREY, "linestyle": ":"}
-    ax.axvline(when, linewidth=1.2, gid=gid, **style)
+    style: dict[str, Any] = (
+        {"color": BLACK, "linestyle": "-"} if top else {"color": GREY, "linestyle": ":"}
+    )
+    # Matplotlib plots datetimes through its unit converters; its stubs take only floats.
+    ax.axvline(when, linewidth=1.2, gid=gid, **style)  # type: ignore[arg-type]
     ax.text(
-        when,
+        when,  # type: ignore[arg-type]
         0.97 if top else 0.03,
         f"{text} ",
         ha="right",

@@ -30,6 +30,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -172,13 +173,13 @@ def render_reliability(
         set_title(figure, title)
         ax, strip = figure.subplots(2, 1, sharex=True, height_ratios=[5, 0.25 + 0.4 * len(series)])
         unit_square(ax, "diagonal")
-        bar = {"linestyle": "none", "marker": "|", "markersize": 12, "color": GREY}
+        bar: dict[str, Any] = {"linestyle": "none", "marker": "|", "markersize": 12, "color": GREY}
         handles = [
             Line2D([], [], linestyle="--", color=GREY, label="Perfect calibration"),
             Line2D([], [], **bar, label="95% interval (Wilson)"),
         ]
         for row, (s, slug) in enumerate(zip(series, slugs([s.label for s in series]), strict=True)):
-            style = {"color": PALETTE[row], "marker": MARKERS[row]}
+            style: dict[str, Any] = {"color": PALETTE[row], "marker": MARKERS[row]}
             gids = (f"bins-{slug}", f"errorbars-{slug}")
             reliability_points(ax, s.bins, gids, n_max=max(counts), largest=320, **style)
             handles.append(Line2D([], [], linestyle="none", label=plain(s.label), **style))
@@ -212,7 +213,12 @@ def _over_time_lines(ax: Axes, windows: Sequence[WindowSummary]) -> None:
         ax.plot(x, y, color=color, marker=marker, markersize=5, label=label, gid=f"line-{name}")
     for i, w in enumerate(windows):
         if not w.enough_data:
-            band = {"facecolor": "none", "edgecolor": LIGHT_GREY, "hatch": "///", "linewidth": 0}
+            band: dict[str, Any] = {
+                "facecolor": "none",
+                "edgecolor": LIGHT_GREY,
+                "hatch": "///",
+                "linewidth": 0,
+            }
             ax.axvspan(i - 0.5, i + 0.5, **band, gid=f"too-little-{i}")
             ax.text(
                 i, 0.5, "too little data", **NOTE, rotation=90, transform=ax.get_xaxis_transform()
@@ -246,7 +252,9 @@ def render_calibration_over_time(
         shown = windows[first:]
         cols = SMALL_MULTIPLE_COLUMNS
         rows = math.ceil(len(shown) / cols)
-        top, bottom = figure.subfigures(2, 1, height_ratios=[1, 0.5 + 0.55 * (rows - 1)])
+        top, bottom = figure.subfigures(
+            2, 1, squeeze=False, height_ratios=[1, 0.5 + 0.55 * (rows - 1)]
+        )[:, 0]
         _over_time_lines(top.subplots(), windows)
         axes = list(bottom.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).flat)
         n_max = max((b.n for w in shown if w.enough_data for b in w.bins), default=1)
@@ -332,22 +340,29 @@ def render_question_history(
             (gmo, "Crowd geometric mean of odds", SKY, "--", "series-gmo"),
             (market, "Market price", GREEN, "-.", "series-market"),
         )
+        # Matplotlib plots datetimes through its unit converters; its stubs take only floats,
+        # hence the ignores on the time axis below.
         for (xs, ys), label, color, style, gid in lines:
             # A line with nothing to show (the crowd while it is not public) has no legend entry.
             if np.isfinite(ys).any():
-                ax.step(xs, ys, where="post", color=color, linestyle=style, label=label, gid=gid)
+                ax.step(xs, ys, where="post", color=color, linestyle=style, label=label, gid=gid)  # type: ignore[arg-type]
         if own[0]:
-            ax.plot(*own, color=VERMILLION, linewidth=2.4, label="Your forecasts", gid="series-own")
+            ax.plot(*own, color=VERMILLION, linewidth=2.4, label="Your forecasts", gid="series-own")  # type: ignore[arg-type]
             starts = [f for f in h.own if f[0] < end]
-            dots = {"linestyle": "none", "marker": "o", "markersize": 4, "color": VERMILLION}
-            ax.plot([f[0] for f in starts], [f[2] for f in starts], **dots)
+            dots: dict[str, Any] = {
+                "linestyle": "none",
+                "marker": "o",
+                "markersize": 4,
+                "color": VERMILLION,
+            }
+            ax.plot([f[0] for f in starts], [f[2] for f in starts], **dots)  # type: ignore[arg-type]
         right = max(end, h.resolved_at or end)
         if h.closes_at <= right:
             vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
         if h.resolution and h.resolved_at:
             label = RESOLUTION_LABELS.get(h.resolution, f"Resolved {h.resolution}")
             vertical_marker(ax, h.resolved_at, label, "marker-resolution", top=True)
-        ax.set_xlim(h.opens_at, right + (right - h.opens_at) * 0.02)
+        ax.set_xlim(h.opens_at, right + (right - h.opens_at) * 0.02)  # type: ignore[arg-type]
         ax.set_ylim(0, 1)
         percent_axis(ax.yaxis)
         ax.set_ylabel("Probability of YES")
@@ -376,11 +391,18 @@ def render_score_over_time(
         ax = figure.subplots()
         if points.reference is not None:
             ax.axhline(points.reference, color=GREY, linestyle="--", linewidth=1, gid="reference")
-        ax.vlines(when, np.fmin(mine, crowd), np.fmax(mine, crowd), colors=LIGHT_GREY, linewidth=1)
+        # Matplotlib plots datetimes through its unit converters; its stubs take only floats,
+        # hence the ignores on the time axis below.
+        ax.vlines(when, np.fmin(mine, crowd), np.fmax(mine, crowd), colors=LIGHT_GREY, linewidth=1)  # type: ignore[arg-type]
         has_crowd = np.isfinite(crowd)
-        ax.scatter(when, mine, s=28, color=BLUE, label="You", zorder=4, gid="scores-you")
+        ax.scatter(when, mine, s=28, color=BLUE, label="You", zorder=4, gid="scores-you")  # type: ignore[arg-type]
         if has_crowd.any():
-            hollow = {"marker": "s", "facecolors": "none", "edgecolors": ORANGE, "linewidths": 1.4}
+            hollow: dict[str, Any] = {
+                "marker": "s",
+                "facecolors": "none",
+                "edgecolors": ORANGE,
+                "linewidths": 1.4,
+            }
             crowd_when = np.array(when)[has_crowd]
             ax.scatter(
                 crowd_when,
@@ -392,10 +414,15 @@ def render_score_over_time(
                 gid="scores-crowd",
             )
         running = np.cumsum(mine) / np.arange(1, mine.size + 1)
-        mean_style = {"color": BLUE, "linewidth": 2, "alpha": 0.8, "label": "Your running mean"}
-        ax.step(when, running, where="post", **mean_style, gid="cumulative-mean")
+        mean_style: dict[str, Any] = {
+            "color": BLUE,
+            "linewidth": 2,
+            "alpha": 0.8,
+            "label": "Your running mean",
+        }
+        ax.step(when, running, where="post", **mean_style, gid="cumulative-mean")  # type: ignore[arg-type]
         pad = max((when[-1] - when[0]) * 0.04, dt.timedelta(days=1))
-        ax.set_xlim(when[0] - pad, when[-1] + pad)
+        ax.set_xlim(when[0] - pad, when[-1] + pad)  # type: ignore[arg-type]
         hint = {True: " (lower is better)", False: " (higher is better)", None: ""}
         ax.set_ylabel(plain(points.score_label) + hint[points.lower_is_better])
         date_axis(ax, when[-1], "Resolution date")

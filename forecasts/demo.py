@@ -32,7 +32,7 @@ from statistics import NormalDist
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -278,12 +278,12 @@ class ResetResult:
     users: int
 
 
-def _is_demo_account(user: AbstractUser) -> bool:
+def _is_demo_account(user: User) -> bool:
     return user.first_name == DEMO_FIRST_NAME and not user.has_usable_password()
 
 
 @transaction.atomic
-def demo_users_ensure() -> tuple[dict[Behaviour, AbstractUser], int]:
+def demo_users_ensure() -> tuple[dict[Behaviour, User], int]:
     """The demo users, created if missing; refuses to adopt a real account of the same name."""
     model = get_user_model()
     existing = {u.username: u for u in model.objects.filter(username__in=DEMO_USERNAMES)}
@@ -292,7 +292,7 @@ def demo_users_ensure() -> tuple[dict[Behaviour, AbstractUser], int]:
         raise ValidationError(
             f"These usernames belong to real accounts, not demo ones: {', '.join(taken)}."
         )
-    users: dict[Behaviour, AbstractUser] = {}
+    users: dict[Behaviour, User] = {}
     for behaviour in Behaviour:
         user = existing.get(behaviour.username)
         if user is None:
@@ -318,7 +318,7 @@ def demo_source_ensure(*, now: dt.datetime) -> SourceDocument:
 
 @transaction.atomic
 def practice_question_create(
-    *, planned: PlannedQuestion, source: SourceDocument, users: dict[Behaviour, AbstractUser]
+    *, planned: PlannedQuestion, source: SourceDocument, users: dict[Behaviour, User]
 ) -> Question:
     """Create one practice question, place its forecasts at their times, resolve it at close."""
     question = Question.objects.create(
@@ -358,7 +358,7 @@ def practice_question_create(
     )
 
 
-def _trade_towards(user: AbstractUser, market: Market, probability: float, at: dt.datetime) -> None:
+def _trade_towards(user: User, market: Market, probability: float, at: dt.datetime) -> None:
     """The forecaster buys whichever side moves the market's price of YES to its forecast."""
     market.refresh_from_db(fields=["q_yes", "q_no"])
     price = market.price_yes

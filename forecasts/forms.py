@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, ApiToken
 from forecasts.services import clean_probability
@@ -46,10 +47,13 @@ class SignupForm(UserCreationForm):
         fields = ("username",)
 
 
-def _max_length(model: type, field: str) -> int:
+def _max_length(model: type[models.Model], field: str) -> int:
     """The column's own limit, so a form never passes what the database would refuse (or,
     on SQLite, store oversize)."""
-    return model._meta.get_field(field).max_length
+    column = model._meta.get_field(field)
+    if not isinstance(column, models.Field) or column.max_length is None:
+        raise TypeError(f"{model.__name__}.{field} has no max_length")
+    return column.max_length
 
 
 EMAIL_MAX_LENGTH = _max_length(get_user_model(), "email")

@@ -2,7 +2,8 @@
 
 Resolution and scoring are one transaction: a question is never resolved without its scores.
 What cannot roll back with it (emails, chart caches) runs afterwards in idempotent tasks,
-enqueued on commit.
+sent on commit. Each task is defined right below the one service it calls, and takes ids or
+nothing: a module of tasks apart would import the services that send them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -36,13 +38,28 @@ from forecasts.models import (
     Score,
     ScoreType,
 )
-from forecasts.queue import enqueue_on_commit
 from forecasts.score_services import question_scores_compute
 from markets.models import SETTLEMENT_KINDS, LedgerEntry
 from markets.selectors import market_results
 from markets.services import market_settle, market_unsettle
 
 logger = logging.getLogger(__name__)
+
+# A task's name (``name=``) is what the broker and beat's schedule hold: "forecasts." and its
+# function's name, written out so that it stays the same wherever the function moves.
+# Transient failures (the database or broker briefly unreachable) are retried with exponential
+# backoff; anything a task could not finish is found again by the next lifecycle sweep.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+# smtplib's errors and socket failures are all OSErrors. What a send raises was logged by it,
+# and nothing was marked sent, so a retry sends it once.
+MAIL_RETRY = {**RETRY, "autoretry_for": (*TRANSIENT, OSError)}
 
 
 @transaction.atomic
@@ -59,7 +76,7 @@ def question_resolve(
     *,
     question_id: int,
     resolution: str,
-    resolved_by: AbstractBaseUser | None,
+    resolved_by: User | None,
     effective_at: dt.datetime | None = None,
     note: str = "",
     automatic: bool = False,
@@ -108,7 +125,7 @@ def question_resolve(
     question_aggregates_rebuild(question=question)
     question_scores_compute(question=question, now=now)
     market_settle(question=question, now=now)
-    enqueue_on_commit("question_followups", question.pk)
+    question_followups_task.delay_on_commit(question.pk)
     return question
 
 
@@ -231,6 +248,11 @@ def question_auto_resolve(*, question_id: int, now: dt.datetime | None = None) -
     return True
 
 
+@shared_task(name="forecasts.question_auto_resolve_task", **RETRY)
+def question_auto_resolve_task(question_id: int) -> bool:
+    return question_auto_resolve(question_id=question_id)
+
+
 @dataclass(frozen=True)
 class SweepResult:
     closed: int
@@ -252,12 +274,12 @@ def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     auto = list(due.exclude(auto_outcome="").values_list("pk", flat=True))
     with transaction.atomic():
         for question_id in auto:
-            enqueue_on_commit("resolve_automatically", question_id)
+            question_auto_resolve_task.delay_on_commit(question_id)
     reminders_due = list(_awaiting_reminder(now).values_list("pk", flat=True))
     if reminders_due:
         # Sent by a task, so that a refused send is retried without holding up the sweep.
         with transaction.atomic():
-            enqueue_on_commit("remind_staff")
+            questions_remind_staff_task.delay_on_commit()
     pending = list(
         Question.objects.exclude(resolution="")
         .filter(followups_done_at__isnull=True)
@@ -265,8 +287,20 @@ def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     )
     with transaction.atomic():
         for question_id in pending:
-            enqueue_on_commit("question_followups", question_id)
+            question_followups_task.delay_on_commit(question_id)
     return SweepResult(closed, auto, reminders_due, pending)
+
+
+@shared_task(name="forecasts.lifecycle_sweep_task", **RETRY)
+def lifecycle_sweep_task() -> dict[str, object]:
+    """Beat runs this every minute; it catches up on everything due since the last run."""
+    result = lifecycle_sweep()
+    return {
+        "closed": result.closed,
+        "auto_resolve_enqueued": result.auto_resolve_enqueued,
+        "reminders_due": result.reminders_due,
+        "followups_enqueued": result.followups_enqueued,
+    }
 
 
 def _awaiting_reminder(now: dt.datetime) -> QuerySet[Question]:
@@ -314,6 +348,11 @@ def questions_remind_staff(*, now: dt.datetime | None = None) -> list[int]:
     return [q.pk for q in due]
 
 
+@shared_task(name="forecasts.questions_remind_staff_task", **MAIL_RETRY)
+def questions_remind_staff_task() -> list[int]:
+    return questions_remind_staff()
+
+
 def _url(question: Question) -> str:
     return f"{settings.SITE_URL}{reverse('forecasts:question_detail', args=[question.pk])}"
 
@@ -359,11 +398,16 @@ def question_followups(*, question_id: int, now: dt.datetime | None = None) -> i
     return sent
 
 
+@shared_task(name="forecasts.question_followups_task", **MAIL_RETRY)
+def question_followups_task(question_id: int) -> int:
+    return question_followups(question_id=question_id)
+
+
 @transaction.atomic
 def _notice_send(
     *,
     question: Question,
-    user: AbstractBaseUser,
+    user: User,
     scores: dict[str, float],
     market: tuple[Decimal, Decimal] | None,
     now: dt.datetime,

@@ -33,6 +33,8 @@ def column_errors(model: type[models.Model], name: str, value: Any) -> list[str]
     value longer than its ``max_length`` (PostgreSQL fails, SQLite stores it oversize), and
     its validators (a slug, a web URL)."""
     field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):  # a reverse relation: no column of its own
+        raise TypeError(f"{model.__name__}.{name} is not a column")
     if not isinstance(value, str):
         return ["Must be a string."]
     if not value:

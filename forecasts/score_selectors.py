@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 
@@ -159,7 +159,7 @@ class TrackRecord:
 
 
 def _means(rows: list[dict[str, float]]) -> dict[str, float]:
-    means = {}
+    means: dict[str, float] = {}
     for score_type in TRACK_RECORD_TYPES:
         values = [r[score_type] for r in rows if score_type in r]
         if values:
@@ -167,7 +167,7 @@ def _means(rows: list[dict[str, float]]) -> dict[str, float]:
     return means
 
 
-def user_track_record(*, user: AbstractBaseUser) -> TrackRecord:
+def user_track_record(*, user: User) -> TrackRecord:
     """The user's time-averaged scores per resolved question, beside the crowd's (2 queries)."""
     mine: dict[int, tuple[Question, float, dict[str, float]]] = {}
     for score in (
@@ -257,7 +257,7 @@ class CalibrationWaiting:
     first_counts_at: dt.datetime | None
 
 
-def user_calibration_waiting(*, user: AbstractBaseUser, now: dt.datetime) -> CalibrationWaiting:
+def user_calibration_waiting(*, user: User, now: dt.datetime) -> CalibrationWaiting:
     """How many of the user's scored questions wait for their scheduled resolve time (1 query)."""
     waiting = Score.objects.filter(
         user=user,
@@ -308,7 +308,7 @@ _QUESTION_FIELDS = ("id", "opens_at", "closes_at", "resolved_at", "resolution")
 
 
 def user_calibration(
-    *, user: AbstractBaseUser, now: dt.datetime
+    *, user: User, now: dt.datetime
 ) -> tuple[CalibrationReport, CalibrationReport]:
     """The user's calibration and the crowd's on the same questions (3 queries)."""
     rows = list(
@@ -348,7 +348,7 @@ def scores_list() -> QuerySet[Score]:
     )
 
 
-def user_market_calibration(*, user: AbstractBaseUser, now: dt.datetime) -> CalibrationReport:
+def user_market_calibration(*, user: User, now: dt.datetime) -> CalibrationReport:
     """The market's calibration on the questions the user's calibration counts (3 queries)."""
     counted = (
         Forecast.objects.filter(_counted_questions(now), user=user)

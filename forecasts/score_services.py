@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from django.db import connection, transaction
@@ -41,7 +42,7 @@ SCORE_COLUMNS: dict[str, ScoreType] = {
     "baseline_at_close": ScoreType.BASELINE_AT_CLOSE,
     "peer_at_close": ScoreType.PEER_AT_CLOSE,
 }
-CROWD_SERIES: dict[Forecaster, str] = {
+CROWD_SERIES: dict[Forecaster, Literal["median", "gmo"]] = {
     Forecaster.CROWD_MEDIAN: "median",
     Forecaster.CROWD_GMO: "gmo",
 }
@@ -121,7 +122,7 @@ def _table_values(
     return values
 
 
-def _crowd_intervals(inputs: ScoringInputs, series: str) -> scoring.Intervals:
+def _crowd_intervals(inputs: ScoringInputs, series: Literal["median", "gmo"]) -> scoring.Intervals:
     """The crowd's history on every question, as intervals of one pseudo-forecaster."""
     pieces: list[scoring.Intervals] = []
     bounds = np.searchsorted(inputs.intervals.question, np.arange(len(inputs.question_ids) + 1))
@@ -156,7 +157,7 @@ def scores_compute(inputs: ScoringInputs) -> ScoreValues:
 
 def scores_write(*, question_ids: Iterable[int], values: ScoreValues, now: dt.datetime) -> int:
     """Make the stored scores of ``question_ids`` equal ``values``; returns rows touched."""
-    existing = {
+    existing: dict[ScoreKey, tuple[int, float, float]] = {
         (question_id, forecaster, user_id, score_type): (pk, value, coverage)
         for pk, question_id, forecaster, user_id, score_type, value, coverage in (
             Score.objects.filter(question_id__in=list(question_ids)).values_list(
@@ -229,7 +230,8 @@ def _insert(
     on SQLite but costs a round trip per row on PostgreSQL (5,500 rows/s measured).
     """
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(Score._meta.get_field(f).column) for f in _INSERT_FIELDS)
+    column = {f.name: f.column for f in Score._meta.concrete_fields if f.column}
+    columns = ", ".join(quote(column[f]) for f in _INSERT_FIELDS)
     row_marks = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
     limit = connection.features.max_query_params or 65535
     per_statement = max(1, min(1000, limit // len(_INSERT_FIELDS)))

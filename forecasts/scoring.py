@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -94,12 +94,13 @@ def _set(frozen: object, **arrays: NDArray[np.generic]) -> None:
         object.__setattr__(frozen, name, value)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Intervals:
     """Forecast intervals: user ``user[i]`` said P(YES) = ``prob[i]`` on [start[i], end[i]).
 
     ``question`` and ``user`` are non-negative int indices, ``start``/``end`` float seconds
-    (``end`` NaN is stored as +inf, "still standing"), ``prob`` in [0, 1].
+    (``end`` NaN is stored as +inf, "still standing"), ``prob`` in [0, 1]. Any array-like is
+    taken and stored as a 1-D array of its field's type.
     """
 
     question: IntArray
@@ -108,11 +109,17 @@ class Intervals:
     end: FloatArray
     prob: FloatArray
 
-    def __post_init__(self) -> None:
-        end = _as_float(self.end)
-        _set(self, question=_as_int(self.question), user=_as_int(self.user))
-        _set(self, start=_as_float(self.start), end=np.fmin(end, np.inf))  # NaN -> inf
-        _set(self, prob=_as_float(self.prob))
+    def __init__(
+        self,
+        question: ArrayLike,
+        user: ArrayLike,
+        start: ArrayLike,
+        end: ArrayLike,
+        prob: ArrayLike,
+    ) -> None:
+        _set(self, question=_as_int(question), user=_as_int(user))
+        _set(self, start=_as_float(start), end=np.fmin(_as_float(end), np.inf))  # NaN -> inf
+        _set(self, prob=_as_float(prob))
         arrays = (self.question, self.user, self.start, self.end, self.prob)
         if len({a.shape for a in arrays}) != 1 or self.start.ndim != 1:
             raise ValueError("interval arrays must be 1-D and of equal length")
@@ -138,18 +145,18 @@ class Intervals:
         return int(self.start.size)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Questions:
     """Per question index: ``opens_at`` and actual ``closes_at`` (float seconds, closes > opens)
-    and ``outcome`` (1 YES, 0 NO)."""
+    and ``outcome`` (1 YES, 0 NO), from any array-likes."""
 
     opens_at: FloatArray
     closes_at: FloatArray
     outcome: IntArray
 
-    def __post_init__(self) -> None:
-        _set(self, opens_at=_as_float(self.opens_at), closes_at=_as_float(self.closes_at))
-        _set(self, outcome=_as_int(self.outcome))
+    def __init__(self, opens_at: ArrayLike, closes_at: ArrayLike, outcome: ArrayLike) -> None:
+        _set(self, opens_at=_as_float(opens_at), closes_at=_as_float(closes_at))
+        _set(self, outcome=_as_int(outcome))
         if not self.opens_at.shape == self.closes_at.shape == self.outcome.shape:
             raise ValueError("question arrays must be of equal length")
         if not np.all(self.closes_at > self.opens_at):
@@ -303,7 +310,7 @@ def _peer_integrals(
     # Closes come last, so that a stable sort keeps them after every event at the same time.
     r[at:], key[at:] = 1.0, np.arange(nq) + 0.5
     counts = 1 + sum(_counts(question, nq) for question, _ in parts)
-    last = np.cumsum(counts) - 1
+    last: IntArray = np.cumsum(counts) - 1
     # key = question + r/2 orders by (question, r) in one pass, and its int64 bits (key >= 0)
     # alike but faster. Should rounding tie two different r, widths go negative: sort exactly.
     order = np.argsort(key.view(np.int64), kind="stable")
@@ -371,9 +378,11 @@ def score_questions(
     closing = np.flatnonzero(others.at_close)
     q_close = others.question[closing]
     n_close = np.bincount(q_close, minlength=nq).astype(np.float64)
-    s_close = np.bincount(q_close, others.ln_p[closing], nq)
+    # numpy's stubs type every bincount as integers; with weights it sums in float64.
+    s_close = cast(FloatArray, np.bincount(q_close, others.ln_p[closing], nq))
     if len(intervals) == 0:
-        return ScoreTable(*[np.zeros(0, dtype=np.int64)] * 2, *[np.zeros(0)] * 9)
+        none = np.zeros(0, dtype=np.int64)
+        return ScoreTable(none, none, *[np.zeros(0)] * 9)
     peer = _peer_integrals(mine, others, n_close, s_close, same)
 
     q, ln_p, first = mine.question, mine.ln_p, np.flatnonzero(mine.new_chain)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
 from forecasts.models import (
@@ -141,16 +142,20 @@ def crowd_median_shown(median: float | None, forecasters: int | None) -> float |
     return median
 
 
+_Row = TypeVar("_Row", bound=Model)
+
+
 def with_public_crowd(
-    queryset: QuerySet[Model], *, now: dt.datetime, question: str = "pk"
-) -> QuerySet[Model]:
+    queryset: QuerySet[_Row], *, now: dt.datetime, question: str = "pk"
+) -> QuerySet[_Row]:
     """Annotate each row (a question, or a row whose field ``question`` is one) with the crowd
     as of the last step end: ``crowd_step_median`` and ``crowd_step_forecasters``; read the
     public value with ``public_crowd_median``. One indexed subquery each, no extra query."""
     point = AggregatePoint.objects.filter(
         question=OuterRef(question), at__lte=crowd_step_end(now)
     ).order_by("-at")
-    return queryset.annotate(
+    # django-stubs' plugin types annotate() on a queryset of a type variable as one of Model.
+    return queryset.annotate(  # type: ignore[return-value]
         crowd_step_median=Subquery(point.values("median")[:1]),
         crowd_step_forecasters=Subquery(point.values("forecasters")[:1]),
     )
@@ -257,15 +262,15 @@ def question_crowd_history(*, question: Question, now: dt.datetime) -> list[Crow
     return history
 
 
-def forecast_history(*, question: Question, user: AbstractBaseUser) -> QuerySet[Forecast]:
+def forecast_history(*, question: Question, user: User) -> QuerySet[Forecast]:
     return Forecast.objects.filter(question=question, user=user).order_by("-starts_at", "-id")
 
 
-def user_standing_forecast(*, question: Question, user: AbstractBaseUser) -> Forecast | None:
+def user_standing_forecast(*, question: Question, user: User) -> Forecast | None:
     return Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).first()
 
 
-def user_forecasts(*, user: AbstractBaseUser) -> QuerySet[Forecast]:
+def user_forecasts(*, user: User) -> QuerySet[Forecast]:
     """Every forecast the user has made, newest first, with the question loaded."""
     return (
         Forecast.objects.filter(user=user).select_related("question").order_by("-starts_at", "-id")
@@ -281,7 +286,7 @@ class QuestionSummary:
     forecast_count: int
 
 
-def user_question_summaries(*, user: AbstractBaseUser) -> list[QuestionSummary]:
+def user_question_summaries(*, user: User) -> list[QuestionSummary]:
     latest: dict[int, Forecast] = {}
     counts: dict[int, int] = {}
     for forecast in user_forecasts(user=user):
@@ -297,10 +302,10 @@ def source_get(*, key: str) -> SourceDocument | None:
     return SourceDocument.objects.filter(key=key).first()
 
 
-def profile_get(*, user: AbstractBaseUser) -> Profile:
+def profile_get(*, user: User) -> Profile:
     """The user's preferences, or the defaults if they never changed them (nothing written)."""
     return Profile.objects.filter(user=user).first() or Profile(user=user)
 
 
-def user_tokens(*, user: AbstractBaseUser) -> QuerySet[ApiToken]:
+def user_tokens(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

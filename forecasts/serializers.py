@@ -61,7 +61,10 @@ class CrowdSerializer(serializers.Serializer):
 
 class QuestionSerializer(serializers.ModelSerializer):
     status = serializers.SerializerMethodField()
-    source = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    # DRF takes the fields out of the class; its stubs see this one shadow Field.source.
+    source: serializers.SlugRelatedField[SourceDocument] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="key", read_only=True
+    )
     forecasters = serializers.IntegerField(
         source="crowd_forecasters", read_only=True, help_text="Forecasts standing now."
     )
@@ -140,6 +143,9 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
 
 
 class QuestionDetailSerializer(QuestionSerializer):
+    """A question with its crowd now, which the view reads and passes as ``context["crowd"]``
+    (a serializer never queries)."""
+
     crowd = CrowdSerializer(read_only=True)
 
     def to_representation(self, question: Question) -> dict[str, object]:
@@ -149,7 +155,7 @@ class QuestionDetailSerializer(QuestionSerializer):
             "resolution_criteria": question.resolution_criteria,
             "passage": question.passage,
             "resolution_note": question.resolution_note,
-            "crowd": CrowdSerializer(question.crowd).data,
+            "crowd": CrowdSerializer(self.context["crowd"]).data,
         }
 
     class Meta(QuestionSerializer.Meta):
@@ -170,7 +176,9 @@ class AggregatePointSerializer(serializers.ModelSerializer):
 
 
 class ForecastSerializer(serializers.ModelSerializer):
-    question = serializers.PrimaryKeyRelatedField(read_only=True)
+    question: serializers.PrimaryKeyRelatedField[Question] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
     standing = serializers.BooleanField(source="is_standing", read_only=True)
 
     class Meta:
@@ -289,7 +297,8 @@ class MurphySerializer(serializers.Serializer):
 
 
 class CalibrationWindowSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    # DRF takes the fields out of the class; its stubs see this one shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     n = serializers.IntegerField()

@@ -7,7 +7,7 @@ import hashlib
 import math
 import secrets
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -49,7 +49,7 @@ def clean_probability(raw: object) -> float:
 @transaction.atomic
 def forecast_submit(
     *,
-    user: AbstractBaseUser,
+    user: User,
     question_id: int,
     probability: object,
     rationale: str = "",
@@ -82,9 +82,7 @@ def forecast_submit(
 
 
 @transaction.atomic
-def forecast_withdraw(
-    *, user: AbstractBaseUser, question_id: int, now: dt.datetime | None = None
-) -> int:
+def forecast_withdraw(*, user: User, question_id: int, now: dt.datetime | None = None) -> int:
     """End ``user``'s standing forecast on the question; returns how many were ended (0 or 1)."""
     question = Question.objects.select_for_update().get(pk=question_id)
     now = now or timezone.now()
@@ -122,7 +120,7 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
 
 
 @transaction.atomic
-def profile_update(*, user: AbstractBaseUser, email: str, notify_on_resolution: bool) -> Profile:
+def profile_update(*, user: User, email: str, notify_on_resolution: bool) -> Profile:
     """Change a user's email and notification preference together."""
     user.email = email.strip()
     user.save(update_fields=["email"])
@@ -141,7 +139,7 @@ def token_hash(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, user: AbstractBaseUser, name: str, now: dt.datetime | None = None
+    *, user: User, name: str, now: dt.datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Create a named token; returns it and the secret, which is never stored or shown again."""
     name = name.strip()
@@ -160,9 +158,7 @@ def api_token_create(
     return token, secret
 
 
-def api_token_revoke(
-    *, user: AbstractBaseUser, token_id: int, now: dt.datetime | None = None
-) -> ApiToken:
+def api_token_revoke(*, user: User, token_id: int, now: dt.datetime | None = None) -> ApiToken:
     """Revoke one of the user's own tokens (another user's token is "not found")."""
     token = ApiToken.objects.filter(user=user, pk=token_id).first()
     if token is None:
@@ -173,7 +169,7 @@ def api_token_revoke(
     return token
 
 
-def api_tokens_revoke_all(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> int:
+def api_tokens_revoke_all(*, user: User, now: dt.datetime | None = None) -> int:
     """Revoke every active token of the user (their password changed: whoever knew the old
     one may have made tokens with it); returns how many were revoked."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from config.users import signed_in_user
 from forecasts import resolution, selectors
 from forecasts.models import Question, Resolution
 from forecasts.views import _question_or_404
@@ -77,7 +78,7 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
             resolution.question_resolve(
                 question_id=question.pk,
                 resolution=form.cleaned_data["resolution"],
-                resolved_by=request.user,
+                resolved_by=signed_in_user(request),
                 effective_at=form.cleaned_data["effective_at"],
                 note=form.cleaned_data["note"],
             )

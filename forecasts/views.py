@@ -18,10 +18,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.users import AuthenticatedHttpRequest
 from forecasts import score_selectors, selectors, services
 from forecasts.forms import ForecastForm, SettingsForm, SignupForm, TokenForm
 from forecasts.models import ApiToken, Question, QuestionStatus, ScoreType
-from markets.panel import MarketPanel, panel_context
+from markets.panel import panel_context
 
 
 def question_list(request: HttpRequest) -> HttpResponse:
@@ -98,7 +99,6 @@ def _render_question(
     now: dt.datetime,
     *,
     status: int,
-    market_panel: dict[str, MarketPanel] | None = None,
 ) -> HttpResponse:
     history = standing = None
     if request.user.is_authenticated:
@@ -121,7 +121,7 @@ def _render_question(
             "form": form,
             "history": history,
             "standing": standing,
-            **(market_panel or panel_context(request, question, now=now)),
+            **panel_context(request, question, now=now),
         },
         status=status,
     )
@@ -129,7 +129,7 @@ def _render_question(
 
 @login_required
 @require_POST
-def forecast_withdraw(request: HttpRequest, question_id: int) -> HttpResponse:
+def forecast_withdraw(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
     question = _question_or_404(question_id)
     try:
         ended = services.forecast_withdraw(user=request.user, question_id=question.pk)
@@ -143,7 +143,7 @@ def forecast_withdraw(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def user_settings(request: HttpRequest) -> HttpResponse:
+def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = selectors.profile_get(user=request.user)
     initial = {"email": request.user.email, "notify_on_resolution": profile.notify_on_resolution}
     form = SettingsForm(request.POST or None, initial=initial)
@@ -155,7 +155,7 @@ def user_settings(request: HttpRequest) -> HttpResponse:
 
 
 def _render_settings(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     *,
     form: SettingsForm | None = None,
     token_form: TokenForm,
@@ -188,7 +188,7 @@ def _render_settings(
 
 @login_required
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     token_form = TokenForm(request.POST)
     if token_form.is_valid():
         try:
@@ -205,7 +205,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
     try:
         token = services.api_token_revoke(user=request.user, token_id=token_id)
     except ApiToken.DoesNotExist:
@@ -215,7 +215,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 @login_required
-def my_forecasts(request: HttpRequest) -> HttpResponse:
+def my_forecasts(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     summaries = selectors.user_question_summaries(user=request.user)
     return render(

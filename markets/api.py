@@ -18,11 +18,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from forecasts.api import ERRORS, parse_query
+from config.users import signed_in_user
+from forecasts.api_support import ERRORS, parse_query
 from forecasts.models import Question
 from markets import api_selectors, pricing, selectors, services
 from markets.models import Market, MarketStatus, Trade
@@ -158,7 +160,9 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """P(YES) through time: the opening 1/2 at creation, then the price after each trade."""
         market = self.get_object()
         parse_query(PageQuery, request)
-        page = self.paginate_queryset(api_selectors.PriceHistory(market))
+        # DRF pages whatever Django's Paginator takes (a count and slices); its stubs want a
+        # Sequence, which PriceHistory is not (Sequence.count would mean another thing).
+        page = self.paginate_queryset(api_selectors.PriceHistory(market))  # type: ignore[arg-type]
         return self.get_paginated_response(PricePointSerializer(page, many=True).data)
 
     @extend_schema(
@@ -186,13 +190,14 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = TradeOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         order = data.validated_data
+        user = signed_in_user(request)
         if order["action"] == "buy":
             trade = services.market_buy(
-                user=request.user, market_id=market.pk, outcome=order["outcome"], **_size(order)
+                user=user, market_id=market.pk, outcome=order["outcome"], **_size(order)
             )
         else:
             trade = services.market_sell(
-                user=request.user,
+                user=user,
                 market_id=market.pk,
                 outcome=order["outcome"],
                 shares=order.get("shares"),
@@ -242,10 +247,20 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         spent there. Open markets count once they settle; live balances are not published."""
         query = parse_query(LeaderboardQuery, request)
         page = self.paginate_queryset(selectors.leaderboard(include_practice=query["practice"]))
-        offset = (self.paginator.page.number - 1) * self.paginator.get_page_size(request)
-        for rank, account in enumerate(page, start=offset + 1):
-            account.rank = rank
-        return self.get_paginated_response(MarketLeaderboardRowSerializer(page, many=True).data)
+        paginator = self.paginator
+        # Every list is paginated by page number (settings' DEFAULT_PAGINATION_CLASS).
+        assert isinstance(paginator, PageNumberPagination) and paginator.page and page is not None
+        offset = (paginator.page.number - 1) * (paginator.get_page_size(request) or 0)
+        rows = [
+            {
+                "rank": rank,
+                "user": account.user,
+                "profit": account.profit,
+                "settled_markets": account.settled_markets,
+            }
+            for rank, account in enumerate(page, start=offset + 1)
+        ]
+        return self.get_paginated_response(MarketLeaderboardRowSerializer(rows, many=True).data)
 
 
 # --- /me/ -------------------------------------------------------------------------------------
@@ -260,7 +275,7 @@ class MyAccountView(APIView):
 
     @extend_schema(responses={200: AccountSerializer, 401: ERRORS[401]})
     def get(self, request: Request) -> Response:
-        account = selectors.account_standing(user=request.user)
+        account = selectors.account_standing(user=signed_in_user(request))
         if account is None:
             grant = services.starting_grant()
             data = {
@@ -293,7 +308,7 @@ class MyPositionsView(generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return api_selectors.position_rows(account=None)
-        account = selectors.account_for(user=self.request.user)
+        account = selectors.account_for(user=signed_in_user(self.request))
         return api_selectors.position_rows(account=account)
 
     @extend_schema(
@@ -303,6 +318,7 @@ class MyPositionsView(generics.GenericAPIView):
     def get(self, request: Request) -> Response:
         parse_query(PageQuery, request)
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # every list is paginated
         rows = api_selectors.positions_valued(page)
         return self.get_paginated_response(PositionSerializer(rows, many=True).data)
 
@@ -317,7 +333,7 @@ class MyTradesView(generics.GenericAPIView):
     def get_queryset(self) -> QuerySet[Trade]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return selectors.account_trades(account=None)
-        account = selectors.account_for(user=self.request.user)
+        account = selectors.account_for(user=signed_in_user(self.request))
         query = parse_query(MyTradesQuery, self.request)
         return selectors.account_trades(account=account, market_id=query.get("market"))
 

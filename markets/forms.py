@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 
 from forecasts.models import Question
@@ -12,6 +15,9 @@ from forecasts.models import Question
 SIZE_BY = {"shares": "Shares", "amount": "Amount", "target_price": "Target price"}
 # The service's own bounds on a target price (0.001 to 0.999), as the percentages typed here.
 TARGET_MIN, TARGET_MAX = Decimal("0.1"), Decimal("99.9")
+# A refused or previewed trade, carried in the session through the redirect to the question page.
+KEPT_KEY = "markets.kept_trade"
+KEPT_LENGTH = 100  # per field: longer input is refused anyway, and the session stays small
 
 
 class TradeForm(forms.Form):
@@ -44,13 +50,16 @@ class TradeForm(forms.Form):
         error_messages={"required": "A size is required."},
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    INITIAL = {"outcome": "yes", "action": "buy", "size_by": "shares"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "trade_%s")
-        kwargs.setdefault("initial", {"outcome": "yes", "action": "buy", "size_by": "shares"})
+        kwargs.setdefault("initial", dict(self.INITIAL))
         super().__init__(*args, **kwargs)
 
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         size_by, raw = data.get("size_by"), data.get("size")
         if raw is None or size_by is None:
             return data
@@ -66,7 +75,7 @@ class TradeForm(forms.Form):
         size_by = self.data.get("size_by") if self.is_bound else None
         return SIZE_BY.get(str(size_by), "Size")
 
-    def trade_arguments(self) -> dict[str, object]:
+    def trade_arguments(self) -> dict[str, Any]:
         """Keyword arguments for ``market_quote``/``market_buy``/``market_sell``, after is_valid."""
         data = self.cleaned_data
         return {"outcome": data["outcome"], data["size_by"]: data["size"]}
@@ -83,9 +92,46 @@ class TradeForm(forms.Form):
 
     def named_errors(self) -> list[tuple[str, str]]:
         """Every error with the name of its field, as the page shows them ("Shares: ...")."""
-        labels = {name: field.label for name, field in self.fields.items()}
+        labels = {name: str(field.label) for name, field in self.fields.items()}
         labels.update({"size": self.size_label, "__all__": "Market"})
-        return [(labels[name], " ".join(errors)) for name, errors in self.errors.items()]
+        return [
+            (labels[name], " ".join(str(error) for error in errors))
+            for name, errors in self.errors.items()
+        ]
+
+    def keep(self, session: SessionBase, *, market_id: int, quote_text: str = "") -> None:
+        """Keep this submission for the question page the trade view redirects to: the input
+        as typed, its errors as the page names them, and a preview's quote (see ``kept``)."""
+        session[KEPT_KEY] = {
+            "market": market_id,
+            "input": {name: str(self.data.get(name, ""))[:KEPT_LENGTH] for name in self.fields},
+            "errors": self.named_errors(),
+            "quote": quote_text,
+        }
+
+
+@dataclass(frozen=True)
+class KeptTrade:
+    """A submission that did not trade, as the question page shows it again: the form filled
+    in as the user left it, the errors and the quote."""
+
+    form: TradeForm
+    errors: list[tuple[str, str]]
+    quote_text: str
+
+
+def kept(session: SessionBase, *, market_id: int) -> KeptTrade | None:
+    """The submission kept for ``market_id``'s panel, if any. Shown once: it is forgotten here,
+    as is one kept for another market (the user went elsewhere)."""
+    state = session.pop(KEPT_KEY, None)
+    if not isinstance(state, dict) or state.get("market") != market_id:
+        return None
+    typed = {name: value for name, value in state["input"].items() if value}
+    return KeptTrade(
+        form=TradeForm(initial={**TradeForm.INITIAL, **typed}),
+        errors=[(label, text) for label, text in state["errors"]],
+        quote_text=state["quote"],
+    )
 
 
 def _percent(raw: str) -> Decimal:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -61,8 +62,14 @@ from django.db.models import Q
 from forecasts.models import Question, QuestionStatus
 from markets import lmsr
 
-MONEY = {"max_digits": 20, "decimal_places": 4}
-SHARES = {"max_digits": 20, "decimal_places": 4}
+
+class _Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _Digits = {"max_digits": 20, "decimal_places": 4}
+SHARES: _Digits = {"max_digits": 20, "decimal_places": 4}
 
 
 class Outcome(models.IntegerChoices):

@@ -1,7 +1,8 @@
 """The market panel of the question page: its context, and the wording of a trade preview.
 
-Kept apart from ``markets.views`` because ``forecasts.views`` builds the question page with it,
-while the market views render that page again (a refused trade, a preview): no import cycle.
+``forecasts.views`` builds the question page with it. A trade posts to ``markets.views`` and
+comes back to that page by a redirect, with a refusal or a preview kept in the session
+(``markets.forms.kept``), so the market views never render a page of forecasts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.utils import dateformat
 from forecasts.formatting import fixed
 from forecasts.models import Question, QuestionStatus
 from markets import selectors, web_selectors
-from markets.forms import TradeForm
+from markets.forms import TradeForm, kept
 from markets.models import Account, Market, MarketStatus, Outcome, Trade, takes_a_market
 from markets.pricing import Quote
 from markets.services import starting_grant
@@ -48,19 +49,18 @@ def panel_context(
     question: Question,
     *,
     now: dt.datetime,
-    form: TradeForm | None = None,
-    quote: Quote | None = None,
 ) -> dict[str, MarketPanel]:
-    """``{"market_panel": ...}`` for the question page; ``form`` and ``quote`` after a POST."""
+    """``{"market_panel": ...}`` for the question page, with the user's last refused or
+    previewed trade on this market filled in again."""
     market = web_selectors.market_for_question(question=question)
     if market is None:
         return {"market_panel": MarketPanel(market=None, can_open=takes_a_market(question, now))}
-    account = holding = None
+    account = holding = last = None
     if request.user.is_authenticated:
         account = selectors.account_for(user=request.user)
+        last = kept(request.session, market_id=market.pk)
     if account is not None:
         holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
-    form = form or TradeForm()
     trades = selectors.market_tape(market=market)
     return {
         "market_panel": MarketPanel(
@@ -68,9 +68,9 @@ def panel_context(
             price_yes=market.price_yes,
             trading=market.is_trading(now, question=question),
             status=_status(market, question, now),
-            form=form,
-            errors=form.named_errors() if form.is_bound else [],
-            quote_text=quote_summary(quote, market=market) if quote else "",
+            form=last.form if last else TradeForm(),
+            errors=last.errors if last else [],
+            quote_text=last.quote_text if last else "",
             account=account,
             balance=account.balance if account else starting_grant(),
             holding=holding,

@@ -107,18 +107,17 @@ class BuyRequest:
     def quantity(self, market: Market, side: int) -> Decimal:
         """Shares to buy at the market's current state."""
         b = float(market.b)
+        if isinstance(self.value, float):  # a target price, the one size that is a float
+            quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, self.value))
+            if quantity <= 0:
+                message = "The price is at or above that already: buying cannot lower it."
+                raise ValidationError({"target_price": message})
+            return quantity
         if self.field == "shares":
             return self.value
-        if self.field == "amount":
-            quantity = lmsr.shares_for_amount(market.q, b, side, self.value)
-            if quantity <= 0:
-                raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
-            return quantity
-        quantity = lmsr.to_shares(lmsr.shares_to_price(market.q, b, side, self.value))
+        quantity = lmsr.shares_for_amount(market.q, b, side, self.value)
         if quantity <= 0:
-            raise ValidationError(
-                {"target_price": "The price is at or above that already: buying cannot lower it."}
-            )
+            raise ValidationError({"amount": "That amount buys less than 0.0001 shares."})
         return quantity
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import (
     Case,
     Count,
@@ -40,7 +41,7 @@ SETTLED = (MarketStatus.RESOLVED, MarketStatus.ANNULLED)
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
 
 
-def account_for(*, user: AbstractBaseUser) -> Account | None:
+def account_for(*, user: User) -> Account | None:
     return Account.objects.filter(user=user).select_related("user").first()
 
 
@@ -48,7 +49,9 @@ def market_list() -> QuerySet[Market]:
     return Market.objects.select_related("question").order_by("-created_at", "-id")
 
 
-def positions(*, account: Account, market: Market | None = None) -> QuerySet[Trade]:
+def positions(
+    *, account: Account, market: Market | None = None
+) -> QuerySet[Trade, Mapping[str, Any]]:
     """Rows (market, outcome, shares, net_cost) per market and outcome the account traded.
 
     Derived from trades (no position table: nothing to keep in step). Net cost is what the
@@ -84,7 +87,21 @@ def account_trades(*, account: Account | None, market_id: int | None = None) -> 
     return trades.order_by("-created_at", "-id")
 
 
-def account_standing(*, user: AbstractBaseUser) -> Account | None:
+class Standing(TypedDict):
+    """What ``leaderboard`` adds to each account."""
+
+    granted: Decimal
+    profit: Decimal
+    settled_markets: int
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    RankedAccount = WithAnnotations[Account, Standing]
+
+
+def account_standing(*, user: User) -> RankedAccount | None:
     """The user's account with ``granted`` and ``profit`` as the leaderboard computes them
     (practice traders included); None before the first trade opens it."""
     return leaderboard(include_practice=True).filter(user=user).first()
@@ -103,7 +120,7 @@ def yes_price_after(trade: Trade) -> float:
     return trade.price_after if trade.outcome == Outcome.YES else 1.0 - trade.price_after
 
 
-def leaderboard(*, include_practice: bool = False) -> QuerySet[Account]:
+def leaderboard(*, include_practice: bool = False) -> QuerySet[RankedAccount]:
     """Accounts by realised profit: on the markets that have settled, what settlement paid them
     less what they spent there (``profit``), with how many such markets they traded
     (``settled_markets``) and the play money granted to them (``granted``).
@@ -225,7 +242,9 @@ def ledger_audit() -> LedgerAudit:
             if m[0] != per_maker.get(pk, ZERO)
         },
         share_mismatches={
-            pk: (*m[1], *traded[pk]) for pk, m in markets.items() if m[1] != tuple(traded[pk])
+            pk: (*m[1], traded[pk][0], traded[pk][1])
+            for pk, m in markets.items()
+            if m[1] != tuple(traded[pk])
         },
         negative_pots={pk: pot for pk, pot in per_maker.items() if pot < 0},
         maker_overdrawn=overdrawn,
@@ -261,7 +280,7 @@ def price_steps(
     }
     for market_id, at, outcome, after in trades:
         points[market_id].append((at, after if outcome == Outcome.YES else 1.0 - after))
-    steps = []
+    steps: list[tuple[int, dt.datetime, dt.datetime | None, float]] = []
     for market_id, series in points.items():
         ends = [at for at, _ in series[1:]] + [None]
         steps.extend(

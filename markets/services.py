@@ -9,14 +9,16 @@ serialises writers through its IMMEDIATE transactions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
+from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from forecasts.models import Question, Resolution
@@ -53,7 +55,7 @@ def starting_grant() -> Decimal:
 
 
 @transaction.atomic
-def account_open(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> Account:
+def account_open(*, user: User, now: dt.datetime | None = None) -> Account:
     """The user's account, opened with the starting grant if they have none; safe to repeat."""
     now = now or timezone.now()
     account, created = Account.objects.get_or_create(user=user, defaults={"created_at": now})
@@ -64,9 +66,7 @@ def account_open(*, user: AbstractBaseUser, now: dt.datetime | None = None) -> A
 
 
 @transaction.atomic
-def account_grant(
-    *, user: AbstractBaseUser, amount: object, now: dt.datetime | None = None
-) -> Account:
+def account_grant(*, user: User, amount: object, now: dt.datetime | None = None) -> Account:
     """Give ``user`` more play money (staff top-ups); opens their account if need be."""
     now = now or timezone.now()
     value = parse_positive(amount, "amount", lmsr.MONEY_QUANTUM)
@@ -112,7 +112,7 @@ def subsidy(b: Decimal) -> Decimal:
 @transaction.atomic
 def market_buy(
     *,
-    user: AbstractBaseUser,
+    user: User,
     market_id: int,
     outcome: object,
     shares: object = None,
@@ -134,7 +134,7 @@ def market_buy(
 @transaction.atomic
 def market_sell(
     *,
-    user: AbstractBaseUser,
+    user: User,
     market_id: int,
     outcome: object,
     shares: object,
@@ -162,7 +162,7 @@ def holding(*, account: Account, market: Market, outcome: int) -> Decimal:
 
 
 def _lock(
-    *, user: AbstractBaseUser, market_id: int, now: dt.datetime | None
+    *, user: User, market_id: int, now: dt.datetime | None
 ) -> tuple[Market, Account, dt.datetime]:
     """Lock the market, then the account (the one order); refuse a market not trading now."""
     market = Market.objects.select_for_update().filter(pk=market_id).first()
@@ -270,7 +270,7 @@ def market_settle(*, question: Question, now: dt.datetime | None = None) -> Mark
     return market
 
 
-def _sums(rows: Iterable[dict[str, Decimal]]) -> dict[int, Decimal]:
+def _sums(rows: Iterable[Mapping[str, Any]]) -> dict[int, Decimal]:
     """{account id: v} for the non-zero sums of a ``values("account").annotate(v=...)``."""
     return {int(row["account"]): row["v"] for row in rows if row["v"]}
 
@@ -287,7 +287,10 @@ def market_unsettle(*, question: Question, now: dt.datetime | None = None) -> Ma
             market=market, kind__in=SETTLEMENT_KINDS, reversal__isnull=True
         ).order_by("id")
     )
-    accounts = {a.pk: a for a in _lock_accounts(e.account_id for e in standing if e.account_id)}
+    # Keyed by account_id, None being the maker's side (no account).
+    accounts: dict[int | None, Account] = {
+        a.pk: a for a in _lock_accounts(e.account_id for e in standing if e.account_id)
+    }
     reversals = [
         LedgerEntry(
             account=accounts.get(entry.account_id),
@@ -318,7 +321,7 @@ def _pair(
     to_maker: Decimal,
     now: dt.datetime,
     trade: Trade | None = None,
-    market_update: dict[str, F] | None = None,
+    market_update: Mapping[str, Combinable] | None = None,
 ) -> None:
     """Move ``to_maker`` from the account to the market's maker (negative: the other way);
     ``market_update`` changes more of the market's row in the same statement."""

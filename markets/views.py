@@ -1,14 +1,16 @@
 """Market web pages: thin views over the market services and selectors.
 
 Trading happens on the question page (``markets/panel.html``): a trade or a no-JavaScript
-preview posts here, and a refusal or a preview renders the question page again with the panel's
-form, its errors and the quote. The JSON quote feeds the live preview as the user types.
+preview posts here and is redirected back to that page. A refusal or a preview is kept in the
+session for it (the input, the errors, the quote), so the panel shows them once, filled in as
+the user left it. The JSON quote feeds the live preview as the user types.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,13 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from config.users import AuthenticatedHttpRequest
 from forecasts import selectors as forecast_selectors
-from forecasts import views as forecast_views
-from forecasts.forms import ForecastForm
 from markets import selectors, web_selectors
 from markets.forms import TradeForm
 from markets.models import Market, Outcome, Trade
-from markets.panel import panel_context, quote_summary, quote_warning
+from markets.panel import quote_summary, quote_warning
 from markets.pricing import market_quote
 from markets.services import market_buy, market_sell, starting_grant
 
@@ -50,37 +51,31 @@ def trade(request: HttpRequest, market_id: int) -> HttpResponse:
         return redirect(f"{reverse('login')}?next={question_path}")
     form = TradeForm(request.POST)
     preview = "preview" in request.POST
-    quote = None
+    quote_text = ""
     if form.is_valid():
         try:
             if preview:
                 quote = market_quote(
                     market=market, action=form.cleaned_data["action"], **form.trade_arguments()
                 )
+                quote_text = quote_summary(quote, market=market)
             else:
-                done = _execute(request, market, form)
+                done = _execute(request.user, market, form)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
             if not preview:
                 messages.success(request, _describe(done))
                 return redirect(_question_url(market))
-    now = timezone.now()
-    question = forecast_selectors.question_get(question_id=market.question_id)
-    return forecast_views._render_question(
-        request,
-        question,
-        ForecastForm(),
-        now,
-        status=400 if form.errors else 200,
-        market_panel=panel_context(request, question, now=now, form=form, quote=quote),
-    )
+    # Posted, then redirected: a reload of the page that shows the refusal posts nothing again.
+    form.keep(request.session, market_id=market.pk, quote_text=quote_text)
+    return redirect(_question_url(market))
 
 
-def _execute(request: HttpRequest, market: Market, form: TradeForm) -> Trade:
+def _execute(user: User, market: Market, form: TradeForm) -> Trade:
     if form.cleaned_data["action"] == "sell":
-        return market_sell(user=request.user, market_id=market.pk, **form.trade_arguments())
-    return market_buy(user=request.user, market_id=market.pk, **form.trade_arguments())
+        return market_sell(user=user, market_id=market.pk, **form.trade_arguments())
+    return market_buy(user=user, market_id=market.pk, **form.trade_arguments())
 
 
 def _describe(trade: Trade) -> str:
@@ -153,7 +148,7 @@ def market_detail(request: HttpRequest, market_id: int) -> HttpResponse:
 
 
 @login_required
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in user's own money, positions and trades (there is no way to see another's)."""
     account = selectors.account_for(user=request.user)
     context: dict[str, object] = {"account": account, "starting_grant": starting_grant()}

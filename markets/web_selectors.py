@@ -74,6 +74,16 @@ def market_get(*, market_id: int) -> Market | None:
     return Market.objects.select_related("question").filter(pk=market_id).first()
 
 
+@dataclass
+class _Tally:
+    """One market's position rows (one per outcome) added up."""
+
+    yes: Decimal = ZERO
+    no: Decimal = ZERO
+    cost: Decimal = ZERO
+    trades: int = 0
+
+
 def holdings(*, account: Account, market: Market | None = None) -> list[Holding]:
     """The account's holding on every market it traded (or on ``market``), newest market first."""
     rows = list(selectors.positions(account=account, market=market))
@@ -91,23 +101,24 @@ def holdings(*, account: Account, market: Market | None = None) -> list[Holding]
         .annotate(total=Sum("amount"))
         .values_list("market", "total")
     )
-    per_market: dict[int, dict[str, object]] = {}
+    per_market: dict[int, _Tally] = {}
     for row in rows:
-        entry = per_market.setdefault(
-            row["market"], {"yes": ZERO, "no": ZERO, "cost": ZERO, "trades": 0}
-        )
-        entry["yes" if row["outcome"] == Outcome.YES else "no"] = row["shares"]
-        entry["cost"] += row["net_cost"]
-        entry["trades"] += row["trades"]
+        tally = per_market.setdefault(row["market"], _Tally())
+        if row["outcome"] == Outcome.YES:
+            tally.yes = row["shares"]
+        else:
+            tally.no = row["shares"]
+        tally.cost += row["net_cost"]
+        tally.trades += row["trades"]
     result = [
         Holding(
             market=markets[pk],
-            yes_shares=entry["yes"],
-            no_shares=entry["no"],
-            net_cost=entry["cost"],
-            trades=entry["trades"],
+            yes_shares=tally.yes,
+            no_shares=tally.no,
+            net_cost=tally.cost,
+            trades=tally.trades,
             settled=(settled.get(pk, ZERO) if markets[pk].status != MarketStatus.OPEN else None),
         )
-        for pk, entry in per_market.items()
+        for pk, tally in per_market.items()
     ]
     return sorted(result, key=lambda h: (h.market.created_at, h.market.pk), reverse=True)

@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -66,6 +67,36 @@ def test_only_the_web_service_publishes_a_port() -> None:
 
 def test_the_image_runs_as_a_non_root_user() -> None:
     assert re.search(r"^USER crux$", DOCKERFILE, re.MULTILINE)
+
+
+def _pip_installs() -> list[list[str]]:
+    """The arguments of every `pip install` the Dockerfile runs."""
+    steps = re.sub(r"\\\n", " ", DOCKERFILE)
+    commands = re.findall(r"pip install ([^&;\n]*)", steps)
+    return [shlex.split(command) for command in commands]
+
+
+def test_the_image_installs_the_runtime_lock_with_its_hashes_and_nothing_else() -> None:
+    installs = _pip_installs()
+
+    assert installs, "the image installs nothing"
+    for arguments in installs:
+        assert "--require-hashes" in arguments
+        assert arguments[arguments.index("-r") + 1] == "requirements.lock"
+        files = {arguments[i + 1] for i, argument in enumerate(arguments) if argument == "-r"}
+        named = [a for a in arguments if not a.startswith("-") and a not in files]
+        assert named == [], f"installed outside the lock: {named}"
+    assert re.search(r"^COPY requirements\.lock ", DOCKERFILE, re.MULTILINE)
+
+
+def test_the_image_holds_every_package_of_the_project() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+
+    packages = {pattern.rstrip("*") for pattern in patterns}
+
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", DOCKERFILE, re.MULTILINE))
+    assert packages <= copied
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from django import template
 
@@ -28,8 +29,11 @@ def shares(value: Decimal | None) -> str:
     return "—" if value is None else plain_shares(value)
 
 
+_Number = TypeVar("_Number", Decimal, float)
+
+
 @register.filter
-def absolute(value: Decimal | float | None) -> Decimal | float | None:
+def absolute(value: _Number | None) -> _Number | None:
     return None if value is None else abs(value)
 
 

@@ -101,9 +101,9 @@ def test_a_resolution_renders_the_question_chart_ahead_of_visitors() -> None:
     _, question = _resolved_world()
     from forecasts import chart_data
     from forecasts.chart_cache import chart_key
-    from forecasts.tasks import question_followups
+    from forecasts.resolution import question_followups_task
 
-    question_followups.apply(args=[question.pk])
+    question_followups_task.apply(args=[question.pk])
 
     question.refresh_from_db()
     version = chart_data.question_chart_version(question=question, user=None, now=T0)

@@ -9,10 +9,17 @@ import pytest
 import time_machine
 from django.core import mail
 
+from config.celery import OnCommitSend
 from forecasts.models import Question, Resolution, ResolutionNotice, Score
-from forecasts.resolution import question_resolve, question_unresolve
+from forecasts.resolution import (
+    lifecycle_sweep_task,
+    question_auto_resolve_task,
+    question_followups_task,
+    question_resolve,
+    question_unresolve,
+    questions_remind_staff_task,
+)
 from forecasts.services import forecast_submit, profile_update
-from forecasts.tasks import question_followups, resolve_automatically, sweep_question_lifecycle
 from tests.factories import T0, QuestionFactory, UserFactory
 from tests.mail_backends import FailingBackend
 
@@ -24,7 +31,7 @@ DUE = CLOSE + dt.timedelta(hours=12)
 
 def _sweep(moment: dt.datetime, capture) -> dict:
     with time_machine.travel(moment, tick=False), capture(execute=True):
-        return sweep_question_lifecycle.apply().get()
+        return lifecycle_sweep_task.apply().get()
 
 
 def _due_question(**kwargs) -> Question:
@@ -104,9 +111,9 @@ def test_the_automatic_resolution_task_is_idempotent() -> None:
     forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.7, now=T0)
 
     with time_machine.travel(DUE, tick=False):
-        first = resolve_automatically.apply(args=[question.pk]).get()
+        first = question_auto_resolve_task.apply(args=[question.pk]).get()
         scores = list(Score.objects.order_by("pk").values())
-        second = resolve_automatically.apply(args=[question.pk]).get()
+        second = question_auto_resolve_task.apply(args=[question.pk]).get()
 
     assert (first, second) == (True, False)
     assert list(Score.objects.order_by("pk").values()) == scores
@@ -185,8 +192,8 @@ def test_a_notice_the_mail_server_refuses_once_is_retried_and_sent_once(failing_
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
     failing_mail.failures = 1
 
-    sent = question_followups.apply(args=[question.pk]).get()  # raises unless a retry sent it
-    again = question_followups.apply(args=[question.pk]).get()
+    sent = question_followups_task.apply(args=[question.pk]).get()  # raises unless a retry sent it
+    again = question_followups_task.apply(args=[question.pk]).get()
 
     assert (failing_mail.failures, sent, again) == (0, 2, 0)
     assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.org", "bob@example.org"]
@@ -200,7 +207,7 @@ def test_a_notice_is_a_text_and_html_email() -> None:
     forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
 
-    question_followups.apply(args=[question.pk])
+    question_followups_task.apply(args=[question.pk])
 
     message = mail.outbox[0]
     html, kind = message.alternatives[0]
@@ -220,7 +227,7 @@ def test_forecasters_are_told_once_with_their_scores_unless_they_opted_out() -> 
         forecast_submit(user=user, question_id=question.pk, probability=0.6, now=T0)
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
 
-    sent = [question_followups.apply(args=[question.pk]).get() for _ in range(2)]
+    sent = [question_followups_task.apply(args=[question.pk]).get() for _ in range(2)]
 
     assert sent == [1, 0]
     assert [m.to for m in mail.outbox] == [["ada@example.org"]]
@@ -231,13 +238,13 @@ def test_after_an_unresolve_a_new_resolution_is_told_again() -> None:
     question, ada = _due_question(), UserFactory(email="ada@example.org")
     forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None, now=DUE)
-    question_followups.apply(args=[question.pk])
+    question_followups_task.apply(args=[question.pk])
 
     question_unresolve(question_id=question.pk, now=DUE)
     question_resolve(
         question_id=question.pk, resolution=Resolution.ANNULLED, resolved_by=None, now=DUE
     )
-    question_followups.apply(args=[question.pk])
+    question_followups_task.apply(args=[question.pk])
 
     assert [m.subject.split(":")[0] for m in mail.outbox] == [
         "[Crux] Resolved Yes",
@@ -256,9 +263,25 @@ def test_a_resolution_enqueues_its_followups_on_commit(
 
     # The follow-ups' task, sent once (with Redis as the cache, the scores' version is also
     # published on commit).
-    assert [c.__qualname__ for c in callbacks].count("enqueue_on_commit.<locals>.send") == 1
+    sends = [c for c in callbacks if isinstance(c, OnCommitSend)]
+    assert sends == [OnCommitSend(question_followups_task, (question.pk,), {})]
     assert Question.objects.get(pk=question.pk).followups_done_at is not None
     assert len(mail.outbox) == 1
+
+
+def test_the_sweep_sends_each_due_task_on_commit(django_capture_on_commit_callbacks) -> None:
+    auto, resolved = _due_question(auto_outcome="no"), _due_question()
+    _due_question()  # due without an automatic outcome: staff are reminded
+    question_resolve(question_id=resolved.pk, resolution="yes", resolved_by=None, now=DUE)
+
+    with time_machine.travel(DUE, tick=False), django_capture_on_commit_callbacks() as callbacks:
+        lifecycle_sweep_task.apply().get()
+
+    assert [c for c in callbacks if isinstance(c, OnCommitSend)] == [
+        OnCommitSend(question_auto_resolve_task, (auto.pk,), {}),
+        OnCommitSend(questions_remind_staff_task, (), {}),
+        OnCommitSend(question_followups_task, (resolved.pk,), {}),
+    ]
 
 
 @pytest.mark.parametrize(("outcome", "verdict"), [("yes", "profit"), ("no", "loss")])
@@ -276,7 +299,7 @@ def test_traders_are_told_what_the_market_paid_them(outcome: str, verdict: str) 
     bought = market_buy(user=bob, market_id=market.pk, outcome="yes", shares=20, now=T0)
 
     question_resolve(question_id=question.pk, resolution=outcome, resolved_by=None, now=DUE)
-    question_followups(question.pk)
+    question_followups_task(question.pk)
 
     bodies = {m.to[0]: m.body for m in mail.outbox}
     assert set(bodies) == {"ada@example.org", "bob@example.org"}

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from forecasts.models import Forecast, Score
-from forecasts.tasks import resolve_automatically
+from forecasts.resolution import question_auto_resolve_task
 from markets.models import LedgerEntry
 from markets.selectors import ledger_audit
 from markets.services import market_buy, market_create
@@ -50,9 +50,9 @@ def score_rows(question_id: int) -> list[tuple[object, ...]]:
 def test_resolving_automatically_twice_leaves_the_same_score_rows() -> None:
     question = due_question()
 
-    first = resolve_automatically.apply(args=[question.pk]).get()
+    first = question_auto_resolve_task.apply(args=[question.pk]).get()
     rows = score_rows(question.pk)
-    second = resolve_automatically.apply(args=[question.pk]).get()
+    second = question_auto_resolve_task.apply(args=[question.pk]).get()
 
     assert (first, second) == (True, False)
     assert rows
@@ -69,7 +69,7 @@ def test_two_simultaneous_automatic_resolutions_resolve_once() -> None:
     def resolve() -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(resolve_automatically.apply(args=[question.pk]))
+            results.append(question_auto_resolve_task.apply(args=[question.pk]))
         finally:
             connections.close_all()
 
@@ -101,7 +101,7 @@ def test_simultaneous_resolutions_pay_the_market_out_once() -> None:
     def resolve() -> None:
         try:
             barrier.wait(timeout=10)
-            resolve_automatically.apply(args=[question.pk])
+            question_auto_resolve_task.apply(args=[question.pk])
         finally:
             connections.close_all()
 

@@ -108,7 +108,10 @@ def test_resolution_and_payout_commit_together(market, trader, now) -> None:
     before = snapshot()
 
     with (
-        mock.patch("forecasts.resolution.enqueue_on_commit", side_effect=RuntimeError("boom")),
+        mock.patch(
+            "forecasts.resolution.question_followups_task.delay_on_commit",
+            side_effect=RuntimeError("boom"),
+        ),
         pytest.raises(RuntimeError),
     ):
         resolve(market, "yes", now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -112,28 +113,60 @@ def test_a_bad_trade_is_refused_naming_the_field_and_writes_nothing(
     before = snapshot()
 
     response = _logged_in(trader).post(
-        _trade_url(market), {**BUY_10_YES, "size_by": size_by, "size": size}
+        _trade_url(market), {**BUY_10_YES, "size_by": size_by, "size": size}, follow=True
     )
 
-    assert response.status_code == 400
+    assert response.redirect_chain == [(_page(market) + "#market", 302)]
     assert 'id="trade-errors"' in response.text and named in response.text
     assert snapshot() == before
+
+
+def test_a_refused_trade_comes_back_with_the_input_and_the_error_shown_once(market, trader) -> None:
+    client = _logged_in(trader)
+    refused = {**BUY_10_YES, "outcome": "no", "size_by": "amount", "size": "5000"}
+
+    response = client.post(_trade_url(market), refused, follow=True)
+    again = client.get(_page(market))
+
+    assert response.redirect_chain == [(_page(market) + "#market", 302)]
+    assert "Amount:</strong> " in response.text
+    assert 'value="5000"' in response.text
+    assert re.search(r'value="no"[^>]*checked', response.text)
+    assert re.search(r'value="amount"[^>]*checked', response.text)
+    assert 'id="trade-errors"' not in again.text and 'value="5000"' not in again.text
+
+
+def test_a_refused_trade_shows_only_on_its_own_markets_question(market, trader) -> None:
+    other = market_create(question=QuestionFactory(), b=100)
+    client = _logged_in(trader)
+
+    client.post(_trade_url(market), {**BUY_10_YES, "size": "-1"})
+    elsewhere = client.get(_page(other))
+
+    assert 'id="trade-errors"' not in elsewhere.text and 'value="-1"' not in elsewhere.text
 
 
 def test_selling_more_than_held_or_by_amount_is_refused(market, trader) -> None:
     market_buy(user=trader, market_id=market.pk, outcome="yes", shares=3)
     client, before = _logged_in(trader), snapshot()
 
-    too_many = client.post(_trade_url(market), {**BUY_10_YES, "action": "sell", "size": "4"})
-    by_amount = client.post(
-        _trade_url(market), {**BUY_10_YES, "action": "sell", "size_by": "amount", "size": "1"}
+    too_many = client.post(
+        _trade_url(market), {**BUY_10_YES, "action": "sell", "size": "4"}, follow=True
     )
-    bad_outcome = client.post(_trade_url(market), {**BUY_10_YES, "outcome": "maybe"})
+    by_amount = client.post(
+        _trade_url(market),
+        {**BUY_10_YES, "action": "sell", "size_by": "amount", "size": "1"},
+        follow=True,
+    )
+    bad_outcome = client.post(_trade_url(market), {**BUY_10_YES, "outcome": "maybe"}, follow=True)
 
     assert "Shares:</strong> You hold 3 shares" in too_many.text
     assert "Amount:</strong> A sale is given in shares." in by_amount.text
     assert "Outcome:</strong>" in bad_outcome.text
-    assert {r.status_code for r in (too_many, by_amount, bad_outcome)} == {400}
+    assert all(
+        r.redirect_chain == [(_page(market) + "#market", 302)]
+        for r in (too_many, by_amount, bad_outcome)
+    )
     assert snapshot() == before
 
 
@@ -144,9 +177,9 @@ def test_a_trade_on_a_closed_question_is_refused_and_the_form_is_gone(trader) ->
     market = market_create(question=question, b=100, now=TODAY - dt.timedelta(days=2))
     before = snapshot()
 
-    response = _logged_in(trader).post(_trade_url(market), BUY_10_YES)
+    response = _logged_in(trader).post(_trade_url(market), BUY_10_YES, follow=True)
 
-    assert response.status_code == 400
+    assert response.redirect_chain == [(_page(market) + "#market", 302)]
     assert "Market:</strong> This market is not open for trading." in response.text
     assert "Trading is closed" in response.text and 'class="trade-form"' not in response.text
     assert snapshot() == before
@@ -243,10 +276,13 @@ def test_the_quote_endpoint_names_the_field_and_warns_of_what_the_trade_would_re
 def test_the_preview_button_renders_the_quote_without_trading(market, trader) -> None:
     before = snapshot()
 
-    response = _logged_in(trader).post(_trade_url(market), {**BUY_10_YES, "preview": "1"})
+    response = _logged_in(trader).post(
+        _trade_url(market), {**BUY_10_YES, "preview": "1"}, follow=True
+    )
 
     expected = market_quote(market=market, outcome="yes", shares="10")
-    assert response.status_code == 200
+    assert response.redirect_chain == [(_page(market) + "#market", 302)]
+    assert 'value="10"' in response.text and 'id="trade-errors"' not in response.text
     assert f"Buy 10 YES shares for {expected.cost:,.2f}" in response.text
     assert "YES moves from 50.0% to" in response.text
     assert 'aria-live="polite" data-quote>Buy 10' in response.text

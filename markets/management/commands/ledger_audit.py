@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         self.stdout.write(f"money in (grants + subsidies): {audit.money_in}")
         self.stdout.write(f"held (balances + maker pots):  {audit.held}")
         self.stdout.write(f"transfers (must be 0):         {audit.transfers}")
-        problems = {
+        problems: dict[str, Mapping[Any, object]] = {
             "account balance differs from its entries (cached, ledger)": audit.account_mismatches,
             "maker pot differs from its entries (cached, ledger)": audit.maker_mismatches,
             "shares differ from the trades (q_yes, q_no, traded yes, traded no)": (
