@@ -248,23 +248,17 @@ def market_settle(*, question: Question, now: dt.datetime | None = None) -> Mark
         unwound = trades
         status = MarketStatus.ANNULLED
     refunds = _sums(unwound.values("account").annotate(v=Sum("cost")))
+    owed = ((EntryKind.REFUND, refunds), (EntryKind.PAYOUT, payouts))  # unwind, then pay
     for account in _lock_accounts([*payouts, *refunds]):
-        if account.pk in refunds:
-            _pair(
-                account=account,
-                market=market,
-                kind=EntryKind.REFUND,
-                to_maker=-refunds[account.pk],
-                now=now,
-            )
-        if account.pk in payouts:
-            _pair(
-                account=account,
-                market=market,
-                kind=EntryKind.PAYOUT,
-                to_maker=-payouts[account.pk],
-                now=now,
-            )
+        for kind, amounts in owed:
+            if account.pk in amounts:
+                _pair(
+                    account=account,
+                    market=market,
+                    kind=kind,
+                    to_maker=-amounts[account.pk],
+                    now=now,
+                )
     Market.objects.filter(pk=market.pk).update(status=status)
     market.refresh_from_db()
     return market
