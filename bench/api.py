@@ -98,7 +98,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from forecasts.score_services import scores_recompute_all
+    from forecasts.scores.services import scores_recompute_all
 
     fresh_database()
     seed_resolved(args.forecasts, seed=1)

@@ -36,7 +36,8 @@ def main() -> None:
     setup_django()
     import numpy as np
 
-    from forecasts import calibration, charts
+    from forecasts.charts import render as charts
+    from forecasts.maths import calibration
 
     rng = np.random.default_rng(args.seed)
     truth = rng.beta(1.2, 1.2, args.forecasts)

@@ -51,8 +51,9 @@ def run(clients: int, trades: int, seed: int) -> None:
     from django.db import connections
 
     from forecasts.models import Question, SourceDocument
-    from markets.selectors import ledger_audit
-    from markets.services import account_open, market_buy, market_create, market_sell
+    from markets.audit import ledger_audit
+    from markets.money import Order
+    from markets.services import account_open, market_create, market_trade
 
     now = dt.datetime.now(dt.UTC)
     source, _ = SourceDocument.objects.get_or_create(
@@ -68,7 +69,7 @@ def run(clients: int, trades: int, seed: int) -> None:
         closes_at=now + dt.timedelta(days=30),
         resolves_at=now + dt.timedelta(days=30),
     )
-    market = market_create(question=question, b=Decimal(100), now=now)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=now)
     users = [
         get_user_model().objects.create(username=f"bench-{clients}-{i}") for i in range(clients)
     ]
@@ -87,16 +88,15 @@ def run(clients: int, trades: int, seed: int) -> None:
                 started = time.perf_counter()
                 try:
                     if kind == 3:
-                        market_sell(user=user, market_id=market.pk, outcome=outcome, shares="1")
+                        order = Order.parse(outcome=outcome, action="sell", shares="1")
                     elif kind == 2:
                         price = rng.uniform(0.1, 0.9)
-                        market_buy(
-                            user=user, market_id=market.pk, outcome=outcome, target_price=price
-                        )
+                        order = Order.parse(outcome=outcome, action="buy", target_price=price)
                     elif kind == 1:
-                        market_buy(user=user, market_id=market.pk, outcome=outcome, amount="5")
+                        order = Order.parse(outcome=outcome, action="buy", amount="5")
                     else:
-                        market_buy(user=user, market_id=market.pk, outcome=outcome, shares="3")
+                        order = Order.parse(outcome=outcome, action="buy", shares="3")
+                    market_trade(user=user, market_id=market.pk, order=order)
                 except ValidationError:
                     refused[0] += 1
                 mine.append(time.perf_counter() - started)

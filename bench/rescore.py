@@ -26,7 +26,7 @@ def main() -> None:
     from django.db import connection
 
     from forecasts.models import Forecast, Question, Score
-    from forecasts.score_services import scores_recompute_all
+    from forecasts.scores.services import scores_recompute_all
 
     fresh_database()
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Benchmark of forecasts.scoring on seeded synthetic data.
+"""Benchmark of forecasts.maths.scoring on seeded synthetic data.
 
 Usage: .venv/bin/python bench/scoring.py [--forecasts 1000000 --questions 10000 --users 1000
 --seed 1 --subset 20]
@@ -9,7 +9,7 @@ returns them, and for comparison on the same rows shuffled; (b) a plain-Python l
 the same numbers on every ``subset``-th question, extrapolated linearly to all questions; (c)
 one numpy.log over ``forecasts`` floats as the floor; checks (a) against (b) on the subset to
 1e-9; reports peak memory (tracemalloc over one scoring call, and the process's peak RSS); and
-times (d) forecasts.aggregation.aggregate_history over one question with 10,000 forecasts.
+times (d) forecasts.maths.aggregation.aggregate_history over one question with 10,000 forecasts.
 Times are wall-clock seconds.
 """
 
@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from forecasts.aggregation import aggregate_history
-from forecasts.scoring import Intervals, Questions, ScoreTable, score_questions
+from forecasts.maths.aggregation import aggregate_history
+from forecasts.maths.scoring import Intervals, Questions, ScoreTable, score_questions
 
 COLUMNS = (
     "coverage",

@@ -88,7 +88,7 @@ def seed_resolved(forecasts: int, seed: int, per_question: int = 100) -> None:
                         )
                     )
         Forecast.objects.bulk_create(rows, batch_size=5000)
-    from forecasts.resolution import question_aggregates_rebuild
+    from forecasts.lifecycle import question_aggregates_rebuild
 
-    for question in Question.objects.all():
-        question_aggregates_rebuild(question=question)
+    for question_id in Question.objects.values_list("pk", flat=True):
+        question_aggregates_rebuild(question_id=question_id)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "crux",
     "forecasts",
     "markets",
     "axes",
@@ -84,7 +85,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Every page, static files included, carries the policy (CONTENT_SECURITY_POLICY).
-    "config.content_security.CSPMiddleware",
+    "crux.content_security.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,7 +154,7 @@ LOGOUT_REDIRECT_URL = "forecasts:question_list"
 
 # How many reverse proxies, each appending to X-Forwarded-For, stand in front of Crux: the
 # client address every throttle keys on is the N-th from the right of that header (0: the
-# peer, REMOTE_ADDR, and the header is ignored). See config/clients.py.
+# peer, REMOTE_ADDR, and the header is ignored). See crux/clients.py.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
@@ -166,7 +167,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "forecasts.auth_forms.login_username"
-AXES_CLIENT_IP_CALLABLE = "config.clients.client_address"
+AXES_CLIENT_IP_CALLABLE = "crux.clients.client_address"
 AXES_LOCKOUT_CALLABLE = "forecasts.auth_forms.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Attempts refused during a lock-out are not recorded: the lock-out does not grow longer, and
@@ -203,7 +204,7 @@ if REDIS_URL:
             # django-redis with IGNORE_EXCEPTIONS: a Redis outage degrades every cache
             # operation to a miss or a no-op (and API throttling to open) instead of failing
             # requests: the database, not the cache, is the source of truth.
-            "BACKEND": "config.cache.CountingRedisCache",
+            "BACKEND": "crux.cache.CountingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,
@@ -252,7 +253,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TIMEZONE = "UTC"
 # The modules whose tasks the worker runs (each task lives beside the service it calls).
-CELERY_IMPORTS = ("forecasts.resolution",)
+CELERY_IMPORTS = ("forecasts.lifecycle",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each entry is keyed by its task's one name.
 CELERY_BEAT_SCHEDULE = {
@@ -264,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "forecasts.api_auth.TokenAuthentication",
+        "forecasts.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -272,18 +273,18 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["forecasts.api_parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "forecasts.api_support.Pagination",
+    "DEFAULT_PARSER_CLASSES": ["crux.api.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "crux.api.pagination.Pagination",
     "DEFAULT_THROTTLE_CLASSES": [
-        "forecasts.api_auth.AnonIpThrottle",
-        "forecasts.api_auth.TokenRateThrottle",
+        "crux.api.throttling.AnonIpThrottle",
+        "crux.api.throttling.TokenRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "120/min"),
         "token": env_str("API_THROTTLE_TOKEN", "600/min"),
     },
-    "EXCEPTION_HANDLER": "forecasts.api_support.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "forecasts.api_schema.CruxAutoSchema",
+    "EXCEPTION_HANDLER": "crux.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "crux.api.schema.CruxAutoSchema",
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -357,7 +358,7 @@ X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts, styles, images and fonts come from this site
 # only, never inline, so injected markup cannot run; no site may frame a page, and forms post
 # here only. SVGs, DRF's browsable API and the API docs widen it for themselves, never for
-# scripts (config/content_security.py, forecasts/api_docs.py).
+# scripts (crux/content_security.py, crux/api/docs.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

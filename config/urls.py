@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from crux.health import health
 from forecasts import views as forecast_views
 from forecasts.auth_forms import (
     ThrottledPasswordResetForm,
@@ -16,7 +17,6 @@ from forecasts.auth_views import (
     admin_user_password_change,
     one_attempt_at_a_time,
 )
-from forecasts.health import health
 
 # These come before django.contrib.auth.urls and the admin's own, whose views they replace.
 # Log-in (site and admin) is throttled by django-axes' authentication backend, one attempt at
@@ -62,12 +62,12 @@ urlpatterns = [
     path("health/", health, name="health"),
     *account_views,
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/v1/", include("forecasts.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("accounts/signup/", forecast_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("markets/", include("markets.urls")),
     path("", include("forecasts.urls")),
 ]
 
-handler404 = "forecasts.api_support.api_not_found"
-handler500 = "config.errors.server_error"
+handler404 = "crux.api.errors.api_not_found"
+handler500 = "crux.errors.server_error"

@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from config.users import signed_in_user
-from forecasts import resolution
+from crux.users import signed_in_user
+from forecasts import lifecycle
 from forecasts.models import Forecast, Profile, Question, Resolution, SourceDocument
 from forecasts.rules import (
     PASSAGE_NOT_IN_SOURCE,
@@ -195,7 +195,7 @@ class QuestionAdmin(admin.ModelAdmin):
         done = 0
         for question in queryset:
             try:
-                resolution.question_resolve(
+                lifecycle.question_resolve(
                     question_id=question.pk,
                     resolution=outcome,
                     resolved_by=signed_in_user(request),
@@ -240,13 +240,13 @@ class QuestionAdmin(admin.ModelAdmin):
                     "opts": self.model._meta,
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                     "items": [
-                        (q, resolution.question_unresolve_preview(question=q, now=now))
+                        (q, lifecycle.question_unresolve_preview(question=q, now=now))
                         for q in resolved
                     ],
                 },
             )
         for question in resolved:
-            resolution.question_unresolve(question_id=question.pk)
+            lifecycle.question_unresolve(question_id=question.pk)
         self.message_user(request, f"Unresolved {len(resolved)} question(s).")
         return None
 

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from config.cache import count_hit
-from config.clients import client_address
+from crux.cache import count_hit
+from crux.clients import client_address
 from forecasts.services import api_tokens_revoke_all
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
-from config.clients import client_address
+from crux.clients import client_address
 from forecasts.auth_forms import (
     TokenRevokingAdminPasswordChangeForm,
     TokenRevokingAdminSetPasswordForm,

@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, ApiToken
-from forecasts.services import clean_probability
+from forecasts.rules import parse_probability
 
 
 class ForecastForm(forms.Form):
-    """Parses the forecast form once; the service re-checks the same rule."""
+    """Parses the forecast form once, with the API's parsing (``parse_probability``)."""
 
     probability = forms.CharField(
         label="Probability of YES",
@@ -36,7 +36,7 @@ class ForecastForm(forms.Form):
 
     def clean_probability(self) -> float:
         try:
-            return clean_probability(self.cleaned_data.get("probability"))
+            return parse_probability(self.cleaned_data.get("probability"))
         except ValidationError as error:
             raise ValidationError(error.message_dict["probability"]) from None
 

@@ -244,7 +244,7 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
     opened = 0
     for question, liquidity in wanted:
         if question.pk not in with_market:
-            market_create(question=question, b=liquidity, now=now)
+            market_create(question_id=question.pk, b=liquidity, now=now)
             opened += 1
     return ImportResult(
         source=source,

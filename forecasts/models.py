@@ -263,6 +263,10 @@ class Forecaster(models.TextChoices):
 
 
 class ScoreType(models.TextChoices):
+    """The stored score types: the names and labels of ``forecasts.maths.score_types``, which
+    says everything else about them (a test keeps the two equal). Spelled out, not built from
+    the registry at run time, because the type checker cannot see the members of such an enum."""
+
     BRIER = "brier", "Brier (time-averaged)"
     LOG = "log", "Log (time-averaged)"
     BASELINE = "baseline", "Baseline (time-averaged)"
@@ -271,9 +275,6 @@ class ScoreType(models.TextChoices):
     LOG_AT_CLOSE = "log_at_close", "Log at close"
     BASELINE_AT_CLOSE = "baseline_at_close", "Baseline at close"
     PEER_AT_CLOSE = "peer_at_close", "Peer at close"
-
-
-LOWER_IS_BETTER = frozenset({ScoreType.BRIER, ScoreType.BRIER_AT_CLOSE})
 
 
 class Score(models.Model):

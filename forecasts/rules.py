@@ -1,12 +1,15 @@
-"""Rules a source and its questions obey however they are written: by the importer or the admin.
+"""Rules a source, its questions and a forecast obey however they are written: by the importer,
+the admin, a web form or the API.
 
 Pure checks that return messages; the callers decide how to report them (a file's list of
-problems, a form's field errors).
+problems, a form's field errors). ``parse_probability`` is the one parsing of a forecast's
+probability, for the forecast form and the API's serializer alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,13 +17,40 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from forecasts.models import Question
+from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, Question
 
 WEB_SCHEMES = ("http", "https")
 # Django's URLField also takes ftp and ftps; a source is a web page, and a scheme we do not
 # expect (ftp, file, javascript) has no business in a link.
 web_url = URLValidator(schemes=list(WEB_SCHEMES), message="Enter a web address (http or https).")
 PASSAGE_NOT_IN_SOURCE = "The passage does not occur verbatim in the source's text."
+PROBABILITY_ERROR = (
+    f"Enter a probability between {PROBABILITY_MIN} and {PROBABILITY_MAX} "
+    f"({PROBABILITY_MIN:.1%} to {PROBABILITY_MAX:.1%})."
+)
+
+
+def parse_probability(raw: object) -> float:
+    """A probability of YES from user input (a form's text, a JSON number), refusing anything
+    outside [0.001, 0.999]."""
+    if isinstance(raw, bool) or raw is None:
+        raise ValidationError({"probability": "A probability is required."})
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not raw:
+            raise ValidationError({"probability": "A probability is required."})
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError({"probability": "The probability must be a number."}) from None
+    return probability_in_range(value)
+
+
+def probability_in_range(value: float) -> float:
+    """``value`` if it is in [0.001, 0.999] (a NaN or an infinity is not); refused otherwise."""
+    if not math.isfinite(value) or not PROBABILITY_MIN <= value <= PROBABILITY_MAX:
+        raise ValidationError({"probability": PROBABILITY_ERROR})
+    return value
 
 
 def passage_in_source(passage: str, text: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import secrets
 
 from django.contrib.auth.models import User
@@ -12,38 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forecasts import aggregation
-from forecasts.models import (
-    PROBABILITY_MAX,
-    PROBABILITY_MIN,
-    AggregatePoint,
-    ApiToken,
-    Forecast,
-    Profile,
-    Question,
-)
-
-PROBABILITY_ERROR = (
-    f"Enter a probability between {PROBABILITY_MIN} and {PROBABILITY_MAX} "
-    f"({PROBABILITY_MIN:.1%} to {PROBABILITY_MAX:.1%})."
-)
-
-
-def clean_probability(raw: object) -> float:
-    """Parse a probability of YES from user input, refusing anything outside [0.001, 0.999]."""
-    if isinstance(raw, bool) or raw is None:
-        raise ValidationError({"probability": "A probability is required."})
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if not raw:
-            raise ValidationError({"probability": "A probability is required."})
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError({"probability": "The probability must be a number."}) from None
-    if not math.isfinite(value) or not PROBABILITY_MIN <= value <= PROBABILITY_MAX:
-        raise ValidationError({"probability": PROBABILITY_ERROR})
-    return value
+from forecasts.maths import aggregation
+from forecasts.models import AggregatePoint, ApiToken, Forecast, Profile, Question
+from forecasts.rules import probability_in_range
 
 
 @transaction.atomic
@@ -51,12 +21,13 @@ def forecast_submit(
     *,
     user: User,
     question_id: int,
-    probability: object,
+    probability: float,
     rationale: str = "",
     now: dt.datetime | None = None,
 ) -> Forecast:
-    """Record ``user``'s forecast, ending the one they had standing on the question."""
-    value = clean_probability(probability)
+    """Record ``user``'s forecast of YES, ``probability`` in [0.001, 0.999], ending the one they
+    had standing on the question."""
+    value = probability_in_range(probability)
     # Locking the question serialises concurrent submissions on the same question (PostgreSQL);
     # SQLite serialises writers through its IMMEDIATE transactions. The clock is read once the
     # lock is held, so a forecast never starts before the one it ends.

@@ -15,8 +15,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from config.users import signed_in_user
-from forecasts import resolution, selectors
+from crux.users import signed_in_user
+from forecasts import lifecycle, selectors
 from forecasts.models import Question, Resolution
 from forecasts.views import _question_or_404
 
@@ -75,7 +75,7 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
     form = ResolutionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            resolution.question_resolve(
+            lifecycle.question_resolve(
                 question_id=question.pk,
                 resolution=form.cleaned_data["resolution"],
                 resolved_by=signed_in_user(request),
@@ -108,7 +108,7 @@ def unresolve(request: HttpRequest, question_id: int) -> HttpResponse:
         messages.info(request, "This question is not resolved: there is nothing to unresolve.")
         return redirect("forecasts:staff_resolve", question_id=question.pk)
     if request.method == "POST":
-        resolution.question_unresolve(question_id=question.pk)
+        lifecycle.question_unresolve(question_id=question.pk)
         messages.success(request, "Unresolved: its scores are removed and its payouts reversed.")
         return redirect("forecasts:staff_resolve", question_id=question.pk)
     now = timezone.now()
@@ -117,6 +117,6 @@ def unresolve(request: HttpRequest, question_id: int) -> HttpResponse:
         "forecasts/staff_unresolve.html",
         {
             "question": question,
-            "preview": resolution.question_unresolve_preview(question=question, now=now),
+            "preview": lifecycle.question_unresolve_preview(question=question, now=now),
         },
     )

@@ -2,9 +2,16 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from forecasts import chart_views, staff_views, views
+from forecasts import staff_views, views
+from forecasts.charts import views as chart_views
+from forecasts.charts.registry import Kind
 
 app_name = "forecasts"
+
+# A chart's address ends in its name and format. The name is looked up in the registry when
+# the chart is asked for, so one pattern per kind serves every chart of that kind.
+FORMAT = rf"(?P<fmt>{'|'.join(chart_views.CONTENT_TYPES)})$"
+CHART = rf"(?P<name>[^/.]+)\.{FORMAT}"
 
 urlpatterns = [
     path("", views.question_list, name="question_list"),
@@ -21,19 +28,32 @@ urlpatterns = [
     path("leaderboard/", views.leaderboard, name="leaderboard"),
     path("users/<str:username>/", views.track_record, name="track_record"),
     re_path(
-        r"^charts/users/(?P<username>[^/]+)/(?P<name>calibration|calibration-over-time|scores)"
-        r"\.(?P<fmt>png|svg|csv)$",
-        chart_views.user_chart,
+        rf"^charts/users/(?P<username>[^/]+)/{CHART}",
+        chart_views.web_chart,
+        {"kind": Kind.USER},
         name="user_chart",
     ),
     re_path(
-        r"^charts/questions/(?P<question_id>[0-9]+)/history\.(?P<fmt>png|svg|csv)$",
-        chart_views.question_chart,
+        rf"^charts/questions/(?P<question_id>[0-9]+)/{CHART}",
+        chart_views.web_chart,
+        {"kind": Kind.QUESTION},
         name="question_chart",
     ),
     re_path(
-        r"^charts/crowd/calibration\.(?P<fmt>png|svg|csv)$",
-        chart_views.crowd_chart,
+        rf"^charts/crowd/{CHART}", chart_views.web_chart, {"kind": Kind.CROWD}, name="crowd_chart"
+    ),
+    # The question's and the crowd's chart addresses named no chart when each kind had one:
+    # they reverse so still. They match nothing the patterns above do not.
+    re_path(
+        rf"^charts/questions/(?P<question_id>[0-9]+)/history\.{FORMAT}",
+        chart_views.web_chart,
+        {"kind": Kind.QUESTION, "name": "history"},
+        name="question_chart",
+    ),
+    re_path(
+        rf"^charts/crowd/calibration\.{FORMAT}",
+        chart_views.web_chart,
+        {"kind": Kind.CROWD, "name": "calibration"},
         name="crowd_chart",
     ),
     path("staff/due/", staff_views.due, name="staff_due"),

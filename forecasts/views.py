@@ -18,10 +18,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.users import AuthenticatedHttpRequest
-from forecasts import score_selectors, selectors, services
+from crux.users import AuthenticatedHttpRequest
+from forecasts import selectors, services
 from forecasts.forms import ForecastForm, SettingsForm, SignupForm, TokenForm
-from forecasts.models import ApiToken, Question, QuestionStatus, ScoreType
+from forecasts.maths import score_types
+from forecasts.models import ApiToken, Question, QuestionStatus
+from forecasts.scores import selectors as score_selectors
 from markets.panel import panel_context
 
 
@@ -263,15 +265,12 @@ def _parse_day(raw: str | None) -> dt.datetime | None:
 
 
 def leaderboard(request: HttpRequest) -> HttpResponse:
-    try:
-        score_type = ScoreType(request.GET.get("score", ScoreType.PEER))
-    except ValueError:
-        score_type = ScoreType.PEER
+    score_type = score_types.BY_NAME.get(request.GET.get("score", ""), score_types.PEER)
     since = _parse_day(request.GET.get("since"))
     until = _parse_day(request.GET.get("until"))
     practice = request.GET.get("practice") == "1"
     board = score_selectors.leaderboard(
-        score_type=score_type, since=since, until=until, include_practice=practice
+        score_type=score_type.name, since=since, until=until, include_practice=practice
     )
     return render(
         request,
@@ -279,11 +278,11 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         {
             "board": board,
             "practice": practice,
-            "score_types": ScoreType.choices,
+            "score_types": score_types.CHOICES,
             "since": since,
             "until": until,
             "prior_questions": score_selectors.PRIOR_QUESTIONS,
-            "uninformed": score_selectors.UNINFORMED[score_type],
+            "uninformed": score_type.uninformed,
         },
     )
 
@@ -305,7 +304,7 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
             "market_calibration": market,
             "calibration_waiting": score_selectors.user_calibration_waiting(user=user, now=now),
             "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
-            "score_types": score_selectors.TRACK_RECORD_TYPES,
+            "score_types": score_types.TRACK_RECORD,
             "min_n": score_selectors.CALIBRATION_MIN_N,
         },
     )

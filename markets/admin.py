@@ -85,7 +85,7 @@ class MarketAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 question, b = form.cleaned_data["question"], form.cleaned_data["b"]
-                market = market_create(question=question, b=b)
+                market = market_create(question_id=question.pk, b=b)
             except ValidationError as error:
                 for name, errors in error.message_dict.items():
                     form.add_error(name if name in form.fields else "question", errors)
@@ -132,8 +132,8 @@ class AccountAdmin(ReadOnlyAdmin):
             except ValidationError as error:
                 form.add_error("amount", error.message_dict.get("amount", error.messages))
             else:
-                amount = form.cleaned_data["amount"]
-                self.message_user(request, f"Granted {amount} to {len(accounts)} account(s).")
+                amount = form.cleaned_data["amount"].normalize()
+                self.message_user(request, f"Granted {amount:f} to {len(accounts)} account(s).")
                 return None
         context = {
             **self.admin_site.each_context(request),

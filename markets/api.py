@@ -1,8 +1,9 @@
 """REST API v1, markets: markets, the public tape, quotes, your trades, account and positions.
 
 Thin views over ``markets.services`` and the selectors. A refused trade is a 400 naming the
-field, from the services' ``ValidationError`` through the one exception handler; the services
-are atomic, so a refusal writes nothing. Nobody sees another's account: balances and positions
+field, from the serializers (which build the ``markets.money.Order``) or from the services'
+``ValidationError``, through the one exception handler; the services are atomic, so a refusal
+writes nothing. Nobody sees another's account: balances and positions
 are only under ``/me/``; the tape shows trades without their traders, as forecasts are private
 until scored, and the profit leaderboard shows usernames, as the score leaderboard does.
 """
@@ -11,22 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.users import signed_in_user
-from forecasts.api_support import ERRORS, parse_query
-from forecasts.models import Question
-from markets import api_selectors, pricing, selectors, services
+from crux.api.errors import ERRORS
+from crux.api.validation import parse_query
+from crux.users import signed_in_user
+from markets import pricing, selectors, services
 from markets.models import Market, MarketStatus, Trade
 from markets.serializers import (
     ACTION_CHOICES,
@@ -73,11 +73,6 @@ SIZE_PARAMETERS = [
         description="Buy until the outcome's price reaches this, in [0.001, 0.999].",
     ),
 ]
-
-
-def _size(data: dict[str, Any]) -> dict[str, Any]:
-    """The one size a request gave, as the services take it (they refuse none or several)."""
-    return {name: data.get(name) for name in ("shares", "amount", "target_price")}
 
 
 @extend_schema(tags=["markets"])
@@ -136,17 +131,9 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Open a market on a question (staff): liquidity b, the maker subsidised b ln 2."""
         data = MarketCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        question = Question.objects.filter(pk=data.validated_data["question"]).first()
-        if question is None:
-            raise serializers.ValidationError({"question": ["No such question."]})
-        try:
-            market = services.market_create(question=question, b=data.validated_data["b"])
-        except ValidationError as error:
-            # The service speaks of "the market"; the field the caller sent is the question.
-            errors = getattr(error, "message_dict", {"question": error.messages})
-            raise serializers.ValidationError(
-                {"question" if k == "market" else k: v for k, v in errors.items()}
-            ) from None
+        market = services.market_create(
+            question_id=data.validated_data["question"], b=data.validated_data["b"]
+        )
         created = self.get_queryset().get(pk=market.pk)
         body = MarketSerializer(created, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
@@ -162,7 +149,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         parse_query(PageQuery, request)
         # DRF pages whatever Django's Paginator takes (a count and slices); its stubs want a
         # Sequence, which PriceHistory is not (Sequence.count would mean another thing).
-        page = self.paginate_queryset(api_selectors.PriceHistory(market))  # type: ignore[arg-type]
+        page = self.paginate_queryset(selectors.PriceHistory(market))  # type: ignore[arg-type]
         return self.get_paginated_response(PricePointSerializer(page, many=True).data)
 
     @extend_schema(
@@ -189,19 +176,9 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _trade(self, request: Request, market: Market) -> Response:
         data = TradeOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        order = data.validated_data
-        user = signed_in_user(request)
-        if order["action"] == "buy":
-            trade = services.market_buy(
-                user=user, market_id=market.pk, outcome=order["outcome"], **_size(order)
-            )
-        else:
-            trade = services.market_sell(
-                user=user,
-                market_id=market.pk,
-                outcome=order["outcome"],
-                shares=order.get("shares"),
-            )
+        trade = services.market_trade(
+            user=signed_in_user(request), market_id=market.pk, order=data.validated_data["order"]
+        )
         trade = selectors.account_trades(account=trade.account).get(pk=trade.pk)
         body = {"trade": trade, "balance": trade.account.balance}
         return Response(TradeResultSerializer(body).data, status=status.HTTP_201_CREATED)
@@ -216,9 +193,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         trade itself. Your holdings and balance are not checked here."""
         market = self.get_object()
         query = parse_query(QuoteQuery, request)
-        quote = pricing.market_quote(
-            market=market, outcome=query["outcome"], action=query["action"], **_size(query)
-        )
+        quote = pricing.market_quote(market=market, order=query["order"])
         body = {
             "outcome": OUTCOMES[quote.outcome],
             "action": query["action"],
@@ -282,7 +257,7 @@ class MyAccountView(APIView):
                 "opened": False,
                 "balance": grant,
                 "granted": grant,
-                "profit": api_selectors.ZERO,
+                "profit": selectors.ZERO,
                 "starting_grant": grant,
                 "created_at": None,
             }
@@ -307,9 +282,9 @@ class MyPositionsView(generics.GenericAPIView):
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
-            return api_selectors.position_rows(account=None)
+            return selectors.position_rows(account=None)
         account = selectors.account_for(user=signed_in_user(self.request))
-        return api_selectors.position_rows(account=account)
+        return selectors.position_rows(account=account)
 
     @extend_schema(
         parameters=PAGE_PARAMETERS,
@@ -319,7 +294,7 @@ class MyPositionsView(generics.GenericAPIView):
         parse_query(PageQuery, request)
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # every list is paginated
-        rows = api_selectors.positions_valued(page)
+        rows = selectors.positions_valued(page)
         return self.get_paginated_response(PositionSerializer(rows, many=True).data)
 
 

@@ -1,4 +1,5 @@
-"""The trade form: parsed once here, numbers checked by the services (one set of rules)."""
+"""The trade form and the admin's forms: parsed once here into the typed values the services
+take (an ``Order``, a ``Decimal``), with the parsing of ``markets.money``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 
 from forecasts.models import Question
+from markets.money import Order, parse_money
 
 SIZE_BY = {"shares": "Shares", "amount": "Amount", "target_price": "Target price"}
 # The service's own bounds on a target price (0.001 to 0.999), as the percentages typed here.
@@ -60,13 +62,21 @@ class TradeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        size_by, raw = data.get("size_by"), data.get("size")
-        if raw is None or size_by is None:
+        size_by, size = data.get("size_by"), data.get("size")
+        if size is None or size_by is None:
             return data
         if data.get("action") == "sell" and size_by != "shares":
             self.add_error("size", "A sale is given in shares.")
-        elif size_by == "target_price":
-            data["size"] = _percent(raw)
+            return data
+        if size_by == "target_price":
+            size = _percent(size)
+        if "outcome" in data and "action" in data:
+            try:
+                data["order"] = Order.parse(
+                    outcome=data["outcome"], action=data["action"], **{size_by: size}
+                )
+            except ValidationError as error:
+                self.add_refusal(error)
         return data
 
     @property
@@ -75,13 +85,16 @@ class TradeForm(forms.Form):
         size_by = self.data.get("size_by") if self.is_bound else None
         return SIZE_BY.get(str(size_by), "Size")
 
-    def trade_arguments(self) -> dict[str, Any]:
-        """Keyword arguments for ``market_quote``/``market_buy``/``market_sell``, after is_valid."""
-        data = self.cleaned_data
-        return {"outcome": data["outcome"], data["size_by"]: data["size"]}
+    @property
+    def order(self) -> Order:
+        """The order for ``market_quote``/``market_trade``, once the form is valid."""
+        order = self.cleaned_data["order"]
+        assert isinstance(order, Order)
+        return order
 
-    def add_service_errors(self, error: ValidationError) -> None:
-        """A service's refusal, under the field it names (the size, whatever it was given as)."""
+    def add_refusal(self, error: ValidationError) -> None:
+        """A refused order (by its parsing or by a service), under the field it names (the
+        size, whatever it was given as)."""
         for name, messages in error.message_dict.items():
             if name in SIZE_BY:
                 self.add_error("size", messages)
@@ -160,6 +173,20 @@ class MarketOpenForm(forms.Form):
         help_text="In play money: the maker can lose at most b ln 2; larger b, steadier prices.",
     )
 
+    def clean_b(self) -> Decimal:
+        return _money(self.cleaned_data["b"], "b")
+
 
 class GrantForm(forms.Form):
     amount = forms.CharField(label="Amount to grant each", max_length=40)
+
+    def clean_amount(self) -> Decimal:
+        return _money(self.cleaned_data["amount"], "amount")
+
+
+def _money(raw: str, field: str) -> Decimal:
+    """``raw`` as money, or the field's own error."""
+    try:
+        return parse_money(raw, field)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict[field]) from None

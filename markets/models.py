@@ -18,7 +18,7 @@ maker's side. Hence the accounting identity, exact in Decimal:
     sum(account balances) + sum(maker pots) == sum(grant entries) + sum(subsidy entries)
 
 equivalently, the entries of kinds trade/payout/refund/reversal sum to exactly 0.
-``markets.selectors.ledger_audit`` checks it, along with every cache against its entries.
+``markets.audit.ledger_audit`` checks it, along with every cache against its entries.
 
 Positions
 ---------
@@ -44,7 +44,7 @@ zero. Such an account can still sell what it holds on other markets (a sale alwa
 in) and receives the payouts of its other markets as usual; it cannot buy until its balance
 covers the charge. Nothing else is taken from it.
 
-Invariants (``markets.selectors.ledger_audit`` checks each): the caches equal their entries, the
+Invariants (``markets.audit.ledger_audit`` checks each): the caches equal their entries, the
 transfers sum to zero, no maker pot is ever negative, a settled maker has lost at most b ln n of
 its subsidy, and on an annulled market every account's entries net to zero.
 """

@@ -1,6 +1,6 @@
 """The market panel of the question page: its context, and the wording of a trade preview.
 
-``forecasts.views`` builds the question page with it. A trade posts to ``markets.views`` and
+The question page's view builds the page with it. A trade posts to ``markets.views`` and
 comes back to that page by a redirect, with a refusal or a preview kept in the session
 (``markets.forms.kept``), so the market views never render a page of forecasts.
 """
@@ -14,9 +14,9 @@ from decimal import Decimal
 from django.http import HttpRequest
 from django.utils import dateformat
 
-from forecasts.formatting import fixed
+from crux.formatting import fixed
 from forecasts.models import Question, QuestionStatus
-from markets import selectors, web_selectors
+from markets import selectors
 from markets.forms import TradeForm, kept
 from markets.models import Account, Market, MarketStatus, Outcome, Trade, takes_a_market
 from markets.pricing import Quote
@@ -38,7 +38,7 @@ class MarketPanel:
     quote_text: str = ""
     account: Account | None = None
     balance: Decimal | None = None
-    holding: web_selectors.Holding | None = None
+    holding: selectors.Holding | None = None
     recent: list[Trade] = field(default_factory=list)
     trade_count: int = 0
     can_open: bool = False  # no market yet, and one may open (staff see a link)
@@ -52,7 +52,7 @@ def panel_context(
 ) -> dict[str, MarketPanel]:
     """``{"market_panel": ...}`` for the question page, with the user's last refused or
     previewed trade on this market filled in again."""
-    market = web_selectors.market_for_question(question=question)
+    market = selectors.market_for_question(question=question)
     if market is None:
         return {"market_panel": MarketPanel(market=None, can_open=takes_a_market(question, now))}
     account = holding = last = None
@@ -60,7 +60,7 @@ def panel_context(
         account = selectors.account_for(user=request.user)
         last = kept(request.session, market_id=market.pk)
     if account is not None:
-        holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
+        holding = next(iter(selectors.holdings(account=account, market=market)), None)
     trades = selectors.market_tape(market=market)
     return {
         "market_panel": MarketPanel(
@@ -123,7 +123,7 @@ def quote_warning(quote: Quote, *, account: Account | None, market: Market) -> s
     if quote.shares < 0:
         held = Decimal(0)
         if account is not None:
-            holding = next(iter(web_selectors.holdings(account=account, market=market)), None)
+            holding = next(iter(selectors.holdings(account=account, market=market)), None)
             if holding is not None:
                 held = holding.yes_shares if quote.outcome == Outcome.YES else holding.no_shares
         if -quote.shares > held:

@@ -1,12 +1,13 @@
-"""Reads on markets: balances, positions, price history, the profit leaderboard, the audit."""
+"""Reads the markets API needs beyond ``markets.selectors``: each returns its rows in a fixed
+number of queries, whatever their count."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, overload
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -22,11 +23,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Abs, Coalesce
 
-from forecasts.models import PRACTICE_SOURCE_KEY
-from markets import lmsr
+from forecasts import selectors as forecast_selectors
+from forecasts.models import PRACTICE_SOURCE_KEY, Question
+from markets import lmsr, selectors
 from markets.models import (
     SETTLEMENT_KINDS,
-    SOURCE_KINDS,
     Account,
     EntryKind,
     LedgerEntry,
@@ -37,8 +38,200 @@ from markets.models import (
 )
 
 ZERO = Decimal("0.0000")
-SETTLED = (MarketStatus.RESOLVED, MarketStatus.ANNULLED)
+
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    at: dt.datetime
+    yes_price: float
+    trade: int | None
+
+
+class PriceHistory:
+    """The opening price at the market's creation, then P(YES) after each trade, in order.
+
+    A sequence the paginator can count and slice: a page costs a count and one ranged query.
+    """
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+        self.trades = selectors.price_history(market=market)
+
+    def count(self) -> int:
+        return 1 + self.trades.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @overload
+    def __getitem__(self, index: int) -> PricePoint: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[PricePoint]: ...
+    def __getitem__(self, index: int | slice) -> PricePoint | list[PricePoint]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        points = []
+        if start == 0:
+            # Every market opens with no shares outstanding: both outcomes at 1/2.
+            opening = lmsr.prices((0, 0), float(self.market.b))[lmsr.YES]
+            points.append(PricePoint(self.market.created_at, opening, None))
+        first = max(start - 1, 0)
+        last = None if stop is None else max(stop - 1, first)
+        points += [
+            PricePoint(t.created_at, selectors.yes_price_after(t), t.pk)
+            for t in self.trades[first:last]
+        ]
+        return points
+
+    def __iter__(self) -> Iterator[PricePoint]:
+        return iter(self[0:None])
+
+
+def position_rows(*, account: Account | None) -> QuerySet[Any]:
+    """``selectors.positions`` for the account; nothing for a user with no account yet."""
+    if account is None:
+        return Trade.objects.none().values("market")
+    return selectors.positions(account=account)
+
+
+def positions_valued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each position with its market's status, the outcome's current price and its value.
+
+    One query for the page's markets. The value is shares x price while the market is open;
+    once it has paid out or refunded, the money is in the balance and the position is worth 0.
+    """
+    markets = Market.objects.in_bulk({row["market"] for row in rows})
+    valued = []
+    for row in rows:
+        market = markets[row["market"]]
+        price = market.prices()[row["outcome"]]
+        value = row["shares"] * Decimal(price) if market.status == MarketStatus.OPEN else ZERO
+        valued.append(
+            {
+                "market": market.pk,
+                "question_title": row["market__question__title"],
+                "settled": market.status != MarketStatus.OPEN,
+                "outcome": row["outcome"],
+                "shares": row["shares"],
+                "net_cost": row["net_cost"],
+                "trades": row["trades"],
+                "price": price,
+                "value": value.quantize(lmsr.MONEY_QUANTUM),
+            }
+        )
+    return valued
+
+
+# What a settled market paid an account, net of any reversal of an earlier settlement.
+_SETTLEMENT_KINDS = (EntryKind.PAYOUT, EntryKind.REFUND, EntryKind.REVERSAL)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """An account's shares of each outcome on one market, what they cost net, what they're worth."""
+
+    market: Market
+    yes_shares: Decimal
+    no_shares: Decimal
+    net_cost: Decimal  # paid for buys less received for sales
+    trades: int
+    settled: Decimal | None  # what settlement paid (net of reversals); None while open
+
+    @property
+    def is_settled(self) -> bool:
+        return self.market.status != MarketStatus.OPEN
+
+    @property
+    def value(self) -> float:
+        """Paid on settlement, or marked to market: each share at its outcome's price now."""
+        if self.is_settled:
+            return float(self.settled or ZERO)
+        yes, no = self.market.prices()
+        return float(self.yes_shares) * yes + float(self.no_shares) * no
+
+    @property
+    def profit(self) -> float:
+        return self.value - float(self.net_cost)
+
+    @property
+    def has_shares(self) -> bool:
+        return bool(self.yes_shares or self.no_shares)
+
+
+def public_crowd_median(market: Market) -> float | None:
+    """The crowd's median beside a market annotated by ``forecasts.selectors.with_public_crowd``
+    (nothing without the annotations, never the private current value)."""
+    question = market.question
+    return forecast_selectors.public_crowd_median(
+        resolution=question.resolution,
+        crowd_median=question.crowd_median,
+        step_median=getattr(market, "crowd_step_median", None),
+        step_forecasters=getattr(market, "crowd_step_forecasters", None),
+    )
+
+
+def market_for_question(*, question: Question) -> Market | None:
+    return Market.objects.filter(question=question).first()
+
+
+def market_get(*, market_id: int) -> Market | None:
+    return Market.objects.select_related("question").filter(pk=market_id).first()
+
+
+@dataclass
+class _Tally:
+    """One market's position rows (one per outcome) added up."""
+
+    yes: Decimal = ZERO
+    no: Decimal = ZERO
+    cost: Decimal = ZERO
+    trades: int = 0
+
+
+def holdings(*, account: Account, market: Market | None = None) -> list[Holding]:
+    """The account's holding on every market it traded (or on ``market``), newest market first."""
+    rows = list(selectors.positions(account=account, market=market))
+    if not rows:
+        return []
+    ids = {row["market"] for row in rows}
+    markets = (
+        {market.pk: market}
+        if market is not None
+        else Market.objects.select_related("question").in_bulk(ids)
+    )
+    settled = dict(
+        LedgerEntry.objects.filter(account=account, market__in=ids, kind__in=_SETTLEMENT_KINDS)
+        .values("market")
+        .annotate(total=Sum("amount"))
+        .values_list("market", "total")
+    )
+    per_market: dict[int, _Tally] = {}
+    for row in rows:
+        tally = per_market.setdefault(row["market"], _Tally())
+        if row["outcome"] == Outcome.YES:
+            tally.yes = row["shares"]
+        else:
+            tally.no = row["shares"]
+        tally.cost += row["net_cost"]
+        tally.trades += row["trades"]
+    result = [
+        Holding(
+            market=markets[pk],
+            yes_shares=tally.yes,
+            no_shares=tally.no,
+            net_cost=tally.cost,
+            trades=tally.trades,
+            settled=(settled.get(pk, ZERO) if markets[pk].status != MarketStatus.OPEN else None),
+        )
+        for pk, tally in per_market.items()
+    ]
+    return sorted(result, key=lambda h: (h.market.created_at, h.market.pk), reverse=True)
+
+
+SETTLED = (MarketStatus.RESOLVED, MarketStatus.ANNULLED)
 
 
 def account_for(*, user: User) -> Account | None:
@@ -155,103 +348,6 @@ def leaderboard(*, include_practice: bool = False) -> QuerySet[RankedAccount]:
         profit=Coalesce(Subquery(realised, output_field=_MONEY), Value(ZERO)),
         settled_markets=Coalesce(Subquery(settled_count), Value(0)),
     ).order_by("-profit", "id")
-
-
-@dataclass(frozen=True)
-class LedgerAudit:
-    """The accounting identity, every cache against the ledger, and the market invariants;
-    ``ok`` when all hold."""
-
-    money_in: Decimal  # grants + subsidies
-    held: Decimal  # sum of account balances + sum of maker pots
-    transfers: Decimal  # sum of trade/payout/refund/reversal entries: must be exactly 0
-    account_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    maker_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    share_mismatches: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]] = field(
-        default_factory=dict
-    )
-    # market -> its maker's pot (from the ledger), where it is below zero
-    negative_pots: dict[int, Decimal] = field(default_factory=dict)
-    # settled market -> (what its maker lost of its subsidy, b ln n on the money grid)
-    maker_overdrawn: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    # (annulled market, account) -> the account's net entries there, where not zero
-    annulled_residues: dict[tuple[int, int], Decimal] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return (
-            self.held == self.money_in
-            and self.transfers == 0
-            and not self.account_mismatches
-            and not self.maker_mismatches
-            and not self.share_mismatches
-            and not self.negative_pots
-            and not self.maker_overdrawn
-            and not self.annulled_residues
-        )
-
-
-def ledger_audit() -> LedgerAudit:
-    """Recompute every balance from the ledger, in Python Decimal sums (exact on the grid)."""
-    per_account: dict[int, Decimal] = {}
-    per_maker: dict[int, Decimal] = {}
-    subsidies: dict[int, Decimal] = {}
-    per_account_market: dict[tuple[int, int], Decimal] = {}
-    money_in = transfers = ZERO
-    for account_id, market_id, kind, amount in LedgerEntry.objects.values_list(
-        "account", "market", "kind", "amount"
-    ):
-        if account_id is not None:
-            per_account[account_id] = per_account.get(account_id, ZERO) + amount
-            if market_id is not None:
-                key = (market_id, account_id)
-                per_account_market[key] = per_account_market.get(key, ZERO) + amount
-        else:
-            per_maker[market_id] = per_maker.get(market_id, ZERO) + amount
-            if kind == EntryKind.SUBSIDY:
-                subsidies[market_id] = subsidies.get(market_id, ZERO) + amount
-        if kind in SOURCE_KINDS:
-            money_in += amount
-        else:
-            transfers += amount
-    balances = dict(Account.objects.values_list("pk", "balance"))
-    rows = Market.objects.values_list("pk", "maker_balance", "q_yes", "q_no", "b", "status")
-    markets = {pk: (pot, (q_yes, q_no), b, status) for pk, pot, q_yes, q_no, b, status in rows}
-    traded = {pk: [ZERO, ZERO] for pk in markets}
-    for market_id, outcome, s in Trade.objects.values_list("market", "outcome", "shares"):
-        traded[market_id][outcome] += s
-    overdrawn = {}
-    for pk, (_, _, b, status) in markets.items():
-        loss = subsidies.get(pk, ZERO) - per_maker.get(pk, ZERO)
-        bound = lmsr.worst_case_loss_money(b, len(Outcome))
-        if status in SETTLED and loss > bound:
-            overdrawn[pk] = (loss, bound)
-    annulled = {pk for pk, m in markets.items() if m[3] == MarketStatus.ANNULLED}
-    return LedgerAudit(
-        money_in=money_in,
-        held=sum(balances.values(), ZERO) + sum((m[0] for m in markets.values()), ZERO),
-        transfers=transfers,
-        account_mismatches={
-            pk: (cached, per_account.get(pk, ZERO))
-            for pk, cached in balances.items()
-            if cached != per_account.get(pk, ZERO)
-        },
-        maker_mismatches={
-            pk: (m[0], per_maker.get(pk, ZERO))
-            for pk, m in markets.items()
-            if m[0] != per_maker.get(pk, ZERO)
-        },
-        share_mismatches={
-            pk: (*m[1], traded[pk][0], traded[pk][1])
-            for pk, m in markets.items()
-            if m[1] != tuple(traded[pk])
-        },
-        negative_pots={pk: pot for pk, pot in per_maker.items() if pot < 0},
-        maker_overdrawn=overdrawn,
-        annulled_residues={
-            key: net for key, net in per_account_market.items() if key[0] in annulled and net
-        },
-    )
 
 
 def price_steps(

@@ -14,10 +14,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from forecasts.api_support import StrictSerializer
+from crux.api.validation import StrictSerializer
 from markets import lmsr
 from markets.models import Market, MarketStatus, Trade
-from markets.pricing import MAX_QUANTITY
+from markets.money import MAX_QUANTITY, Order
 from markets.services import MAX_LIQUIDITY
 
 MONEY_HELP = 'Play money: a decimal string with 4 places, e.g. "12.3400".'
@@ -207,13 +207,16 @@ class TradeOrderSerializer(StrictSerializer):
     )
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Adds ``order``: the ``markets.money.Order`` the request gives."""
         if data["action"] == "sell":
             given = [name for name in ("amount", "target_price") if name in data]
             if given:
                 raise serializers.ValidationError(
                     {name: "A sale is given in shares." for name in given}
                 )
-        return data
+        sizes = {name: data.get(name) for name in ("shares", "amount", "target_price")}
+        order = Order.parse(outcome=data["outcome"], action=data["action"], **sizes)
+        return {**data, "order": order}
 
 
 class QuoteQuery(TradeOrderSerializer):

@@ -1,9 +1,13 @@
 """Writes on markets: accounts, trades and settlement. See ``markets.models`` for the ledger.
 
-Locking: every service that touches a market locks the market's row first, then the accounts it
-moves money on, in ascending id order; services that touch no market lock just the account. One
-order everywhere, so two transactions never wait on each other in a cycle (PostgreSQL). SQLite
-serialises writers through its IMMEDIATE transactions.
+Locking: every service that touches a market locks the market's row first (after its question's,
+for the services that read the question's resolution or create its market), then the accounts
+it moves money on, in ascending id order; services that touch no market lock just the account.
+One order everywhere, so two transactions never wait on each other in a cycle (PostgreSQL).
+SQLite serialises writers through its IMMEDIATE transactions.
+
+Services take ids and typed values (``Decimal``, ``markets.money.Order``) parsed at the edge;
+they check what depends on the state of the rows they lock.
 """
 
 from __future__ import annotations
@@ -34,13 +38,8 @@ from markets.models import (
     Trade,
     takes_a_market,
 )
-from markets.pricing import (
-    BuyRequest,
-    parse_money,
-    parse_outcome,
-    parse_positive,
-    price_trade,
-)
+from markets.money import Order, parse_money, positive
+from markets.pricing import order_shares, price_trade
 
 DEFAULT_STARTING_GRANT = Decimal("1000")
 MAX_LIQUIDITY = Decimal("1e6")
@@ -66,10 +65,10 @@ def account_open(*, user: User, now: dt.datetime | None = None) -> Account:
 
 
 @transaction.atomic
-def account_grant(*, user: User, amount: object, now: dt.datetime | None = None) -> Account:
+def account_grant(*, user: User, amount: Decimal, now: dt.datetime | None = None) -> Account:
     """Give ``user`` more play money (staff top-ups); opens their account if need be."""
     now = now or timezone.now()
-    value = parse_positive(amount, "amount", lmsr.MONEY_QUANTUM)
+    value = positive(amount, "amount", lmsr.MONEY_QUANTUM)
     account = Account.objects.select_for_update().get(pk=account_open(user=user, now=now).pk)
     _post(account=account, market=None, kind=EntryKind.GRANT, amount=value, now=now)
     account.refresh_from_db(fields=["balance"])
@@ -80,21 +79,27 @@ def account_grant(*, user: User, amount: object, now: dt.datetime | None = None)
 
 
 @transaction.atomic
-def market_create(*, question: Question, b: object, now: dt.datetime | None = None) -> Market:
-    """Open a market on ``question`` with liquidity ``b``; its maker's pot gets the subsidy."""
+def market_create(*, question_id: int, b: Decimal, now: dt.datetime | None = None) -> Market:
+    """Open a market on the question with liquidity ``b``; its maker's pot gets the subsidy.
+
+    Refusals name ``question`` (the question cannot get a market) or ``b``, as the API's and
+    the admin's forms name what they send.
+    """
     now = now or timezone.now()
-    liquidity = parse_positive(b, "b", lmsr.MONEY_QUANTUM)
+    liquidity = positive(b, "b", lmsr.MONEY_QUANTUM)
     if liquidity > MAX_LIQUIDITY:
         raise ValidationError({"b": f"The liquidity may be at most {MAX_LIQUIDITY:,f}."})
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update().filter(pk=question_id).first()
+    if question is None:
+        raise ValidationError({"question": "No such question."})
     if question.resolution:
-        raise ValidationError({"market": "This question is resolved: it cannot get a market."})
+        raise ValidationError({"question": "This question is resolved: it cannot get a market."})
     if not takes_a_market(question, now):
         raise ValidationError(
-            {"market": "This question is closed to forecasts: it cannot get a market."}
+            {"question": "This question is closed to forecasts: it cannot get a market."}
         )
     if Market.objects.filter(question=question).exists():
-        raise ValidationError({"market": "This question has a market already."})
+        raise ValidationError({"question": "This question has a market already."})
     market = Market.objects.create(question=question, b=liquidity, created_at=now)
     _post(account=None, market=market, kind=EntryKind.SUBSIDY, amount=subsidy(liquidity), now=now)
     market.refresh_from_db(fields=["maker_balance"])
@@ -110,46 +115,28 @@ def subsidy(b: Decimal) -> Decimal:
 
 
 @transaction.atomic
-def market_buy(
-    *,
-    user: User,
-    market_id: int,
-    outcome: object,
-    shares: object = None,
-    amount: object = None,
-    target_price: object = None,
-    now: dt.datetime | None = None,
+def market_trade(
+    *, user: User, market_id: int, order: Order, now: dt.datetime | None = None
 ) -> Trade:
-    """Buy ``outcome``: a number of ``shares``, as many as ``amount`` pays for, or enough to
-    move its price to ``target_price``. Exactly one of the three."""
-    request = BuyRequest.parse(shares=shares, amount=amount, target_price=target_price)
-    side = parse_outcome(outcome)
+    """Make ``order`` for ``user``: buy a number of shares, as many as an amount pays for, or
+    enough to move the outcome's price to a target; or sell shares the user holds back to the
+    maker. Refuses what the market's state forbids: an overdraft, a sale of shares not held, a
+    target the price is past already, a trade too large for the market."""
     market, account, now = _lock(user=user, market_id=market_id, now=now)
-    quantity = request.quantity(market, side)
+    shares = order_shares(market=market, order=order)
+    if order.action == "sell":
+        held = holding(account=account, market=market, outcome=order.outcome)
+        if order.value > held:
+            # normalize: the same text whether the database sums to "3" or to "3.0000"
+            message = f"You hold {held.normalize():f} shares of this outcome."
+            raise ValidationError({"shares": message})
     return _trade(
-        market=market, account=account, outcome=side, shares=quantity, field=request.field, now=now
-    )
-
-
-@transaction.atomic
-def market_sell(
-    *,
-    user: User,
-    market_id: int,
-    outcome: object,
-    shares: object,
-    now: dt.datetime | None = None,
-) -> Trade:
-    """Sell ``shares`` of ``outcome`` that the user holds back to the maker."""
-    side = parse_outcome(outcome)
-    quantity = parse_positive(shares, "shares", lmsr.SHARE_QUANTUM)
-    market, account, now = _lock(user=user, market_id=market_id, now=now)
-    held = holding(account=account, market=market, outcome=side)
-    if quantity > held:
-        # normalize: the same text whether the database sums to "3" or to "3.0000"
-        raise ValidationError({"shares": f"You hold {held.normalize():f} shares of this outcome."})
-    return _trade(
-        market=market, account=account, outcome=side, shares=-quantity, field="shares", now=now
+        market=market,
+        account=account,
+        outcome=order.outcome,
+        shares=shares,
+        field=order.by,
+        now=now,
     )
 
 
@@ -217,7 +204,7 @@ def _trade(
 
 
 @transaction.atomic
-def market_settle(*, question: Question, now: dt.datetime | None = None) -> Market | None:
+def market_settle(*, question_id: int, now: dt.datetime | None = None) -> Market | None:
     """Pay out (YES/NO) or unwind (annulled/ambiguous) the question's market, once.
 
     YES/NO: each winning share bought by the effective resolution time pays 1, and trades made
@@ -232,7 +219,9 @@ def market_settle(*, question: Question, now: dt.datetime | None = None) -> Mark
     question is not resolved, or the market is settled already.
     """
     now = now or timezone.now()
-    market = Market.objects.select_for_update().filter(question_id=question.pk).first()
+    # The question first, then its market: the order ``question_resolve`` locks them in.
+    question = Question.objects.select_for_update().get(pk=question_id)
+    market = Market.objects.select_for_update().filter(question_id=question_id).first()
     if market is None or market.status != MarketStatus.OPEN or not question.resolution:
         return market
     trades = Trade.objects.filter(market=market)
@@ -270,10 +259,10 @@ def _sums(rows: Iterable[Mapping[str, Any]]) -> dict[int, Decimal]:
 
 
 @transaction.atomic
-def market_unsettle(*, question: Question, now: dt.datetime | None = None) -> Market | None:
+def market_unsettle(*, question_id: int, now: dt.datetime | None = None) -> Market | None:
     """Undo the market's settlement with reversal entries, and reopen it; safe to repeat."""
     now = now or timezone.now()
-    market = Market.objects.select_for_update().filter(question_id=question.pk).first()
+    market = Market.objects.select_for_update().filter(question_id=question_id).first()
     if market is None or market.status == MarketStatus.OPEN:
         return market
     standing = list(
@@ -353,6 +342,3 @@ def _apply(*, account: Account | None, market: Market | None, amount: Decimal) -
 
 def _lock_accounts(ids: Iterable[int]) -> list[Account]:
     return list(Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk"))
-
-
-# --- input ------------------------------------------------------------------------------------

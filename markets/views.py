@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,20 +18,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.users import AuthenticatedHttpRequest
+from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors as forecast_selectors
-from markets import selectors, web_selectors
+from markets import selectors
 from markets.forms import TradeForm
 from markets.models import Market, Outcome, Trade
 from markets.panel import quote_summary, quote_warning
 from markets.pricing import market_quote
-from markets.services import market_buy, market_sell, starting_grant
+from markets.services import market_trade, starting_grant
 
 PAGE_SIZE = 50
 
 
 def _market_or_404(market_id: int) -> Market:
-    market = web_selectors.market_get(market_id=market_id)
+    market = selectors.market_get(market_id=market_id)
     if market is None:
         raise Http404("No such market")
     return market
@@ -55,14 +54,12 @@ def trade(request: HttpRequest, market_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             if preview:
-                quote = market_quote(
-                    market=market, action=form.cleaned_data["action"], **form.trade_arguments()
-                )
+                quote = market_quote(market=market, order=form.order)
                 quote_text = quote_summary(quote, market=market)
             else:
-                done = _execute(request.user, market, form)
+                done = market_trade(user=request.user, market_id=market.pk, order=form.order)
         except ValidationError as error:
-            form.add_service_errors(error)
+            form.add_refusal(error)
         else:
             if not preview:
                 messages.success(request, _describe(done))
@@ -70,12 +67,6 @@ def trade(request: HttpRequest, market_id: int) -> HttpResponse:
     # Posted, then redirected: a reload of the page that shows the refusal posts nothing again.
     form.keep(request.session, market_id=market.pk, quote_text=quote_text)
     return redirect(_question_url(market))
-
-
-def _execute(user: User, market: Market, form: TradeForm) -> Trade:
-    if form.cleaned_data["action"] == "sell":
-        return market_sell(user=user, market_id=market.pk, **form.trade_arguments())
-    return market_buy(user=user, market_id=market.pk, **form.trade_arguments())
 
 
 def _describe(trade: Trade) -> str:
@@ -95,11 +86,9 @@ def quote(request: HttpRequest, market_id: int) -> JsonResponse:
     result = None
     if form.is_valid():
         try:
-            result = market_quote(
-                market=market, action=form.cleaned_data["action"], **form.trade_arguments()
-            )
+            result = market_quote(market=market, order=form.order)
         except ValidationError as error:
-            form.add_service_errors(error)
+            form.add_refusal(error)
     if result is None:
         errors = form.named_errors()
         return JsonResponse(
@@ -153,7 +142,7 @@ def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
     account = selectors.account_for(user=request.user)
     context: dict[str, object] = {"account": account, "starting_grant": starting_grant()}
     if account is not None:
-        holdings = web_selectors.holdings(account=account)
+        holdings = selectors.holdings(account=account)
         trades = selectors.account_trades(account=account)
         context.update(
             standing=selectors.account_standing(user=request.user),
@@ -172,7 +161,7 @@ def market_list(request: HttpRequest) -> HttpResponse:
         selectors.market_overview(), now=timezone.now(), question="question"
     )
     page = Paginator(markets, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(market, web_selectors.public_crowd_median(market)) for market in page.object_list]
+    rows = [(market, selectors.public_crowd_median(market)) for market in page.object_list]
     return render(request, "markets/market_list.html", {"page": page, "rows": rows})
 
 

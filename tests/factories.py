@@ -6,8 +6,12 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from forecasts.models import Forecast, Question, SourceDocument
+from markets.models import Market, Trade
+from markets.money import Order
+from markets.services import market_trade
 
 T0 = dt.datetime(2026, 6, 12, 12, 0, tzinfo=dt.UTC)
 
@@ -57,3 +61,30 @@ class ForecastFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     probability = 0.5
     starts_at = factory.LazyAttribute(lambda f: f.question.opens_at + dt.timedelta(hours=1))
+
+
+def buy(
+    user: User,
+    market: Market,
+    *,
+    outcome: object = "yes",
+    now: dt.datetime | None = None,
+    **size: object,
+) -> Trade:
+    """A buy given as a request gives it (``outcome="no", amount="25"``): parsed by the edge's
+    ``Order.parse``, then traded by ``market_trade``."""
+    order = Order.parse(outcome=outcome, action="buy", **size)
+    return market_trade(user=user, market_id=market.pk, order=order, now=now)
+
+
+def sell(
+    user: User,
+    market: Market,
+    *,
+    outcome: object = "yes",
+    shares: object,
+    now: dt.datetime | None = None,
+) -> Trade:
+    """A sale given as a request gives it, parsed by ``Order.parse``, traded by ``market_trade``."""
+    order = Order.parse(outcome=outcome, action="sell", shares=shares)
+    return market_trade(user=user, market_id=market.pk, order=order, now=now)

@@ -14,12 +14,8 @@ from celery import Task
 from django.conf import settings
 
 from config.celery import OnCommitSend, app
-from forecasts.resolution import (
-    lifecycle_sweep_task,
-    question_auto_resolve_task,
-    question_followups_task,
-    questions_remind_staff_task,
-)
+from forecasts.lifecycle import lifecycle_sweep_task, question_auto_resolve_task
+from forecasts.notices import question_followups_task, questions_remind_staff_task
 from tests.integration.conftest import celery_publishing_to, free_port
 
 # What a fresh worker process registers, as the worker loads it.

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django import template
 
-from forecasts.formatting import fixed
+from crux.formatting import fixed
+from forecasts.maths import score_types
 
 register = template.Library()
 
@@ -23,10 +24,12 @@ def get(mapping: dict, key: object) -> object:
 
 @register.filter
 def score(value: float | None, score_type: str = "") -> str:
-    """Brier and log to 3 decimals, baseline and peer (points) to 1; None -> an em dash."""
+    """To the score type's digits (Brier and log 3, baseline and peer points 1; 1 for a name
+    that is no score type's); None or NaN -> an em dash."""
     if value is None or value != value:  # None or NaN
         return "—"
-    digits = 3 if str(score_type).startswith(("brier", "log")) else 1
+    spec = score_types.BY_NAME.get(str(score_type))
+    digits = spec.digits if spec is not None else 1
     return fixed(value, digits)
 
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from django import template
 
-from forecasts.formatting import fixed
+from crux.formatting import fixed
 from markets import selectors
 from markets.models import Market, Trade
 from markets.panel import plain_shares

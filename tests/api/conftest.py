@@ -5,18 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
 from django.core.cache import cache
 
+from forecasts.lifecycle import question_resolve
 from forecasts.models import Forecast, Question
-from forecasts.resolution import question_resolve
 from forecasts.services import api_token_create, forecast_submit
 from markets.models import Market, Trade
-from markets.services import market_buy, market_create
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 
 
 @pytest.fixture(autouse=True)
@@ -82,8 +83,8 @@ def world() -> World:
     for role, who in (("user", user), ("other", other), ("staff", staff)):
         token, secret = api_token_create(user=who, name=f"{role} script")
         tokens[role], ids[role] = secret, token.pk
-    market = market_create(question=open_question, b="100")
-    trade = market_buy(user=user, market_id=market.pk, outcome="yes", shares="10")
+    market = market_create(question_id=open_question.pk, b=Decimal(100))
+    trade = buy(user, market, outcome="yes", shares="10")
     bare = QuestionFactory(opens_at=T0, closes_at=now + dt.timedelta(days=300))
     return World(
         open_question, resolved, forecast, user, other, staff, tokens, ids, market, trade, bare

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from forecasts.api_auth import AnonIpThrottle
-from forecasts.resolution import question_unresolve
+from crux.api.throttling import AnonIpThrottle
+from forecasts.lifecycle import question_unresolve
 from tests.api.conftest import World
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -97,7 +97,7 @@ def test_anonymous_clients_are_throttled_with_retry_after(
 def test_throttling_is_per_token(
     world: World, api, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
-    from forecasts.api_auth import TokenRateThrottle
+    from crux.api.throttling import TokenRateThrottle
 
     monkeypatch.setattr(TokenRateThrottle, "rate", "2/min", raising=False)
     ada, bob = api("user", world), api("other", world)
@@ -158,7 +158,7 @@ def test_the_api_keeps_answering_when_the_redis_cache_is_down(world: World, api)
         dead = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
     cache_down = {
         "default": {
-            "BACKEND": "config.cache.CountingRedisCache",
+            "BACKEND": "crux.cache.CountingRedisCache",
             "LOCATION": dead,
             "OPTIONS": {
                 "IGNORE_EXCEPTIONS": True,

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from forecasts.api_support import csv_cell
+from crux.api.renderers import csv_cell
+from forecasts.lifecycle import question_resolve
 from forecasts.models import Forecast, Score
-from forecasts.resolution import question_resolve
 from forecasts.services import forecast_submit
 from tests.api.conftest import World
 from tests.factories import T0, QuestionFactory, UserFactory

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from markets.models import Account, Market
 from markets.services import market_create
 from tests.api.conftest import World
-from tests.factories import T0, QuestionFactory
+from tests.factories import T0, QuestionFactory, buy
 from tests.markets.conftest import assert_ledger_balanced, snapshot
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -181,13 +181,12 @@ def test_the_profit_leaderboard_ranks_accounts_by_realised_profit(world: World, 
 
 def test_the_profit_leaderboard_leaves_practice_traders_out_unless_asked(world: World, api) -> None:
     from forecasts.models import PRACTICE_SOURCE_KEY
-    from markets.services import market_buy
     from tests.factories import SourceDocumentFactory, UserFactory
 
     practice = QuestionFactory(source=SourceDocumentFactory(key=PRACTICE_SOURCE_KEY))
-    market = market_create(question=practice, b=Decimal(50), now=T0 + dt.timedelta(days=1))
+    market = market_create(question_id=practice.pk, b=Decimal(50), now=T0 + dt.timedelta(days=1))
     demo = UserFactory(username="demo-noisy")
-    market_buy(user=demo, market_id=market.pk, outcome="yes", shares=1)
+    buy(demo, market, outcome="yes", shares=1)
 
     plain = api(None, world).get("/markets/leaderboard/").json()
     asked = api(None, world).get("/markets/leaderboard/", params={"practice": "true"}).json()
@@ -297,7 +296,7 @@ def test_a_body_that_is_not_a_json_object_is_refused(world: World, api) -> None:
 
 def test_a_trade_on_a_closed_question_s_market_is_refused(world: World, api) -> None:
     closed = QuestionFactory(opens_at=T0, closes_at=T0 + dt.timedelta(days=1))
-    market = market_create(question=closed, b="100", now=T0)
+    market = market_create(question_id=closed.pk, b=Decimal(100), now=T0)
     before = snapshot()
 
     response = api("other", world).post(f"/markets/{market.pk}/trades/", {**BUY, "shares": "1"})

@@ -10,9 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from forecasts.api_support import exception_handler
+from crux.api.errors import exception_handler
+from forecasts.lifecycle import question_unresolve
 from forecasts.models import Question
-from forecasts.resolution import question_unresolve
 
 
 class UnresolveView(APIView):

@@ -9,7 +9,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from forecasts.api_support import WindowCountPaginator
+from crux.api.pagination import WindowCountPaginator
 from forecasts.models import Question
 from tests.api.conftest import World
 from tests.factories import QuestionFactory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -10,11 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from forecasts.services import api_token_create, forecast_submit
 from markets.models import Market
-from markets.services import market_buy, market_create
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -85,13 +86,13 @@ def _trade_around(ada, n: int) -> None:
     """n more trades by ada and by new users on the first market, and n more markets ada holds."""
     now = T0 + dt.timedelta(hours=1)
     first = Market.objects.order_by("pk").first() or market_create(
-        question=QuestionFactory(), b="100", now=T0
+        question_id=QuestionFactory().pk, b=Decimal(100), now=T0
     )
     for i in range(n):
         for user in (ada, UserFactory()):
-            market_buy(user=user, market_id=first.pk, outcome=i % 2, shares="2", now=now)
-        market = market_create(question=QuestionFactory(), b="50", now=T0)
-        market_buy(user=ada, market_id=market.pk, outcome="no", shares="3", now=now)
+            buy(user, first, outcome=i % 2, shares="2", now=now)
+        market = market_create(question_id=QuestionFactory().pk, b=Decimal(50), now=T0)
+        buy(ada, market, outcome="no", shares="3", now=now)
 
 
 @pytest.mark.parametrize("path", MARKET_LISTS)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from forecasts.api_auth import AnonIpThrottle, TokenRateThrottle
+from crux.api.throttling import AnonIpThrottle, TokenRateThrottle
 from tests.api.conftest import World
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from forecasts.api_auth import AnonIpThrottle, TokenRateThrottle
+from crux.api.throttling import AnonIpThrottle, TokenRateThrottle
 from forecasts.services import api_token_create
 from tests.api.conftest import Api, World
 

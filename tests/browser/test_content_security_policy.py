@@ -10,10 +10,10 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from forecasts.services import forecast_submit
-from markets.services import market_buy, market_create
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +29,9 @@ def _log_in(page, url: str, username: str) -> None:
 def _site_with_a_resolved_and_an_open_question() -> dict[str, object]:
     staff = UserFactory(username="root", is_staff=True, is_superuser=True, email="r@example.org")
     open_question = QuestionFactory(title="Will the control be lifted by 2027?")
-    market = market_create(question=open_question, b=Decimal(100), now=T0)
+    market = market_create(question_id=open_question.pk, b=Decimal(100), now=T0)
     forecast_submit(user=staff, question_id=open_question.pk, probability=0.3, now=T0)
-    market_buy(user=staff, market_id=market.pk, outcome="yes", shares=5, now=T0)
+    buy(staff, market, outcome="yes", shares=5, now=T0)
     resolved = QuestionFactory(closes_at=T0 + dt.timedelta(days=10), source=open_question.source)
     forecast_submit(user=staff, question_id=resolved.pk, probability=0.8, now=T0)
     question_resolve(

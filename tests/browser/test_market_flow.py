@@ -21,7 +21,7 @@ def _log_in(page, url: str, username: str) -> None:
 
 
 def test_preview_buy_and_sell_part_from_the_question_page(live_server, page) -> None:
-    market = market_create(question=QuestionFactory(), b=Decimal(100))
+    market = market_create(question_id=QuestionFactory().pk, b=Decimal(100))
     UserFactory(username="cy")
     _log_in(page, live_server.url, "cy")
     page.goto(f"{live_server.url}/questions/{market.question_id}/")
@@ -55,7 +55,7 @@ def test_preview_buy_and_sell_part_from_the_question_page(live_server, page) -> 
 
 
 def test_a_bad_size_shows_in_the_preview_naming_the_field(live_server, page) -> None:
-    market = market_create(question=QuestionFactory(), b=Decimal(100))
+    market = market_create(question_id=QuestionFactory().pk, b=Decimal(100))
     UserFactory(username="di")
     _log_in(page, live_server.url, "di")
     page.goto(f"{live_server.url}/questions/{market.question_id}/")

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from forecasts.lifecycle import question_resolve, questions_close_due
 from forecasts.models import Question, QuestionStatus, SourceDocument
-from forecasts.resolution import question_resolve, questions_close_due
 from forecasts.services import forecast_submit
 from markets.services import market_create
 from tests.factories import (
@@ -110,7 +111,7 @@ def _post_question(question: Question, **changes: object):
 def _closed_question(*, market: bool = False) -> Question:
     question = QuestionFactory(closes_at=T0 + dt.timedelta(days=10))
     if market:
-        market_create(question=question, b="100", now=T0 + dt.timedelta(days=1))
+        market_create(question_id=question.pk, b=Decimal(100), now=T0 + dt.timedelta(days=1))
     questions_close_due(now=T0 + dt.timedelta(days=11))
     question.refresh_from_db()
     return question

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 
@@ -12,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from forecasts.services import forecast_submit
 from tests.factories import T0, QuestionFactory, UserFactory
 
@@ -81,14 +82,15 @@ def test_the_api_serves_png_or_svg_by_format_or_accept() -> None:
 
 
 def test_a_rendered_chart_is_served_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    from forecasts import chart_cache
+    from forecasts.charts.registry import CHARTS, Kind
 
     _resolved_world()
     calls = []
-    real = chart_cache.RENDERERS["calibration"]
-    monkeypatch.setitem(
-        chart_cache.RENDERERS, "calibration", lambda *a, **k: calls.append(1) or real(*a, **k)
+    entry = CHARTS[(Kind.USER, "calibration")]
+    counting = dataclasses.replace(
+        entry, render=lambda *a, **k: calls.append(1) or entry.render(*a, **k)
     )
+    monkeypatch.setitem(CHARTS, (Kind.USER, "calibration"), counting)
     url = reverse("forecasts:user_chart", args=["ada", "calibration", "png"])
 
     first, second = Client().get(url), Client().get(url)
@@ -99,9 +101,9 @@ def test_a_rendered_chart_is_served_from_the_cache(monkeypatch: pytest.MonkeyPat
 
 def test_a_resolution_renders_the_question_chart_ahead_of_visitors() -> None:
     _, question = _resolved_world()
-    from forecasts import chart_data
-    from forecasts.chart_cache import chart_key
-    from forecasts.resolution import question_followups_task
+    from forecasts.charts import data as chart_data
+    from forecasts.charts.cache import chart_key
+    from forecasts.notices import question_followups_task
 
     question_followups_task.apply(args=[question.pk])
 

@@ -11,12 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from forecasts.calibration import (
-    CalibrationWindow,
-    MurphyDecomposition,
-    calibration_table,
-)
-from forecasts.charts import (
+from forecasts.charts.render import (
     QuestionHistory,
     ReliabilitySeries,
     ScoreSeries,
@@ -27,6 +22,7 @@ from forecasts.charts import (
     render_score_over_time,
     window_summaries,
 )
+from forecasts.maths.calibration import CalibrationWindow, MurphyDecomposition, calibration_table
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

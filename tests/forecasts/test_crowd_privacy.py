@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from forecasts.services import forecast_submit, forecast_withdraw
 from markets.services import market_create
 from tests.factories import T0, QuestionFactory, UserFactory
@@ -42,7 +42,7 @@ def _fresh_cache() -> Iterator[None]:
 
 def _question_with(probabilities: tuple[float, ...], *, at: dt.datetime = FORECAST_AT):
     question = QuestionFactory()
-    market_create(question=question, b=Decimal(100), now=at - HOUR)
+    market_create(question_id=question.pk, b=Decimal(100), now=at - HOUR)
     users = [UserFactory() for _ in probabilities]
     for user, p in zip(users, probabilities, strict=True):
         forecast_submit(user=user, question_id=question.pk, probability=p, now=at)

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from forecasts.services import forecast_submit
 from tests.factories import T0, QuestionFactory, UserFactory
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core import mail
 
 from config.celery import OnCommitSend
-from forecasts.models import Question, Resolution, ResolutionNotice, Score
-from forecasts.resolution import (
+from forecasts.lifecycle import (
     lifecycle_sweep_task,
+    question_aggregates_rebuild,
     question_auto_resolve_task,
-    question_followups_task,
     question_resolve,
     question_unresolve,
-    questions_remind_staff_task,
 )
+from forecasts.models import AggregatePoint, Question, Resolution, ResolutionNotice, Score
+from forecasts.notices import question_followups_task, questions_remind_staff_task
 from forecasts.services import forecast_submit, profile_update
-from tests.factories import T0, QuestionFactory, UserFactory
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 from tests.mail_backends import FailingBackend
 
 pytestmark = pytest.mark.django_db
@@ -286,17 +287,16 @@ def test_the_sweep_sends_each_due_task_on_commit(django_capture_on_commit_callba
 
 @pytest.mark.parametrize(("outcome", "verdict"), [("yes", "profit"), ("no", "loss")])
 def test_traders_are_told_what_the_market_paid_them(outcome: str, verdict: str) -> None:
-    from decimal import Decimal
 
-    from markets.services import market_buy, market_create
+    from markets.services import market_create
 
     question = _due_question()
-    market = market_create(question=question, b=Decimal(100), now=T0)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=T0)
     ada = UserFactory(email="ada@example.org")  # forecasts and trades
     bob = UserFactory(email="bob@example.org")  # trades only
     forecast_submit(user=ada, question_id=question.pk, probability=0.6, now=T0)
-    market_buy(user=ada, market_id=market.pk, outcome="yes", shares=10, now=T0)
-    bought = market_buy(user=bob, market_id=market.pk, outcome="yes", shares=20, now=T0)
+    buy(ada, market, outcome="yes", shares=10, now=T0)
+    bought = buy(bob, market, outcome="yes", shares=20, now=T0)
 
     question_resolve(question_id=question.pk, resolution=outcome, resolved_by=None, now=DUE)
     question_followups_task(question.pk)
@@ -312,3 +312,15 @@ def test_traders_are_told_what_the_market_paid_them(outcome: str, verdict: str) 
     assert "Brier" in bodies["ada@example.org"]
     assert "The market paid you" in bodies["ada@example.org"]
     assert "carries no scores" not in bodies["bob@example.org"]
+
+
+def test_the_crowd_history_is_rebuilt_for_the_question_of_that_id() -> None:
+    question, other = _due_question(), _due_question()
+    for q in (question, other):
+        forecast_submit(user=UserFactory(), question_id=q.pk, probability=0.3, now=T0)
+    AggregatePoint.objects.all().delete()
+
+    rewritten = question_aggregates_rebuild(question_id=question.pk)
+
+    assert rewritten == 1
+    assert list(AggregatePoint.objects.values_list("question_id", "median")) == [(question.pk, 0.3)]

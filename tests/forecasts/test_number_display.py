@@ -12,14 +12,15 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from forecasts.formatting import fixed
+from crux.formatting import fixed
+from forecasts.lifecycle import question_resolve
 from forecasts.models import Score, ScoreType
-from forecasts.resolution import question_followups, question_resolve
+from forecasts.notices import question_followups
 from forecasts.services import forecast_submit
 from forecasts.templatetags.crux import number, percent, score
-from markets.services import market_buy, market_create, market_sell
+from markets.services import market_create
 from markets.templatetags.market_tags import money
-from tests.factories import T0, QuestionFactory, UserFactory
+from tests.factories import T0, QuestionFactory, UserFactory, buy, sell
 
 # A minus (ASCII, or U+2212 as charts write it) before a zero with no other digit: "-0.0".
 DAY = dt.timedelta(days=1)
@@ -77,9 +78,9 @@ def test_the_leaderboard_and_the_track_record_show_no_negative_zero() -> None:
 @time_machine.travel(T0 + 30 * DAY, tick=False)
 def test_a_round_trip_lost_to_the_makers_rounding_shows_no_negative_zero() -> None:
     trader = UserFactory()
-    market = market_create(question=QuestionFactory(), b=Decimal(100))
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares="1")
-    market_sell(user=trader, market_id=market.pk, outcome="yes", shares="1")
+    market = market_create(question_id=QuestionFactory().pk, b=Decimal(100))
+    buy(trader, market, outcome="yes", shares="1")
+    sell(trader, market, outcome="yes", shares="1")
     question_resolve(question_id=market.question_id, resolution="no", resolved_by=None)
     client = Client()
     client.force_login(trader)

@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 
 from forecasts.importer import questions_import
 from forecasts.models import Question, SourceDocument
+from markets.audit import ledger_audit
 from markets.models import Market
-from markets.selectors import ledger_audit
 
 QUESTIONSETS = Path(__file__).resolve().parents[2] / "forecasts" / "questionsets"
 ESSAY_FILE = QUESTIONSETS / "essay.toml"

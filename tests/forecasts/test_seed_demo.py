@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import io
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from statistics import mean
 
@@ -15,12 +16,13 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from pytest_django import DjangoDbBlocker
 
-from forecasts import demo
-from forecasts.demo import Behaviour
+from forecasts.demo import plan as planning
+from forecasts.demo import seed as seeding
+from forecasts.demo.plan import Behaviour
 from forecasts.importer import questions_import
 from forecasts.models import AggregatePoint, Forecast, Question, Score, ScoreType, SourceDocument
-from forecasts.score_selectors import user_calibration
-from tests.factories import QuestionFactory, UserFactory
+from forecasts.scores.selectors import user_calibration
+from tests.factories import QuestionFactory, UserFactory, buy
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 ESSAY_FILE = Path(__file__).resolve().parents[2] / "forecasts" / "questionsets" / "essay.toml"
@@ -34,12 +36,12 @@ def _seed(questions: int = 4, **options: object) -> str:
 
 
 def _practice() -> dict[str, int]:
-    questions = Question.objects.filter(source__key=demo.DEMO_SOURCE_KEY)
+    questions = Question.objects.filter(source__key=planning.DEMO_SOURCE_KEY)
     return {
         "questions": questions.count(),
         "resolved": questions.exclude(resolution="").count(),
         "forecasts": Forecast.objects.filter(question__in=questions).count(),
-        "users": get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES).count(),
+        "users": get_user_model().objects.filter(username__in=planning.DEMO_USERNAMES).count(),
     }
 
 
@@ -47,23 +49,23 @@ def _practice() -> dict[str, int]:
 
 
 @functools.cache
-def _many() -> tuple[demo.PlannedQuestion, ...]:
+def _many() -> tuple[planning.PlannedQuestion, ...]:
     """Enough planned questions for the law of large numbers (planned once, ~1 s)."""
-    return demo.demo_plan(seed=1, questions=1000, now=NOW)
+    return planning.demo_plan(seed=1, questions=1000, now=NOW)
 
 
 def test_the_plan_is_deterministic_and_depends_on_the_seed() -> None:
-    first = demo.demo_plan(seed=7, questions=20, now=NOW)
+    first = planning.demo_plan(seed=7, questions=20, now=NOW)
 
-    again = demo.demo_plan(seed=7, questions=20, now=NOW)
-    other = demo.demo_plan(seed=8, questions=20, now=NOW)
+    again = planning.demo_plan(seed=7, questions=20, now=NOW)
+    other = planning.demo_plan(seed=8, questions=20, now=NOW)
 
     assert first == again
     assert [p.true_probability for p in first] != [p.true_probability for p in other]
 
 
 def test_every_planned_question_is_forecast_while_open_and_resolved_in_the_past() -> None:
-    plan = demo.demo_plan(seed=7, questions=120, now=NOW)
+    plan = planning.demo_plan(seed=7, questions=120, now=NOW)
 
     for planned in plan:
         times = [f.at for f in planned.forecasts]
@@ -78,7 +80,7 @@ def test_every_planned_question_is_forecast_while_open_and_resolved_in_the_past(
 
 
 def test_the_resolutions_spread_over_several_calendar_quarters() -> None:
-    plan = demo.demo_plan(seed=7, questions=120, now=NOW)
+    plan = planning.demo_plan(seed=7, questions=120, now=NOW)
 
     quarters = {(p.closes_at.year, (p.closes_at.month - 1) // 3) for p in plan}
 
@@ -117,11 +119,17 @@ def test_on_many_questions_the_planned_forecasts_rank_as_their_habits_predict() 
 
 def test_the_habits_distort_the_signal_as_specified() -> None:
     def report(behaviour: Behaviour, signal: float, crowd: float | None = None) -> float:
-        return demo.reported_probability(behaviour, signal=signal, noise=0.0, crowd_median=crowd)
+        return planning.reported_probability(
+            behaviour, signal=signal, noise=0.0, crowd_median=crowd
+        )
 
     assert report(Behaviour.CALIBRATED, 0.8) == 0.8
-    assert report(Behaviour.OVERCONFIDENT, 0.8) == round(demo.sigmoid(2.5 * demo.logit(0.8)), 3)
-    assert report(Behaviour.UNDERCONFIDENT, 0.8) == round(demo.sigmoid(0.4 * demo.logit(0.8)), 3)
+    assert report(Behaviour.OVERCONFIDENT, 0.8) == round(
+        planning.sigmoid(2.5 * planning.logit(0.8)), 3
+    )
+    assert report(Behaviour.UNDERCONFIDENT, 0.8) == round(
+        planning.sigmoid(0.4 * planning.logit(0.8)), 3
+    )
     assert report(Behaviour.HERDER, 0.9, crowd=0.3) == 0.3
     assert report(Behaviour.OVERCONFIDENT, 0.9999) == 0.999  # within the accepted range
     with pytest.raises(ValueError, match="crowd"):
@@ -137,12 +145,12 @@ def test_seeding_makes_demo_users_and_resolved_practice_questions_apart_from_the
 
     output = _seed(questions=4)
 
-    practice = Question.objects.filter(source__key=demo.DEMO_SOURCE_KEY)
+    practice = Question.objects.filter(source__key=planning.DEMO_SOURCE_KEY)
     counts = _practice()
     assert (counts["questions"], counts["resolved"], counts["users"]) == (4, 4, 5)
     assert counts["forecasts"] >= 4 * 5
     assert all(q.title.startswith("[Practice] ") and q.key.startswith("demo-") for q in practice)
-    assert SourceDocument.objects.get(key="demo-practice").title == demo.DEMO_SOURCE_TITLE
+    assert SourceDocument.objects.get(key="demo-practice").title == planning.DEMO_SOURCE_TITLE
     assert not essay.questions.filter(title__startswith="[Practice]").exists()
     assert not Forecast.objects.filter(question__source=essay).exists()
     assert "Created 4 resolved practice questions" in output
@@ -153,7 +161,7 @@ def test_seeding_makes_demo_users_and_resolved_practice_questions_apart_from_the
 def test_the_demo_users_are_labelled_and_cannot_sign_in() -> None:
     _seed(questions=1)
 
-    users = get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES)
+    users = get_user_model().objects.filter(username__in=planning.DEMO_USERNAMES)
 
     assert sorted(u.username for u in users) == sorted(
         [
@@ -214,7 +222,7 @@ def test_delete_removes_only_the_demo_data() -> None:
     _seed(delete=True)
 
     assert _practice() == {"questions": 0, "resolved": 0, "forecasts": 0, "users": 0}
-    assert not SourceDocument.objects.filter(key=demo.DEMO_SOURCE_KEY).exists()
+    assert not SourceDocument.objects.filter(key=planning.DEMO_SOURCE_KEY).exists()
     assert list(Forecast.objects.values_list("user__username", flat=True)) == [ada.username]
 
 
@@ -227,7 +235,7 @@ def test_a_real_account_with_a_demo_username_is_never_adopted_or_deleted() -> No
     _seed(delete=True)
 
     assert get_user_model().objects.filter(pk=real.pk, first_name="").exists()
-    assert not SourceDocument.objects.filter(key=demo.DEMO_SOURCE_KEY).exists()
+    assert not SourceDocument.objects.filter(key=planning.DEMO_SOURCE_KEY).exists()
     assert not get_user_model().objects.filter(username="demo-calibrated").exists()
 
 
@@ -238,7 +246,7 @@ def test_a_real_account_with_a_demo_username_is_never_adopted_or_deleted() -> No
 def seeded(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """One seeding for the tests of a class, rolled back after them."""
     with django_db_blocker.unblock(), transaction.atomic():
-        demo.demo_seed(seed=demo.DEFAULT_SEED, questions=SEEDED, now=NOW)
+        seeding.demo_seed(seed=planning.DEFAULT_SEED, questions=SEEDED, now=NOW)
         yield
         transaction.set_rollback(True)
 
@@ -280,7 +288,7 @@ class TestTheSeededDemo:
 
         pairs = set(scored.values_list("question__key", "user__username"))
 
-        assert len(pairs) == SEEDED * len(demo.DEMO_USERNAMES)
+        assert len(pairs) == SEEDED * len(planning.DEMO_USERNAMES)
         assert Question.objects.filter(scores=None).count() == 0
 
     def test_the_calibrated_user_scores_better_than_the_noisy_one(self) -> None:
@@ -322,26 +330,26 @@ class TestTheSeededDemo:
 
 @pytest.mark.django_db
 def test_practice_markets_follow_the_forecasters_settle_and_go_with_the_reset() -> None:
-    from decimal import Decimal
 
-    from forecasts.score_selectors import market_calibration
+    from forecasts.scores.selectors import market_calibration
+    from markets.audit import ledger_audit
     from markets.models import Account, LedgerEntry, Market, MarketStatus, Trade
-    from markets.selectors import leaderboard, ledger_audit
-    from markets.services import market_buy, market_create
+    from markets.selectors import leaderboard
+    from markets.services import market_create
 
     real = QuestionFactory(opens_at=NOW - dt.timedelta(days=1))
-    real_market = market_create(question=real, b=Decimal(100), now=NOW)
-    market_buy(user=UserFactory(), market_id=real_market.pk, outcome="yes", shares=5, now=NOW)
+    real_market = market_create(question_id=real.pk, b=Decimal(100), now=NOW)
+    buy(UserFactory(), real_market, outcome="yes", shares=5, now=NOW)
 
     _seed(questions=4)
 
-    practice = Market.objects.filter(question__source__key=demo.DEMO_SOURCE_KEY)
+    practice = Market.objects.filter(question__source__key=planning.DEMO_SOURCE_KEY)
     assert practice.count() == 4
     assert set(practice.values_list("status", flat=True)) <= {MarketStatus.RESOLVED}
     assert Trade.objects.filter(market__in=practice).count() >= 4
     assert market_calibration(now=NOW, include_practice=True).n == 4
     assert market_calibration(now=NOW).n == 0
-    assert not [a for a in leaderboard() if a.user.username in demo.DEMO_USERNAMES]
+    assert not [a for a in leaderboard() if a.user.username in planning.DEMO_USERNAMES]
     assert (
         len([a for a in leaderboard(include_practice=True) if a.user.username.startswith("demo-")])
         == 5
@@ -351,7 +359,7 @@ def test_practice_markets_follow_the_forecasters_settle_and_go_with_the_reset() 
     call_command("seed_demo", delete=True, stdout=io.StringIO())
 
     assert list(Market.objects.values_list("pk", flat=True)) == [real_market.pk]
-    assert not Account.objects.filter(user__username__in=demo.DEMO_USERNAMES).exists()
+    assert not Account.objects.filter(user__username__in=planning.DEMO_USERNAMES).exists()
     assert Trade.objects.count() == 1
     assert LedgerEntry.objects.filter(market=real_market).count() == 3  # subsidy + trade pair
     assert ledger_audit().ok

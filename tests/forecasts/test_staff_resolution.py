@@ -10,12 +10,12 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from forecasts.lifecycle import question_resolve
 from forecasts.models import Question, Score
-from forecasts.resolution import question_resolve
 from forecasts.services import forecast_submit
 from markets.models import Account
-from markets.services import market_buy, market_create
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -122,9 +122,9 @@ def test_staff_unresolve_removes_the_scores(question: Question) -> None:
 @pytest.fixture
 def paid_out(question: Question) -> Question:
     """Resolved YES with two traders paid by its market."""
-    market = market_create(question=question, b=Decimal(100), now=T0)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=T0)
     for shares in (10, 20):
-        market_buy(user=UserFactory(), market_id=market.pk, outcome="yes", shares=shares, now=T0)
+        buy(UserFactory(), market, outcome="yes", shares=shares, now=T0)
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None)
     return question
 

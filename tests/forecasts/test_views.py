@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from django.urls import reverse
 
 from forecasts.models import Forecast
 from forecasts.services import forecast_submit
-from tests.factories import ForecastFactory, QuestionFactory, UserFactory
+from tests.factories import ForecastFactory, QuestionFactory, UserFactory, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -256,12 +257,12 @@ def test_log_in_is_throttled_after_repeated_failures() -> None:
 def test_every_page_has_a_plain_text_title() -> None:
     import re
 
-    from markets.services import market_buy, market_create
+    from markets.services import market_create
 
     question = QuestionFactory()
     user = UserFactory(username="ada")
-    market = market_create(question=question, b=100)
-    market_buy(user=user, market_id=market.pk, outcome="yes", shares=1)
+    market = market_create(question_id=question.pk, b=Decimal(100))
+    buy(user, market, outcome="yes", shares=1)
     client = _logged_in(user)
     pages = [
         reverse("forecasts:question_list"),
@@ -288,15 +289,15 @@ def test_the_list_shows_each_market_price_beside_the_crowd_in_constant_queries()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from markets.services import market_buy, market_create
+    from markets.services import market_create
 
     def listed(count: int) -> tuple[str, int]:
         for i in range(count):
             question = QuestionFactory(title=f"Listed {i}?")
             if i % 2:
-                market = market_create(question=question, b=Decimal(100), now=TODAY)
+                market = market_create(question_id=question.pk, b=Decimal(100), now=TODAY)
                 trader = UserFactory()
-                market_buy(user=trader, market_id=market.pk, outcome="yes", target_price="0.7")
+                buy(trader, market, outcome="yes", target_price="0.7")
         with CaptureQueriesContext(connection) as queries:
             page = Client().get(reverse("forecasts:question_list")).content.decode()
         return page, len(queries)
@@ -319,7 +320,7 @@ def test_the_history_chart_stays_when_every_forecast_is_withdrawn() -> None:
 
     cache.clear()  # rendered charts are cached under the question's id
     question = QuestionFactory()
-    market_create(question=question, b=100, now=TODAY - dt.timedelta(days=2))
+    market_create(question_id=question.pk, b=Decimal(100), now=TODAY - dt.timedelta(days=2))
     users = [UserFactory() for _ in range(5)]
     for k, user in enumerate(users):
         forecast_submit(user=user, question_id=question.pk, probability=0.2 + 0.1 * k, now=T_DAY)

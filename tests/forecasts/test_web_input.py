@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from forecasts.api.serializers import TokenCreateSerializer
 from forecasts.forms import SettingsForm, TokenForm
 from forecasts.models import ApiToken, Forecast, Profile, Question
-from forecasts.serializers import TokenCreateSerializer
 from forecasts.services import api_token_create, forecast_submit
 from markets.models import Account, Market, Trade
 from markets.services import market_create
@@ -81,7 +83,7 @@ def test_no_web_form_reads_a_json_body() -> None:
     staff = UserFactory(is_staff=True, is_superuser=True, email="sam@example.com")
     question = QuestionFactory()
     forecast_submit(user=staff, question_id=question.pk, probability=0.4)
-    market = market_create(question=question, b="100")
+    market = market_create(question_id=question.pk, b=Decimal(100))
     api_token_create(user=staff, name="script")
     client, before = _logged_in(staff), _written()
     deep = "[" * 1_000 + "]" * 1_000

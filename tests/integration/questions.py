@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from forecasts.models import AutoOutcome, Question, Resolution, Score
-from forecasts.score_services import ScoreValues, scores_compute, scoring_inputs_load
+from forecasts.scores.services import ScoreValues, scores_compute, scoring_inputs_load
 from forecasts.services import forecast_submit
 from tests.factories import QuestionFactory, UserFactory
 

@@ -15,12 +15,12 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
+from forecasts.lifecycle import question_auto_resolve_task
 from forecasts.models import Forecast, Score
-from forecasts.resolution import question_auto_resolve_task
+from markets.audit import ledger_audit
 from markets.models import LedgerEntry
-from markets.selectors import ledger_audit
-from markets.services import market_buy, market_create
-from tests.factories import UserFactory
+from markets.services import market_create
+from tests.factories import UserFactory, buy
 from tests.integration.conftest import (
     Celery,
     Process,
@@ -87,11 +87,13 @@ def test_two_simultaneous_automatic_resolutions_resolve_once() -> None:
 
 def test_simultaneous_resolutions_pay_the_market_out_once() -> None:
     question = due_question()
-    market = market_create(question=question, b=100, now=question.opens_at + dt.timedelta(days=1))
+    market = market_create(
+        question_id=question.pk, b=Decimal(100), now=question.opens_at + dt.timedelta(days=1)
+    )
     trader = UserFactory()
-    market_buy(
-        user=trader,
-        market_id=market.pk,
+    buy(
+        trader,
+        market,
         outcome=1,
         shares=10,
         now=question.opens_at + dt.timedelta(days=2),

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from forecasts import resolution
+from forecasts import lifecycle
 from forecasts.models import Question
 
 HOLD_VARIABLE = "CRUX_TEST_HOLD_RESOLUTION"
@@ -40,7 +40,7 @@ def held_after_writing(compute: ScoresCompute, marker: Path) -> ScoresCompute:
 
 
 if marker := os.environ.get(HOLD_VARIABLE):
-    # resolution.py calls the name it imported, so that is the one to replace.
-    resolution.question_scores_compute = held_after_writing(
-        resolution.question_scores_compute, Path(marker)
+    # lifecycle.py calls the name it imported, so that is the one to replace.
+    lifecycle.question_scores_compute = held_after_writing(
+        lifecycle.question_scores_compute, Path(marker)
     )

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.base_user import AbstractBaseUser
 
+from markets.audit import ledger_audit
 from markets.models import Account, LedgerEntry, Market, Trade
-from markets.selectors import ledger_audit
 from markets.services import account_open, market_create
 from tests.factories import QuestionFactory, UserFactory
 
@@ -15,7 +15,7 @@ from tests.factories import QuestionFactory, UserFactory
 @pytest.fixture
 def market(now: dt.datetime) -> Market:
     """An open market with b = 100 on an open question."""
-    return market_create(question=QuestionFactory(), b=Decimal(100), now=now)
+    return market_create(question_id=QuestionFactory().pk, b=Decimal(100), now=now)
 
 
 @pytest.fixture

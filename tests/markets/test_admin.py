@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from markets.models import Account, LedgerEntry, Market, Trade
-from markets.services import market_buy, subsidy
-from tests.factories import QuestionFactory, UserFactory
+from markets.services import subsidy
+from tests.factories import QuestionFactory, UserFactory, buy
 from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def staff() -> Client:
 
 
 def test_every_markets_admin_page_loads_for_staff(staff, market, trader) -> None:
-    trade = market_buy(user=trader, market_id=market.pk, outcome="yes", shares=5)
+    trade = buy(trader, market, outcome="yes", shares=5)
     account, entry = Account.objects.get(user=trader), LedgerEntry.objects.first()
     pages = [
         reverse("admin:markets_market_changelist"),
@@ -88,7 +88,7 @@ def test_the_add_page_refuses_a_question_closed_to_forecasts(staff) -> None:
 
 
 def test_money_rows_cannot_be_added_changed_or_deleted_in_the_admin(staff, market, trader) -> None:
-    trade = market_buy(user=trader, market_id=market.pk, outcome="yes", shares=5)
+    trade = buy(trader, market, outcome="yes", shares=5)
     before = snapshot()
 
     responses = [

@@ -12,9 +12,10 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
+from markets.audit import ledger_audit
 from markets.models import Account, Market, Trade
-from markets.selectors import ledger_audit
-from markets.services import account_open, holding, market_buy, market_create, market_sell
+from markets.money import Order
+from markets.services import account_open, holding, market_create, market_trade
 from tests.factories import QuestionFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -32,15 +33,13 @@ def trade_randomly(
         match rng.randrange(4):
             case 0:
                 shares = Decimal(rng.randint(1, 300_000)) / 10_000
-                market_buy(user=user, market_id=market_id, outcome=outcome, shares=shares, now=now)
+                order = Order.parse(outcome=outcome, action="buy", shares=shares)
             case 1:
                 amount = Decimal(rng.randint(1, 200_000)) / 10_000
-                market_buy(user=user, market_id=market_id, outcome=outcome, amount=amount, now=now)
+                order = Order.parse(outcome=outcome, action="buy", amount=amount)
             case 2:
                 price = rng.uniform(0.05, 0.95)
-                market_buy(
-                    user=user, market_id=market_id, outcome=outcome, target_price=price, now=now
-                )
+                order = Order.parse(outcome=outcome, action="buy", target_price=price)
             case _:
                 account = Account.objects.get(user=user)
                 held = holding(
@@ -49,7 +48,8 @@ def trade_randomly(
                 shares = max(
                     Decimal("0.0001"), (held * Decimal(rng.random())).quantize(Decimal("0.0001"))
                 )
-                market_sell(user=user, market_id=market_id, outcome=outcome, shares=shares, now=now)
+                order = Order.parse(outcome=outcome, action="sell", shares=shares)
+        market_trade(user=user, market_id=market_id, order=order, now=now)
     except ValidationError:
         return False
     return True
@@ -58,7 +58,7 @@ def trade_randomly(
 def test_concurrent_trades_leave_the_books_balanced(now: dt.datetime) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL): SQLite serialises all writers anyway")
-    market = market_create(question=QuestionFactory(), b=Decimal(100), now=now)
+    market = market_create(question_id=QuestionFactory().pk, b=Decimal(100), now=now)
     users = [UserFactory() for _ in range(THREADS)]
     for user in users:
         account_open(user=user, now=now)

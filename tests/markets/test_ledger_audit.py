@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from markets.audit import ledger_audit
 from markets.models import Account, EntryKind, LedgerEntry, Market, MarketStatus
-from markets.selectors import ledger_audit
+from tests.factories import buy
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +72,8 @@ def test_an_annulled_market_that_leaves_an_account_ahead_is_reported(market, tra
 
 
 def test_the_audit_of_healthy_books_is_ok(market, trader) -> None:
-    from markets.services import market_buy
 
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    buy(trader, market, outcome="yes", shares=10)
 
     assert ledger_audit().ok
 

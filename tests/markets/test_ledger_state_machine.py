@@ -29,18 +29,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from forecasts.resolution import question_resolve, question_unresolve
+from forecasts.lifecycle import question_resolve, question_unresolve
+from markets.audit import ledger_audit
 from markets.models import Account, EntryKind, Market, MarketStatus
-from markets.selectors import ledger_audit
-from markets.services import (
-    account_grant,
-    account_open,
-    holding,
-    market_buy,
-    market_create,
-    market_sell,
-)
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import account_grant, account_open, holding, market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy, sell
 from tests.markets.conftest import snapshot
 
 NOW = T0 + dt.timedelta(days=30)
@@ -69,18 +62,18 @@ class LedgerMachine(RuleBasedStateMachine):
     def open_markets(self, bs: list[Decimal]) -> None:
         for user in self.users:
             account_open(user=user, now=NOW)
-        self.markets = [market_create(question=QuestionFactory(), b=b, now=NOW) for b in bs]
+        self.markets = [market_create(question_id=QuestionFactory().pk, b=b, now=NOW) for b in bs]
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
 
-    def attempt(self, operation: Callable[..., object], **kwargs: object) -> None:
+    def attempt(self, operation: Callable[..., object], *args: object, **kwargs: object) -> None:
         """Run a service; a refusal must leave every row as it was."""
         self.now += dt.timedelta(minutes=1)
         before = snapshot()
         try:
-            operation(now=self.now, **kwargs)
+            operation(*args, now=self.now, **kwargs)
         except ValidationError:
             assert snapshot() == before
 
@@ -91,9 +84,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(user=users, market=markets, outcome=outcomes, quantity=shares)
     def buy_shares(self, user: int, market: int, outcome: str, quantity: Decimal) -> None:
         self.attempt(
-            market_buy,
-            user=self.users[user],
-            market_id=self.markets[market].pk,
+            buy,
+            self.users[user],
+            self.markets[market],
             outcome=outcome,
             shares=quantity,
         )
@@ -101,9 +94,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(user=users, market=markets, outcome=outcomes, amount=money)
     def buy_amount(self, user: int, market: int, outcome: str, amount: Decimal) -> None:
         self.attempt(
-            market_buy,
-            user=self.users[user],
-            market_id=self.markets[market].pk,
+            buy,
+            self.users[user],
+            self.markets[market],
             outcome=outcome,
             amount=amount,
         )
@@ -111,9 +104,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(user=users, market=markets, outcome=outcomes, price=st.floats(0.01, 0.99))
     def buy_to_price(self, user: int, market: int, outcome: str, price: float) -> None:
         self.attempt(
-            market_buy,
-            user=self.users[user],
-            market_id=self.markets[market].pk,
+            buy,
+            self.users[user],
+            self.markets[market],
             outcome=outcome,
             target_price=price,
         )
@@ -125,9 +118,9 @@ class LedgerMachine(RuleBasedStateMachine):
         # Up to half again what is held, so that over-selling is tried too.
         quantity = (held * Decimal(part.numerator) / part.denominator).quantize(Decimal("0.0001"))
         self.attempt(
-            market_sell,
-            user=self.users[user],
-            market_id=self.markets[market].pk,
+            sell,
+            self.users[user],
+            self.markets[market],
             outcome=outcome,
             shares=quantity,
         )

@@ -11,12 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from forecasts import chart_data, score_selectors
-from forecasts.resolution import question_resolve
+from forecasts.charts import data as chart_data
+from forecasts.lifecycle import question_resolve
+from forecasts.scores import selectors as score_selectors
 from forecasts.services import forecast_submit
 from markets.selectors import price_steps
-from markets.services import market_buy, market_create
-from tests.factories import T0, QuestionFactory, UserFactory
+from markets.services import market_create
+from tests.factories import T0, QuestionFactory, UserFactory, buy
 
 pytestmark = pytest.mark.django_db
 DAY = dt.timedelta(days=1)
@@ -30,8 +31,8 @@ def _cache():
 
 
 def test_price_steps_start_at_even_odds_and_follow_each_trade(market, trader) -> None:
-    yes = market_buy(user=trader, market_id=market.pk, outcome="yes", shares=40, now=T0 + DAY)
-    no = market_buy(user=trader, market_id=market.pk, outcome="no", shares=15, now=T0 + 2 * DAY)
+    yes = buy(trader, market, outcome="yes", shares=40, now=T0 + DAY)
+    no = buy(trader, market, outcome="no", shares=15, now=T0 + 2 * DAY)
 
     steps = price_steps(question_ids=[market.question_id])
 
@@ -53,7 +54,7 @@ def test_the_question_chart_draws_the_market_and_its_version_moves_with_a_trade(
     question, now = market.question, T0 + 3 * DAY
     before = chart_data.question_chart_version(question=question, user=None, now=now)
 
-    market_buy(user=trader, market_id=market.pk, outcome="yes", target_price="0.7", now=T0 + DAY)
+    buy(trader, market, outcome="yes", target_price="0.7", now=T0 + DAY)
 
     after = chart_data.question_chart_version(question=question, user=None, now=now)
     history = chart_data.question_history_chart(question=question, user=None, now=now).data
@@ -66,8 +67,8 @@ def _resolved_with_market(ada, outcome: str, price: str, crowd: float):
     question = QuestionFactory(opens_at=T0, closes_at=T0 + 10 * DAY)
     question.resolves_at = question.closes_at
     question.save()
-    market = market_create(question=question, b=Decimal(100), now=T0)
-    market_buy(user=UserFactory(), market_id=market.pk, outcome="yes", target_price=price, now=T0)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=T0)
+    buy(UserFactory(), market, outcome="yes", target_price=price, now=T0)
     forecast_submit(user=ada, question_id=question.pk, probability=crowd, now=T0)
     question_resolve(question_id=question.pk, resolution=outcome, resolved_by=None)
     return question

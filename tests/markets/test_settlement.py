@@ -9,11 +9,11 @@ from unittest import mock
 import pytest
 from django.core.exceptions import ValidationError
 
+from forecasts.lifecycle import question_resolve, question_unresolve
 from forecasts.models import Question
-from forecasts.resolution import question_resolve, question_unresolve
 from markets.models import EntryKind, LedgerEntry, Market, MarketStatus
-from markets.services import market_buy, market_sell, market_settle
-from tests.factories import UserFactory
+from markets.services import market_settle, market_unsettle
+from tests.factories import UserFactory, buy, sell
 from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -27,8 +27,8 @@ def resolve(market: Market, resolution: str, now: dt.datetime) -> None:
 
 def test_yes_pays_one_per_winning_share_once(market, trader, now) -> None:
     loser = UserFactory()
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=30, now=now)
-    market_buy(user=loser, market_id=market.pk, outcome="no", shares=10, now=now)
+    buy(trader, market, outcome="yes", shares=30, now=now)
+    buy(loser, market, outcome="no", shares=10, now=now)
     before = balance(trader)
 
     resolve(market, "yes", now)
@@ -43,20 +43,20 @@ def test_yes_pays_one_per_winning_share_once(market, trader, now) -> None:
 
 
 def test_a_second_settle_call_writes_nothing(market, trader, now) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="no", shares=5, now=now)
+    buy(trader, market, outcome="no", shares=5, now=now)
     resolve(market, "no", now)
     before = snapshot()
 
-    market_settle(question=Question.objects.get(pk=market.question_id), now=now)
+    market_settle(question_id=market.question_id, now=now)
 
     assert snapshot() == before
 
 
 def test_annulment_refunds_each_traders_net_cost(market, trader, now) -> None:
     other = UserFactory()
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=40, now=now)
-    market_sell(user=trader, market_id=market.pk, outcome="yes", shares=15, now=now)
-    market_buy(user=other, market_id=market.pk, outcome="no", amount=50, now=now)
+    buy(trader, market, outcome="yes", shares=40, now=now)
+    sell(trader, market, outcome="yes", shares=15, now=now)
+    buy(other, market, outcome="no", amount=50, now=now)
 
     resolve(market, "annulled", now)
 
@@ -68,7 +68,7 @@ def test_annulment_refunds_each_traders_net_cost(market, trader, now) -> None:
 
 
 def test_unresolve_reverses_the_payouts_and_reopens_the_market(market, trader, now) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=30, now=now)
+    buy(trader, market, outcome="yes", shares=30, now=now)
     before = (balance(trader), Market.objects.get(pk=market.pk).maker_balance)
     resolve(market, "yes", now)
 
@@ -82,7 +82,7 @@ def test_unresolve_reverses_the_payouts_and_reopens_the_market(market, trader, n
 
 
 def test_resolving_differently_after_an_unresolve_pays_the_new_winners(market, trader, now) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="no", shares=30, now=now)
+    buy(trader, market, outcome="no", shares=30, now=now)
     start = balance(trader)
     resolve(market, "yes", now)
     question_unresolve(question_id=market.question_id, now=now)
@@ -98,18 +98,18 @@ def test_no_trading_on_a_settled_market(market, trader, now) -> None:
     before = snapshot()
 
     with pytest.raises(Exception, match="not open"):
-        market_buy(user=trader, market_id=market.pk, outcome="yes", shares=1, now=now)
+        buy(trader, market, outcome="yes", shares=1, now=now)
 
     assert snapshot() == before
 
 
 def test_resolution_and_payout_commit_together(market, trader, now) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=30, now=now)
+    buy(trader, market, outcome="yes", shares=30, now=now)
     before = snapshot()
 
     with (
         mock.patch(
-            "forecasts.resolution.question_followups_task.delay_on_commit",
+            "forecasts.notices.question_followups_task.delay_on_commit",
             side_effect=RuntimeError("boom"),
         ),
         pytest.raises(RuntimeError),
@@ -124,10 +124,10 @@ def test_annulment_takes_back_profits_so_nobody_gains_by_trading_in_circles(mark
     # Two accounts alternate; A always sells into B's buying, at a profit.
     a, b = UserFactory(), UserFactory()
     for _ in range(10):
-        market_buy(user=a, market_id=market.pk, outcome="yes", shares=300, now=now)
-        market_buy(user=b, market_id=market.pk, outcome="yes", shares=300, now=now)
-        market_sell(user=a, market_id=market.pk, outcome="yes", shares=300, now=now)
-        market_sell(user=b, market_id=market.pk, outcome="yes", shares=300, now=now)
+        buy(a, market, outcome="yes", shares=300, now=now)
+        buy(b, market, outcome="yes", shares=300, now=now)
+        sell(a, market, outcome="yes", shares=300, now=now)
+        sell(b, market, outcome="yes", shares=300, now=now)
     assert balance(a) > 1000 > balance(b)
 
     resolve(market, "annulled", now)
@@ -144,39 +144,37 @@ def test_annulment_may_leave_a_balance_below_zero_that_can_sell_but_not_buy(
     from markets.services import market_create
     from tests.factories import QuestionFactory
 
-    other_market = market_create(question=QuestionFactory(), b=Decimal(100), now=now)
+    other_market = market_create(question_id=QuestionFactory().pk, b=Decimal(100), now=now)
     buyer = UserFactory()
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=300, now=now)
-    market_buy(user=buyer, market_id=market.pk, outcome="yes", shares=300, now=now)
-    market_sell(user=trader, market_id=market.pk, outcome="yes", shares=300, now=now)
+    buy(trader, market, outcome="yes", shares=300, now=now)
+    buy(buyer, market, outcome="yes", shares=300, now=now)
+    sell(trader, market, outcome="yes", shares=300, now=now)
     # The profit is spent on the other market before the annulment.
-    market_buy(
-        user=trader, market_id=other_market.pk, outcome="no", amount=balance(trader), now=now
-    )
+    buy(trader, other_market, outcome="no", amount=balance(trader), now=now)
 
     resolve(market, "annulled", now)
 
     assert balance(trader) < 0
     with pytest.raises(ValidationError, match="your balance is -"):
-        market_buy(user=trader, market_id=other_market.pk, outcome="no", shares=1, now=now)
-    market_sell(user=trader, market_id=other_market.pk, outcome="no", shares=1, now=now)
+        buy(trader, other_market, outcome="no", shares=1, now=now)
+    sell(trader, other_market, outcome="no", shares=1, now=now)
     assert_ledger_balanced()
 
 
 def test_trades_after_the_effective_time_are_unwound_before_the_payout(market, now) -> None:
     early, late = UserFactory(), UserFactory()
-    market_buy(user=early, market_id=market.pk, outcome="yes", shares=30, now=now)
+    buy(early, market, outcome="yes", shares=30, now=now)
     known = now + dt.timedelta(hours=1)  # the outcome became known here
-    market_buy(
-        user=late,
-        market_id=market.pk,
+    buy(
+        late,
+        market,
         outcome="yes",
         shares=200,
         now=known + dt.timedelta(minutes=5),
     )
-    market_sell(
-        user=early,
-        market_id=market.pk,
+    sell(
+        early,
+        market,
         outcome="yes",
         shares=10,
         now=known + dt.timedelta(minutes=6),
@@ -203,9 +201,9 @@ def test_trades_after_the_effective_time_are_unwound_before_the_payout(market, n
 
 def test_unresolving_a_back_dated_resolution_restores_the_late_trades(market, now) -> None:
     trader = UserFactory()
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=20, now=now)
+    buy(trader, market, outcome="yes", shares=20, now=now)
     later = now + dt.timedelta(hours=2)
-    market_buy(user=trader, market_id=market.pk, outcome="no", shares=20, now=later)
+    buy(trader, market, outcome="no", shares=20, now=later)
     before = balance(trader)
     question_resolve(
         question_id=market.question_id,
@@ -217,5 +215,30 @@ def test_unresolving_a_back_dated_resolution_restores_the_late_trades(market, no
 
     question_unresolve(question_id=market.question_id, now=later)
 
+    assert balance(trader) == before
+    assert_ledger_balanced()
+
+
+def test_market_settle_settles_the_market_of_the_question_of_that_id(market, trader, now) -> None:
+    buy(trader, market, outcome="yes", shares=10, now=now)
+    # Resolved in the database only: the service reads the question itself, under its lock.
+    Question.objects.filter(pk=market.question_id).update(resolution="yes", resolved_at=now)
+    before = balance(trader)
+
+    settled = market_settle(question_id=market.question_id, now=now)
+
+    assert settled is not None and settled.status == MarketStatus.RESOLVED
+    assert balance(trader) == before + 10
+    assert_ledger_balanced()
+
+
+def test_market_unsettle_reopens_the_market_of_the_question_of_that_id(market, trader, now) -> None:
+    buy(trader, market, outcome="yes", shares=10, now=now)
+    before = balance(trader)
+    resolve(market, "yes", now)
+
+    reopened = market_unsettle(question_id=market.question_id, now=now)
+
+    assert reopened is not None and reopened.status == MarketStatus.OPEN
     assert balance(trader) == before
     assert_ledger_balanced()

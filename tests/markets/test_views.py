@@ -11,17 +11,19 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from forecasts.resolution import question_resolve
+from forecasts.lifecycle import question_resolve
 from markets.models import Market, Trade
+from markets.money import Order
 from markets.pricing import market_quote
-from markets.services import account_open, market_buy, market_create, market_sell
-from tests.factories import QuestionFactory, UserFactory
+from markets.services import account_open, market_create
+from tests.factories import QuestionFactory, UserFactory, buy, sell
 from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 BUY_10_YES = {"outcome": "yes", "action": "buy", "size_by": "shares", "size": "10", "trade": "1"}
+BUY_10_SHARES = {"outcome": "yes", "action": "buy", "shares": "10"}
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +47,7 @@ def _trade_url(market: Market) -> str:
 
 
 def test_the_panel_shows_the_price_beside_the_crowd_and_the_users_position(market, trader) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    buy(trader, market, outcome="yes", shares=10)
     market.refresh_from_db()
 
     page = _logged_in(trader).get(_page(market))
@@ -80,7 +82,7 @@ def test_a_buy_posted_from_the_panel_trades_and_moves_the_balance(market, trader
 
 
 def test_a_sale_posted_from_the_panel_sells_part_of_the_position(market, trader) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="no", shares=20)
+    buy(trader, market, outcome="no", shares=20)
     client = _logged_in(trader)
 
     sale = {**BUY_10_YES, "outcome": "no", "action": "sell", "size": "5"}
@@ -137,7 +139,7 @@ def test_a_refused_trade_comes_back_with_the_input_and_the_error_shown_once(mark
 
 
 def test_a_refused_trade_shows_only_on_its_own_markets_question(market, trader) -> None:
-    other = market_create(question=QuestionFactory(), b=100)
+    other = market_create(question_id=QuestionFactory().pk, b=Decimal(100))
     client = _logged_in(trader)
 
     client.post(_trade_url(market), {**BUY_10_YES, "size": "-1"})
@@ -147,7 +149,7 @@ def test_a_refused_trade_shows_only_on_its_own_markets_question(market, trader) 
 
 
 def test_selling_more_than_held_or_by_amount_is_refused(market, trader) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=3)
+    buy(trader, market, outcome="yes", shares=3)
     client, before = _logged_in(trader), snapshot()
 
     too_many = client.post(
@@ -174,7 +176,9 @@ def test_a_trade_on_a_closed_question_is_refused_and_the_form_is_gone(trader) ->
     question = QuestionFactory(
         closes_at=TODAY - dt.timedelta(days=1), resolves_at=TODAY + dt.timedelta(days=1)
     )
-    market = market_create(question=question, b=100, now=TODAY - dt.timedelta(days=2))
+    market = market_create(
+        question_id=question.pk, b=Decimal(100), now=TODAY - dt.timedelta(days=2)
+    )
     before = snapshot()
 
     response = _logged_in(trader).post(_trade_url(market), BUY_10_YES, follow=True)
@@ -186,7 +190,7 @@ def test_a_trade_on_a_closed_question_is_refused_and_the_form_is_gone(trader) ->
 
 
 def test_a_settled_market_shows_its_status_and_the_payout(market, trader) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
+    buy(trader, market, outcome="yes", shares=10)
     question_resolve(question_id=market.question_id, resolution="yes", resolved_by=None)
 
     page = _logged_in(trader).get(_page(market))
@@ -241,7 +245,7 @@ def test_without_a_market_the_panel_says_so_and_staff_get_a_link_to_open_one() -
     ],
 )
 def test_the_quote_endpoint_answers_what_market_quote_prices(market, trader, size) -> None:
-    market_buy(user=trader, market_id=market.pk, outcome="no", shares=7)
+    buy(trader, market, outcome="no", shares=7)
     market.refresh_from_db()
     params = {**BUY_10_YES, **size}
     service_size = {size["size_by"]: size["size"]}
@@ -250,7 +254,8 @@ def test_the_quote_endpoint_answers_what_market_quote_prices(market, trader, siz
 
     body = Client().get(reverse("markets:quote", args=[market.pk]), params).json()
 
-    expected = market_quote(market=market, outcome=params["outcome"], **service_size)
+    order = Order.parse(outcome=params["outcome"], action="buy", **service_size)
+    expected = market_quote(market=market, order=order)
     assert (body["shares"], body["cost"]) == (str(expected.shares), str(expected.cost))
     assert body["average_price"] == str(expected.average_price)
     assert body["price_after"] == expected.price_after
@@ -280,7 +285,7 @@ def test_the_preview_button_renders_the_quote_without_trading(market, trader) ->
         _trade_url(market), {**BUY_10_YES, "preview": "1"}, follow=True
     )
 
-    expected = market_quote(market=market, outcome="yes", shares="10")
+    expected = market_quote(market=market, order=Order.parse(**BUY_10_SHARES))
     assert response.redirect_chain == [(_page(market) + "#market", 302)]
     assert 'value="10"' in response.text and 'id="trade-errors"' not in response.text
     assert f"Buy 10 YES shares for {expected.cost:,.2f}" in response.text
@@ -294,7 +299,7 @@ def test_the_history_page_lists_every_trade_paginated(market, trader, monkeypatc
 
     monkeypatch.setattr(views, "PAGE_SIZE", 2)
     for shares in (1, 2, 3):
-        market_buy(user=trader, market_id=market.pk, outcome="yes", shares=shares)
+        buy(trader, market, outcome="yes", shares=shares)
     url = reverse("markets:market_detail", args=[market.pk])
 
     first, second = Client().get(url), Client().get(url, {"page": 2})
@@ -305,10 +310,12 @@ def test_the_history_page_lists_every_trade_paginated(market, trader, monkeypatc
 
 
 def test_the_portfolio_shows_only_ones_own_positions_and_trades(market, trader) -> None:
-    other_market = market_create(question=QuestionFactory(title="Someone else's?"), b=50)
+    other_market = market_create(
+        question_id=QuestionFactory(title="Someone else's?").pk, b=Decimal(50)
+    )
     other = UserFactory()
-    market_buy(user=trader, market_id=market.pk, outcome="yes", shares=10)
-    market_buy(user=other, market_id=other_market.pk, outcome="no", shares=4)
+    buy(trader, market, outcome="yes", shares=10)
+    buy(other, other_market, outcome="no", shares=4)
 
     page = _logged_in(trader).get(reverse("markets:portfolio"))
 
@@ -328,9 +335,9 @@ def test_the_market_leaderboard_ranks_by_realised_profit(market) -> None:
     winner, idle, loser = UserFactory(), UserFactory(), UserFactory()
     for user in (winner, idle, loser):
         account_open(user=user)
-    market_buy(user=winner, market_id=market.pk, outcome="yes", shares=50)
-    market_buy(user=loser, market_id=market.pk, outcome="yes", shares=200)
-    market_sell(user=winner, market_id=market.pk, outcome="yes", shares=50)
+    buy(winner, market, outcome="yes", shares=50)
+    buy(loser, market, outcome="yes", shares=200)
+    sell(winner, market, outcome="yes", shares=50)
     question_resolve(question_id=market.question_id, resolution="no", resolved_by=None)
 
     page = Client().get(reverse("markets:leaderboard"))
@@ -344,10 +351,10 @@ def test_a_trade_on_an_open_market_does_not_move_the_public_leaderboard(market) 
     # A ranking that moved with each trade would tie the anonymous tape to a name.
     first, second = UserFactory(), UserFactory()
     for user in (first, second):
-        market_buy(user=user, market_id=market.pk, outcome="yes", shares=5)
+        buy(user, market, outcome="yes", shares=5)
     before = Client().get(reverse("markets:leaderboard")).content
 
-    market_buy(user=second, market_id=market.pk, outcome="yes", shares=300)
+    buy(second, market, outcome="yes", shares=300)
 
     assert Client().get(reverse("markets:leaderboard")).content == before
 
@@ -357,11 +364,11 @@ def test_the_market_list_sets_each_price_beside_the_crowd(settings) -> None:
 
     settings.CROWD_MIN_FORECASTERS = 3
     busy, quiet = (
-        market_create(question=QuestionFactory(title=title), b=Decimal(100), now=TODAY)
+        market_create(question_id=QuestionFactory(title=title).pk, b=Decimal(100), now=TODAY)
         for title in ("Busy market?", "Quiet market?")
     )
     trader = UserFactory()
-    market_buy(user=trader, market_id=busy.pk, outcome="yes", target_price="0.8", now=TODAY)
+    buy(trader, busy, outcome="yes", target_price="0.8", now=TODAY)
     an_hour_ago = TODAY - dt.timedelta(hours=1)  # the public crowd is the one on the hour
     for user in (trader, UserFactory(), UserFactory()):
         forecast_submit(user=user, question_id=busy.question_id, probability=0.6, now=an_hour_ago)

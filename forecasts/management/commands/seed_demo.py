@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from config.celery import ensure_broker_folders
-from forecasts import demo
+from forecasts.demo import plan as planning
+from forecasts.demo import seed as seeding
 
 
 class Command(BaseCommand):
@@ -23,12 +24,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--seed", type=int, default=demo.DEFAULT_SEED, help="random seed (default: %(default)s)"
+            "--seed",
+            type=int,
+            default=planning.DEFAULT_SEED,
+            help="random seed (default: %(default)s)",
         )
         parser.add_argument(
             "--questions",
             type=int,
-            default=demo.DEFAULT_QUESTIONS,
+            default=planning.DEFAULT_QUESTIONS,
             help="how many practice questions (default: %(default)s)",
         )
         what = parser.add_mutually_exclusive_group()
@@ -51,14 +55,16 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             if options["reset"] or options["delete"]:
-                removed = demo.demo_reset(now=now)
+                removed = seeding.demo_reset(now=now)
                 self.stdout.write(
                     f"Deleted {removed.questions} practice questions and "
                     f"{removed.users} demo users."
                 )
                 if options["delete"]:
                     return
-            result = demo.demo_seed(seed=options["seed"], questions=options["questions"], now=now)
+            result = seeding.demo_seed(
+                seed=options["seed"], questions=options["questions"], now=now
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         elapsed = time.perf_counter() - started

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from markets.selectors import ledger_audit
+from markets.audit import ledger_audit
 
 
 class Command(BaseCommand):

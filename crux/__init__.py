@@ -1,0 +1,1 @@
+"""Crux's shared plumbing: no models, and it imports no app (an import-linter contract)."""

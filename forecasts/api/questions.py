@@ -1,0 +1,185 @@
+"""The API's questions and sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from crux.api.errors import ERRORS
+from crux.api.pagination import Pagination, WindowCountPagination
+from crux.api.validation import StrictSerializer, parse_query
+from crux.users import signed_in_user
+from forecasts import lifecycle, selectors
+from forecasts.api.caching import ScoresCacheThrottling, cached_by_scores
+from forecasts.api.serializers import (
+    AggregatePointSerializer,
+    EmptySerializer,
+    QuestionDetailSerializer,
+    QuestionSerializer,
+    ResolveSerializer,
+    ScoreSerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+    question_row,
+)
+from forecasts.models import (
+    Question,
+    SourceDocument,
+)
+from forecasts.scores import selectors as score_selectors
+
+STATUS_CHOICES = ["upcoming", "open", "closing", "closed", "awaiting", "resolved", "all"]
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+
+class QuestionQuery(StrictSerializer):
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False, default="all")
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    # DRF takes the fields out of the class; its stubs see them shadow Field's attributes.
+    source = serializers.SlugField(required=False)  # type: ignore[assignment]
+    closes_after = serializers.DateTimeField(required=False)
+    closes_before = serializers.DateTimeField(required=False)
+    resolved_after = serializers.DateTimeField(required=False)
+    resolved_before = serializers.DateTimeField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+@extend_schema(tags=["questions"])
+class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
+    """Questions with their dates, status and the crowd's forecast."""
+
+    lookup_value_regex = r"[0-9]+"
+
+    serializer_class = QuestionSerializer
+    permission_classes = [permissions.AllowAny]
+    pagination_class = WindowCountPagination
+
+    def get_queryset(self) -> QuerySet[Question]:
+        now = timezone.now()
+        if self.action != "list":
+            return selectors.question_list(now=now)
+        query = parse_query(QuestionQuery, self.request)
+        questions = selectors.question_list(now=now, status=query["status"], search=query["q"])
+        ranges = {
+            "source__key": query.get("source"),
+            "closes_at__gte": query.get("closes_after"),
+            "closes_at__lt": query.get("closes_before"),
+            "resolved_at__gte": query.get("resolved_after"),
+            "resolved_at__lt": query.get("resolved_before"),
+        }
+        return questions.filter(**{k: v for k, v in ranges.items() if v is not None})
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=STATUS_CHOICES, description="Derived status."),
+            OpenApiParameter("q", str, description="Search titles, backgrounds and passages."),
+            OpenApiParameter("source", str, description="Source document key."),
+            OpenApiParameter("closes_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("closes_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("resolved_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("resolved_before", OpenApiTypes.DATETIME),
+        ],
+        responses={200: QuestionSerializer(many=True), 400: ERRORS[400]},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        rows = self.get_queryset().values(
+            *selectors.QUESTION_ROW_FIELDS, *selectors.CROWD_STEP_FIELDS
+        )
+        page = self.paginate_queryset(rows)
+        assert page is not None  # every list is paginated
+        now = timezone.now()
+        return self.get_paginated_response([question_row(row, now=now) for row in page])
+
+    @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        question = self.get_object()
+        crowd = selectors.question_crowd_now(question=question, now=timezone.now())
+        context = {**self.get_serializer_context(), "crowd": crowd}
+        return Response(QuestionDetailSerializer(question, context=context).data)
+
+    @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], url_path="crowd-history")
+    def crowd_history(self, request: Request, pk: str | None = None) -> Response:
+        """The crowd's forecast through time: each point holds until the next. Until the
+        question is scored, one point per hour at most, as it stood at the hour's end, its
+        median only and only where enough forecasts stood; then every point as recorded."""
+        question = self.get_object()
+        history = selectors.question_crowd_history(question=question, now=timezone.now())
+        paginator = Pagination()  # over a list: the window-count paginator needs a queryset
+        page = paginator.paginate_queryset(history, request, view=self)
+        return paginator.get_paginated_response(AggregatePointSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ScoreSerializer(many=True), 304: None})
+    @action(detail=True, methods=["get"])
+    def scores(self, request: Request, pk: str | None = None) -> Response | HttpResponse:
+        """Every score on the question (immutable once resolved: use the ETag)."""
+        question = self.get_object()
+        paginator = self.paginator
+        assert paginator is not None  # every list is paginated
+
+        def build() -> dict[str, Any]:
+            rows = score_selectors.scores_list().filter(question=question)
+            page = paginator.paginate_queryset(rows, request, view=self)
+            return paginator.get_paginated_response(ScoreSerializer(page, many=True).data).data
+
+        return cached_by_scores(request, f"question-scores-{question.pk}", build)
+
+    @extend_schema(
+        request=ResolveSerializer,
+        responses={200: QuestionDetailSerializer, **ERRORS},
+        tags=["resolution (staff)"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        """Resolve YES, NO, annulled or ambiguous; scores are stored in the same transaction."""
+        question = self.get_object()
+        data = ResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lifecycle.question_resolve(
+            question_id=question.pk, resolved_by=signed_in_user(request), **data.validated_data
+        )
+        return self.retrieve(request, pk=pk)
+
+    @extend_schema(
+        request=EmptySerializer,
+        responses={200: QuestionDetailSerializer, **ERRORS},
+        tags=["resolution (staff)"],
+    )
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    def unresolve(self, request: Request, pk: str | None = None) -> Response:
+        """Undo a resolution: its scores are removed."""
+        question = self.get_object()
+        EmptySerializer(data=request.data).is_valid(raise_exception=True)
+        lifecycle.question_unresolve(question_id=question.pk)
+        return self.retrieve(request, pk=pk)
+
+
+# --- sources and tokens ------------------------------------------------------------------------
+
+
+@extend_schema(tags=["sources"])
+class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """The documents questions are drawn from."""
+
+    queryset = SourceDocument.objects.order_by("-published_on", "key")
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "key"
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return SourceDetailSerializer if self.action == "retrieve" else SourceSerializer

@@ -1,0 +1,257 @@
+"""REST API v1, scores: score lists, leaderboards, track records and calibration.
+
+What changes only when scores change is served from a cache keyed on the scores' version,
+with an ETag, so repeated reads cost one primary-key query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crux.api.caching import not_modified
+from crux.api.errors import ERRORS, JsonErrorsMixin
+from crux.api.pagination import Pagination
+from crux.api.renderers import CSVRenderer, csv_export
+from crux.api.validation import StrictSerializer, parse_query
+from forecasts.api.caching import ScoresCacheThrottling, cached_by_scores, scores_etag
+from forecasts.api.serializers import (
+    CalibrationSerializer,
+    LeaderboardRowSerializer,
+    ScoreSerializer,
+    TrackRecordSerializer,
+)
+from forecasts.maths import calibration, score_types
+from forecasts.models import Forecaster, Score
+from forecasts.scores import selectors as score_selectors
+
+# --- scores, leaderboard, track record, calibration -------------------------------------------
+
+
+class ScoreQuery(StrictSerializer):
+    user = serializers.CharField(required=False, max_length=150)
+    question = serializers.IntegerField(required=False, min_value=1)
+    score_type = serializers.ChoiceField(choices=score_types.CHOICES, required=False)
+    forecaster = serializers.ChoiceField(choices=Forecaster.choices, required=False)
+    resolved_after = serializers.DateTimeField(required=False)
+    resolved_before = serializers.DateTimeField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+SCORE_PARAMETERS = [
+    OpenApiParameter("user", str, description="Username."),
+    OpenApiParameter("question", int),
+    OpenApiParameter("score_type", str, enum=score_types.NAMES),
+    OpenApiParameter("forecaster", str, enum=Forecaster.values),
+    OpenApiParameter("resolved_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("resolved_before", OpenApiTypes.DATETIME),
+]
+
+
+def _filtered_scores(query: dict[str, Any]) -> QuerySet[Score]:
+    filters = {
+        "user__username": query.get("user"),
+        "question_id": query.get("question"),
+        "score_type": query.get("score_type"),
+        "forecaster": query.get("forecaster"),
+        "question__resolved_at__gte": query.get("resolved_after"),
+        "question__resolved_at__lt": query.get("resolved_before"),
+    }
+    return score_selectors.scores_list().filter(
+        **{k: v for k, v in filters.items() if v is not None}
+    )
+
+
+@extend_schema(tags=["scores"])
+class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
+    """Scores of resolved questions, by user, question, score type, forecaster and period."""
+
+    permission_classes = [permissions.AllowAny]
+    renderer_classes = [*APIView.renderer_classes, CSVRenderer]
+    pagination_class = Pagination  # the API's default; an APIView pages by hand
+
+    @extend_schema(
+        parameters=SCORE_PARAMETERS,
+        responses={200: ScoreSerializer(many=True), 304: None},
+    )
+    def get(self, request: Request) -> Response | HttpResponseBase:
+        if request.accepted_renderer.format == "csv":
+            return self._csv(request)
+        paginator = self.pagination_class()
+
+        def build() -> dict[str, Any]:
+            # Validated only on a cache miss: a hit was valid when it was stored.
+            query = parse_query(ScoreQuery, request)
+            page = paginator.paginate_queryset(_filtered_scores(query), request, view=self)
+            return paginator.get_paginated_response(ScoreSerializer(page, many=True).data).data
+
+        return cached_by_scores(request, "scores", build)
+
+    def _csv(self, request: Request) -> Response | HttpResponseBase:
+        """Every matching score (pages are for JSON), streamed from the database."""
+        query = parse_query(ScoreQuery, request)
+        etag = scores_etag(request, "scores")
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if not_modified(request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return csv_export(
+            _filtered_scores(query), ScoreSerializer, filename="scores.csv", headers=headers
+        )
+
+
+class LeaderboardQuery(StrictSerializer):
+    score_type = serializers.ChoiceField(
+        choices=score_types.CHOICES, required=False, default=score_types.PEER.name
+    )
+    since = serializers.DateTimeField(required=False, default=None)
+    until = serializers.DateTimeField(required=False, default=None)
+    practice = serializers.BooleanField(required=False, default=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+    format = serializers.CharField(required=False)
+
+
+@extend_schema(tags=["scores"])
+class LeaderboardView(ScoresCacheThrottling):
+    """Forecasters ranked by the adjusted mean (5 uninformed pseudo-questions as a prior)."""
+
+    permission_classes = [permissions.AllowAny]
+    pagination_class = Pagination  # the API's default; an APIView pages by hand
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("score_type", str, enum=score_types.NAMES),
+            OpenApiParameter("since", OpenApiTypes.DATETIME, description="Resolved from."),
+            OpenApiParameter("until", OpenApiTypes.DATETIME, description="Resolved before."),
+            OpenApiParameter(
+                "practice", bool, description="Include practice questions (demo data)."
+            ),
+        ],
+        responses={200: LeaderboardRowSerializer(many=True), 304: None, 400: ERRORS[400]},
+    )
+    def get(self, request: Request) -> Response | HttpResponseBase:
+        paginator = self.pagination_class()
+
+        def build() -> dict[str, Any]:
+            # Validated only on a cache miss: a hit was valid when it was stored.
+            query = parse_query(LeaderboardQuery, request)
+            rows = score_selectors.leaderboard_queryset(
+                score_type=query["score_type"],
+                since=query["since"],
+                until=query["until"],
+                include_practice=query["practice"],
+            )
+            page: list[dict[str, Any]] | None = paginator.paginate_queryset(
+                rows, request, view=self
+            )
+            assert page is not None and paginator.page is not None  # a page size is always set
+            offset = (paginator.page.number - 1) * (paginator.get_page_size(request) or 0)
+            ranked = [{**row, "rank": offset + i} for i, row in enumerate(page, start=1)]
+            data = LeaderboardRowSerializer(ranked, many=True).data
+            return paginator.get_paginated_response(data).data
+
+        return cached_by_scores(request, "leaderboard", build)
+
+
+def _user_or_404(username: str) -> Any:
+    return get_object_or_404(get_user_model(), username=username)
+
+
+@extend_schema(tags=["scores"])
+class TrackRecordView(APIView):
+    """A user's scores per resolved question beside the crowd's, and their means."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: TrackRecordSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, username: str) -> Response:
+        user = _user_or_404(username)
+        record = score_selectors.user_track_record(user=user)
+        data = {
+            "user": username,
+            "means": record.means,
+            "crowd_means": record.crowd_means,
+            "rows": record.rows,
+        }
+        return Response(TrackRecordSerializer(data).data)
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def _bins(table: tuple[calibration.CalibrationBin, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            name: _finite(getattr(b, name))
+            if isinstance(getattr(b, name), float)
+            else getattr(b, name)
+            for name in calibration.CalibrationBin.__dataclass_fields__
+        }
+        for b in table
+    ]
+
+
+def _murphy(d: calibration.MurphyDecomposition | None) -> dict[str, Any] | None:
+    if d is None or d.n == 0:
+        return None
+    return {name: getattr(d, name) for name in calibration.MurphyDecomposition.__dataclass_fields__}
+
+
+def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
+    def when(seconds: float) -> dt.datetime:
+        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+
+    return {
+        "n": report.n,
+        "bins": _bins(report.table),
+        "decomposition": _murphy(report.decomposition),
+        "windows": [
+            {
+                "label": label,
+                "start": when(w.start),
+                "end": when(w.end),
+                "n": w.n,
+                "enough_data": w.enough_data,
+                "bins": _bins(w.table),
+                "decomposition": _murphy(w.decomposition) if w.enough_data else None,
+            }
+            for label, w in zip(report.window_labels, report.windows, strict=False)
+        ],
+    }
+
+
+@extend_schema(tags=["scores"])
+class CalibrationView(APIView):
+    """Calibration bins with 95% Wilson intervals, the Murphy decomposition and its windows."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: CalibrationSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, username: str) -> Response:
+        user = _user_or_404(username)
+        now = timezone.now()
+        mine, crowd = score_selectors.user_calibration(user=user, now=now)
+        market = score_selectors.user_market_calibration(user=user, now=now)
+        data = {
+            "user": username,
+            "forecaster": _report(mine),
+            "crowd": _report(crowd),
+            "market": _report(market),
+        }
+        return Response(CalibrationSerializer(data).data)

@@ -1,0 +1,350 @@
+"""API shapes. Serializers validate and shape; they never write and never query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from rest_framework import serializers
+
+from crux.api.validation import StrictSerializer
+from forecasts.maths import score_types
+from forecasts.models import (
+    PROBABILITY_MAX,
+    PROBABILITY_MIN,
+    AggregatePoint,
+    ApiToken,
+    Forecast,
+    Question,
+    Resolution,
+    Score,
+    SourceDocument,
+    question_status,
+)
+from forecasts.rules import parse_probability
+from forecasts.selectors import CROWD_STEP_FIELDS, QUESTION_ROW_FIELDS, public_crowd_median
+
+
+def iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, as DRF renders date-times."""
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SourceDocument
+        fields = ["key", "title", "author", "published_on", "url"]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "text"]
+
+
+class CrowdSerializer(serializers.Serializer):
+    median = serializers.FloatField(
+        allow_null=True,
+        help_text="Recency-weighted median; null while fewer forecasts stand than the public "
+        "minimum (until the question is scored).",
+    )
+    geometric_mean_odds = serializers.FloatField(
+        allow_null=True, help_text="Geometric mean of odds; null until the question is scored."
+    )
+    forecasters = serializers.IntegerField(help_text="Standing forecasts the values are of.")
+    as_of = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until the question is scored, the crowd is shown as it stood at the end of "
+        "the last whole hour: that moment. Null once scored (the latest values).",
+    )
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    # DRF takes the fields out of the class; its stubs see this one shadow Field.source.
+    source: serializers.SlugRelatedField[SourceDocument] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="key", read_only=True
+    )
+    forecasters = serializers.IntegerField(
+        source="crowd_forecasters", read_only=True, help_text="Forecasts standing now."
+    )
+    crowd_median = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="The crowd's recency-weighted median as the public sees it: until the "
+        "question is scored, as of the end of the last whole hour and only where enough "
+        "forecasts stood then (null otherwise).",
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "key",
+            "title",
+            "status",
+            "source",
+            "opens_at",
+            "closes_at",
+            "resolves_at",
+            "resolution",
+            "resolved_at",
+            "resolved_automatically",
+            "auto_outcome",
+            "forecasters",
+            "crowd_median",
+        ]
+
+    def get_status(self, question: Question) -> str:
+        return question.status(self.context["now"]).value
+
+    def to_representation(self, question: Question) -> dict[str, object]:
+        values = {f: getattr(question, f) for f in QUESTION_ROW_FIELDS if "__" not in f}
+        # Without the public crowd's annotations, the crowd is not shown (never the private one).
+        values |= {f: getattr(question, f, None) for f in CROWD_STEP_FIELDS}
+        return question_row(
+            {"id": question.pk, **values, "source__key": question.source.key},
+            now=self.context["now"],
+        )
+
+
+# The hottest list's rows are shaped straight from QUESTION_ROW_FIELDS' values (and the public
+# crowd's, CROWD_STEP_FIELDS), without model instances; QuestionSerializer gives its schema.
+def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, object]:
+    status = question_status(
+        opens_at=values["opens_at"],
+        closes_at=values["closes_at"],
+        resolves_at=values["resolves_at"],
+        closed_at=values["closed_at"],
+        resolution=values["resolution"],
+        now=now,
+    )
+    return {
+        "id": values["id"],
+        "key": values["key"],
+        "title": values["title"],
+        "status": status.value,
+        "source": values["source__key"],
+        "opens_at": iso(values["opens_at"]),
+        "closes_at": iso(values["closes_at"]),
+        "resolves_at": iso(values["resolves_at"]),
+        "resolution": values["resolution"],
+        "resolved_at": iso(values["resolved_at"]),
+        "resolved_automatically": values["resolved_automatically"],
+        "auto_outcome": values["auto_outcome"],
+        "forecasters": values["crowd_forecasters"],
+        "crowd_median": public_crowd_median(
+            resolution=values["resolution"],
+            crowd_median=values["crowd_median"],
+            step_median=values.get("crowd_step_median"),
+            step_forecasters=values.get("crowd_step_forecasters"),
+        ),
+    }
+
+
+class QuestionDetailSerializer(QuestionSerializer):
+    """A question with its crowd now, which the view reads and passes as ``context["crowd"]``
+    (a serializer never queries)."""
+
+    crowd = CrowdSerializer(read_only=True)
+
+    def to_representation(self, question: Question) -> dict[str, object]:
+        return {
+            **super().to_representation(question),
+            "body": question.body,
+            "resolution_criteria": question.resolution_criteria,
+            "passage": question.passage,
+            "resolution_note": question.resolution_note,
+            "crowd": CrowdSerializer(self.context["crowd"]).data,
+        }
+
+    class Meta(QuestionSerializer.Meta):
+        fields = [
+            *QuestionSerializer.Meta.fields,
+            "body",
+            "resolution_criteria",
+            "passage",
+            "resolution_note",
+            "crowd",
+        ]
+
+
+class AggregatePointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AggregatePoint
+        fields = ["at", "median", "geometric_mean_odds", "forecasters"]
+
+
+class ForecastSerializer(serializers.ModelSerializer):
+    question: serializers.PrimaryKeyRelatedField[Question] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
+    standing = serializers.BooleanField(source="is_standing", read_only=True)
+
+    class Meta:
+        model = Forecast
+        fields = ["id", "question", "probability", "rationale", "starts_at", "ends_at", "standing"]
+
+
+class ForecastSubmitSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1)
+    probability = serializers.FloatField(
+        min_value=PROBABILITY_MIN,
+        max_value=PROBABILITY_MAX,
+        help_text=f"Probability of YES in [{PROBABILITY_MIN}, {PROBABILITY_MAX}].",
+    )
+    rationale = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    def validate_probability(self, value: float) -> float:
+        # The forecast form's parsing too; a NaN passes the field's min/max comparisons.
+        try:
+            return parse_probability(value)
+        except ValidationError as error:
+            raise serializers.ValidationError(error.message_dict["probability"]) from None
+
+
+class ForecastWithdrawSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1)
+
+
+class WithdrawResultSerializer(serializers.Serializer):
+    withdrawn = serializers.IntegerField()
+
+
+class ResolveSerializer(StrictSerializer):
+    resolution = serializers.ChoiceField(choices=Resolution.choices)
+    effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+class ScoreSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(
+        source="user.username",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="Username; null for the crowd's aggregates.",
+    )
+    question_title = serializers.CharField(source="question.title", read_only=True)
+    resolution = serializers.CharField(source="question.resolution", read_only=True)
+    resolved_at = serializers.DateTimeField(source="question.resolved_at", read_only=True)
+
+    class Meta:
+        model = Score
+        fields = [
+            "id",
+            "question",
+            "question_title",
+            "resolution",
+            "resolved_at",
+            "forecaster",
+            "user",
+            "score_type",
+            "value",
+            "coverage",
+            "computed_at",
+        ]
+
+
+class LeaderboardRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = serializers.CharField(source="username")
+    questions = serializers.IntegerField()
+    total = serializers.FloatField()
+    mean = serializers.FloatField()
+    adjusted = serializers.FloatField(help_text="Mean with the prior of uninformed questions.")
+    coverage = serializers.FloatField()
+
+
+class TrackRecordRowSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question.pk")
+    title = serializers.CharField(source="question.title")
+    resolution = serializers.CharField(source="question.resolution")
+    resolved_at = serializers.DateTimeField(source="question.resolved_at")
+    coverage = serializers.FloatField()
+    scores = serializers.DictField(child=serializers.FloatField())
+    crowd = serializers.DictField(child=serializers.FloatField())
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    means = serializers.DictField(child=serializers.FloatField())
+    crowd_means = serializers.DictField(child=serializers.FloatField())
+    questions = TrackRecordRowSerializer(many=True, source="rows")
+
+
+class CalibrationBinSerializer(serializers.Serializer):
+    lower = serializers.FloatField()
+    upper = serializers.FloatField()
+    n = serializers.IntegerField()
+    yes_count = serializers.IntegerField()
+    mean_forecast = serializers.FloatField(allow_null=True)
+    observed_frequency = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+
+
+class MurphySerializer(serializers.Serializer):
+    brier = serializers.FloatField()
+    reliability = serializers.FloatField()
+    resolution = serializers.FloatField()
+    uncertainty = serializers.FloatField()
+    wbv = serializers.FloatField(help_text="Within-bin variance of the forecasts.")
+    wbc = serializers.FloatField(help_text="Within-bin covariance of forecasts and outcomes.")
+    n = serializers.IntegerField()
+
+
+class CalibrationWindowSerializer(serializers.Serializer):
+    # DRF takes the fields out of the class; its stubs see this one shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    n = serializers.IntegerField()
+    enough_data = serializers.BooleanField()
+    bins = CalibrationBinSerializer(many=True)
+    decomposition = MurphySerializer(allow_null=True)
+
+
+class CalibrationReportSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    bins = CalibrationBinSerializer(many=True)
+    decomposition = MurphySerializer(allow_null=True)
+    windows = CalibrationWindowSerializer(many=True)
+
+
+class CalibrationSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    forecaster = CalibrationReportSerializer()
+    crowd = CalibrationReportSerializer(help_text="The crowd's median on the same questions.")
+    market = CalibrationReportSerializer(
+        help_text="The market's price on those of the same questions that had a market."
+    )
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "active"]
+
+
+class TokenCreatedSerializer(TokenSerializer):
+    token = serializers.CharField(help_text="The secret. Shown once: store it now.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+
+
+class TokenCreateSerializer(StrictSerializer):
+    # The column's own limit: a longer name would fail on PostgreSQL and be stored on SQLite.
+    name = serializers.CharField(max_length=ApiToken._meta.get_field("name").max_length)
+
+
+SCORE_TYPE_CHOICES = score_types.CHOICES

@@ -1,0 +1,217 @@
+"""Reads for the charts: gather plain numbers from the database into the charts' dataclasses.
+
+Each chart also has a cheap version (``*_version``): what its data depends on, read without
+gathering the data, so a cached image is found, or known to be stale, before any work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Max
+
+from crux.formatting import unsigned_zero
+from forecasts import selectors
+from forecasts.charts import render as charts
+from forecasts.maths import score_types
+from forecasts.models import (
+    AggregatePoint,
+    Forecast,
+    Forecaster,
+    Question,
+    Score,
+)
+from forecasts.scores import selectors as score_selectors
+from forecasts.scores.versions import scores_version
+from markets.models import Market
+from markets.selectors import price_steps
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What to draw, the rows of the table beside it, and the key its image is cached under."""
+
+    data: Any
+    rows: list[dict[str, Any]]
+    title: str
+
+
+def _cell(value: float) -> float:
+    """A table's number to 4 places, never a negative zero (round(-0.00001, 4) is -0.0)."""
+    return unsigned_zero(round(value, 4))
+
+
+def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "series": label,
+            "bin": f"{b.lower:.1f}-{b.upper:.1f}",
+            "n": b.n,
+            "mean_forecast": None if b.n == 0 else _cell(b.mean_forecast),
+            "observed_frequency": None if b.n == 0 else _cell(b.observed_frequency),
+            "ci_low": None if b.n == 0 else _cell(b.ci_low),
+            "ci_high": None if b.n == 0 else _cell(b.ci_high),
+        }
+        for b in bins
+    ]
+
+
+def user_calibration_chart(*, user: User, now: dt.datetime) -> ChartData:
+    mine, crowd = score_selectors.user_calibration(user=user, now=now)
+    market = score_selectors.user_market_calibration(user=user, now=now)
+    name = user.get_username()
+    series = [charts.ReliabilitySeries(name, mine.table)]
+    if crowd.n:
+        series.append(charts.ReliabilitySeries("the crowd, same questions", crowd.table))
+    if market.n:
+        series.append(charts.ReliabilitySeries("the market, same questions", market.table))
+    rows = (
+        _bin_rows(name, mine.table)
+        + _bin_rows("the crowd", crowd.table)
+        + _bin_rows("the market", market.table)
+    )
+    title = "the crowd and the market" if market.n else "the crowd"
+    return ChartData(series, rows, f"Calibration of {name}, {title}")
+
+
+def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False) -> ChartData:
+    report = score_selectors.crowd_calibration(now=now, include_practice=include_practice)
+    market = score_selectors.market_calibration(now=now, include_practice=include_practice)
+    series = [charts.ReliabilitySeries("the crowd (median)", report.table)]
+    if market.n:
+        series.append(charts.ReliabilitySeries("the market (price)", market.table))
+    return ChartData(
+        series,
+        _bin_rows("the crowd", report.table) + _bin_rows("the market", market.table),
+        "Calibration of the crowd and the market" if market.n else "Calibration of the crowd",
+    )
+
+
+def user_calibration_over_time_chart(*, user: User, now: dt.datetime) -> ChartData:
+    mine, _ = score_selectors.user_calibration(user=user, now=now)
+    windows = charts.window_summaries(mine.windows, mine.window_labels)
+    rows = [
+        {
+            "window": w.label,
+            "n": w.n,
+            "enough_data": w.enough_data,
+            "brier": w.brier,
+            "reliability": w.reliability,
+            "resolution": w.resolution,
+        }
+        for w in windows
+    ]
+    return ChartData(
+        windows,
+        rows,
+        f"Calibration of {user.get_username()} over time",
+    )
+
+
+def user_score_chart(*, user: User, score_type: str) -> ChartData:
+    spec = score_types.score_type(score_type)
+    rows_resolved = (
+        Score.objects.filter(user=user, score_type=score_type)
+        .exclude(question__resolved_at=None)
+        .order_by("question__resolved_at", "question_id")
+        .values_list("question_id", "question__resolved_at", "value")
+    )
+    # None is excluded above; the check tells the type checker.
+    mine = [(q, at, v) for q, at, v in rows_resolved if at is not None]
+    crowd = dict(
+        Score.objects.filter(
+            question_id__in=[m[0] for m in mine],
+            forecaster=Forecaster.CROWD_MEDIAN,
+            score_type=score_type,
+        ).values_list("question_id", "value")
+    )
+    series = charts.ScoreSeries(
+        score_label=spec.label,
+        resolved_at=[m[1] for m in mine],
+        values=[m[2] for m in mine],
+        crowd_values=[crowd.get(m[0]) for m in mine],
+        reference=spec.chart_reference,
+        lower_is_better=spec.lower_is_better,
+    )
+    rows = [
+        {
+            "question": q,
+            "resolved_at": at.isoformat(),
+            "score": unsigned_zero(v),
+            "crowd": None if crowd.get(q) is None else unsigned_zero(crowd[q]),
+        }
+        for q, at, v in mine
+    ]
+    title = f"{spec.label} of {user.get_username()}"
+    return ChartData(series, rows, title)
+
+
+def question_history_chart(*, question: Question, user: User | None, now: dt.datetime) -> ChartData:
+    # The crowd as the public may see it (every viewer's chart shows the same crowd).
+    points = selectors.question_crowd_history(question=question, now=now)
+    own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
+    if user is not None and user.is_authenticated:
+        own = list(
+            Forecast.objects.filter(question=question, user=user)
+            .order_by("starts_at", "id")
+            .values_list("starts_at", "ends_at", "probability")
+        )
+    resolved = question.resolution or None
+    market = [(at, p) for _, at, _, p in price_steps(question_ids=[question.pk])]
+    history = charts.QuestionHistory(
+        times=[p.at for p in points],
+        median=[p.median for p in points],
+        gmo=[p.geometric_mean_odds for p in points],
+        own=own,
+        market=market,
+        opens_at=question.opens_at,
+        closes_at=question.closes_at,
+        resolution=resolved,
+        resolved_at=question.resolved_at,
+        now=now,
+    )
+    rows = [
+        {
+            "at": p.at.isoformat(),
+            "median": p.median,
+            "geometric_mean_odds": p.geometric_mean_odds,
+            "forecasters": p.forecasters,
+        }
+        for p in points
+    ]
+    return ChartData(history, rows, question.title)
+
+
+def scores_charts_version(*, now: dt.datetime) -> str:
+    """Charts of resolved data: they change with the scores, and (calibration counts only
+    questions whose date has passed) with the hour."""
+    return f"{scores_version()}:{now:%Y%m%d%H}"
+
+
+def question_chart_version(*, question: Question, user: User | None, now: dt.datetime) -> str:
+    last = (
+        AggregatePoint.objects.filter(question=question)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    own = None
+    if user is not None and user.is_authenticated:
+        own = (
+            Forecast.objects.filter(question=question, user=user)
+            .order_by("-starts_at", "-id")
+            .values_list("pk", "ends_at")
+            .first()
+        )
+    market = (
+        Market.objects.filter(question=question)
+        .annotate(last_trade=Max("trades__id"))
+        .values_list("pk", "last_trade")
+        .first()
+    )
+    # Until it resolves the steps run on to "now": such a chart is fresh for a minute only.
+    moment = question.resolution or f"{now:%Y%m%d%H%M}"
+    return f"{last}:{own}:{market}:{moment}:{question.resolved_at}"

@@ -1,0 +1,286 @@
+"""The question lifecycle: closing, resolving (by staff or automatically) and unresolving.
+
+Resolution and scoring are one transaction: a question is never resolved without its scores.
+What cannot roll back with it (emails, chart caches) runs afterwards in idempotent tasks,
+sent on commit. Each task is defined right below the one service it calls, and takes ids or
+nothing: a module of tasks apart would import the services that send them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from celery import shared_task
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from crux.tasks import RETRY
+from forecasts.maths import aggregation
+from forecasts.models import (
+    AggregatePoint,
+    Forecast,
+    Question,
+    Resolution,
+    ResolutionNotice,
+    Score,
+)
+from forecasts.notices import (
+    question_followups_task,
+    questions_awaiting_reminder,
+    questions_remind_staff_task,
+)
+from forecasts.scores.services import question_scores_compute
+from markets.models import SETTLEMENT_KINDS, LedgerEntry
+from markets.services import market_settle, market_unsettle
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def questions_close_due(*, now: dt.datetime | None = None) -> int:
+    """Record the close of every question whose ``closes_at`` has passed; safe to repeat."""
+    now = now or timezone.now()
+    due = Question.objects.filter(closes_at__lte=now, closed_at__isnull=True)
+    # A question closes at its scheduled time, however late the sweep runs.
+    return due.update(closed_at=F("closes_at"))
+
+
+@transaction.atomic
+def question_resolve(
+    *,
+    question_id: int,
+    resolution: str,
+    resolved_by: User | None,
+    effective_at: dt.datetime | None = None,
+    note: str = "",
+    automatic: bool = False,
+    now: dt.datetime | None = None,
+) -> Question:
+    """Resolve a question and store its scores, in one transaction.
+
+    ``effective_at`` (default: now) is when the outcome became known; if it precedes the
+    scheduled close, scoring ends there. Resolving again with the same outcome changes
+    nothing; a different outcome must be preceded by an unresolve.
+    """
+    if resolution not in Resolution.values:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.values)}."})
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    effective_at = effective_at or now
+    if question.resolution:
+        if question.resolution != resolution:
+            raise ValidationError(
+                {
+                    "resolution": f"Already resolved {question.get_resolution_display()}; "
+                    "unresolve it first."
+                }
+            )
+        question_scores_compute(question=question, now=now)
+        market_settle(question_id=question.pk, now=now)
+        return question
+    if timezone.is_naive(effective_at):
+        raise ValidationError({"effective_at": "Give the effective time with a time zone."})
+    if not question.opens_at < effective_at <= now:
+        raise ValidationError(
+            {
+                "effective_at": "The effective time must be after the question opened and not "
+                "in the future."
+            }
+        )
+    question.resolution = resolution
+    question.resolved_at = effective_at
+    question.resolved_by = resolved_by
+    question.resolution_note = note.strip()
+    question.resolved_automatically = automatic
+    question.followups_done_at = None
+    if question.closed_at is None or question.closed_at > question.scoring_closes_at:
+        question.closed_at = min(question.closes_at, effective_at, now)
+    question.save()
+    question_aggregates_rebuild(question_id=question.pk)
+    question_scores_compute(question=question, now=now)
+    market_settle(question_id=question.pk, now=now)
+    question_followups_task.delay_on_commit(question.pk)
+    return question
+
+
+@transaction.atomic
+def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Question:
+    """Undo a resolution exactly: scores go, and a question whose close is still ahead reopens."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    if not question.resolution:
+        return question
+    question.resolution = ""
+    question.resolved_at = None
+    question.resolved_by = None
+    question.resolution_note = ""
+    question.resolved_automatically = False
+    question.followups_done_at = None
+    question.closed_at = question.closes_at if question.closes_at <= now else None
+    question.save()
+    question_scores_compute(question=question, now=now)
+    market_unsettle(question_id=question.pk, now=now)
+    # Told of a resolution that no longer holds: they will be told again when it resolves.
+    ResolutionNotice.objects.filter(question=question).delete()
+    return question
+
+
+@dataclass(frozen=True)
+class UnresolvePreview:
+    """What ``question_unresolve`` would undo, for staff to confirm first."""
+
+    scores: int  # stored scores to delete, the crowd's included
+    forecasters: int  # users among them
+    settlements: int  # payouts and refunds on traders' accounts to reverse
+    traders: int
+    settled_net: Decimal  # their sum: what the reversals take back from the traders, net
+    reopens: bool  # its close is still ahead, so forecasts and trades resume
+
+
+def question_unresolve_preview(
+    *, question: Question, now: dt.datetime | None = None
+) -> UnresolvePreview:
+    """What unresolving ``question`` now would delete and reverse (the same rows
+    ``question_unresolve`` and ``market_unsettle`` select)."""
+    now = now or timezone.now()
+    scores = Score.objects.filter(question=question)
+    settled = LedgerEntry.objects.filter(
+        market__question=question,
+        kind__in=SETTLEMENT_KINDS,
+        reversal__isnull=True,
+        account__isnull=False,
+    )
+    return UnresolvePreview(
+        scores=scores.count(),
+        forecasters=scores.filter(user__isnull=False).values("user").distinct().count(),
+        settlements=settled.count(),
+        traders=settled.values("account").distinct().count(),
+        settled_net=settled.aggregate(net=Sum("amount"))["net"] or Decimal(0),
+        reopens=question.closes_at > now,
+    )
+
+
+@transaction.atomic
+def question_aggregates_rebuild(*, question_id: int) -> int:
+    """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
+    # Locked as ``forecast_submit`` locks it, so no forecast lands between the read and the write.
+    question = Question.objects.select_for_update().get(pk=question_id)
+    forecasts = list(
+        Forecast.objects.filter(question=question)
+        .order_by("starts_at", "id")
+        .values_list("starts_at", "ends_at", "probability")
+    )
+    moments = {f[0].timestamp(): f[0] for f in forecasts}
+    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
+    history = aggregation.aggregate_history(
+        [f[0].timestamp() for f in forecasts],
+        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
+        [f[2] for f in forecasts],
+    )
+    wanted = [
+        (moments[t], m if n else None, g if n else None, n)
+        for t, m, g, n in zip(
+            history.times.tolist(),
+            history.median.tolist(),
+            history.gmo.tolist(),
+            history.n_forecasters.tolist(),
+            strict=True,
+        )
+    ]
+    last = wanted[-1] if wanted else (None, None, None, 0)
+    Question.objects.filter(pk=question.pk).update(crowd_median=last[1], crowd_forecasters=last[3])
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(question=question, at=at, median=m, geometric_mean_odds=g, forecasters=n)
+        for at, m, g, n in wanted
+    )
+    return len(wanted)
+
+
+# --- what the lifecycle sweep does -----------------------------------------------------------
+
+
+@transaction.atomic
+def question_auto_resolve(*, question_id: int, now: dt.datetime | None = None) -> bool:
+    """Apply a due question's automatic outcome; False if there is nothing to do. Idempotent."""
+    question = Question.objects.select_for_update().get(pk=question_id)
+    now = now or timezone.now()
+    if question.resolution or not question.auto_outcome or question.resolves_at > now:
+        return False
+    question_resolve(
+        question_id=question.pk,
+        resolution=question.auto_outcome,
+        resolved_by=None,
+        # The rule is "NO unless it happened by the close", so the outcome holds from then.
+        effective_at=question.closes_at,
+        note=f"Resolved automatically: nobody resolved it by "
+        f"{question.resolves_at:%Y-%m-%d %H:%M} UTC.",
+        automatic=True,
+        now=now,
+    )
+    return True
+
+
+@shared_task(name="forecasts.question_auto_resolve_task", **RETRY)
+def question_auto_resolve_task(question_id: int) -> bool:
+    return question_auto_resolve(question_id=question_id)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    closed: int
+    auto_resolve_enqueued: list[int]
+    reminders_due: list[int]
+    followups_enqueued: list[int]
+
+
+def lifecycle_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Everything due by ``now``: closes, automatic outcomes, reminders, follow-ups.
+
+    Safe to run any number of times and after any outage: each step selects what is still
+    to do from the database, so a sweep after an hour's outage does that hour's work once.
+    (Opening needs no write: a question's status is derived from ``opens_at``.)
+    """
+    now = now or timezone.now()
+    closed = questions_close_due(now=now)
+    due = Question.objects.filter(resolution="", resolves_at__lte=now)
+    auto = list(due.exclude(auto_outcome="").values_list("pk", flat=True))
+    with transaction.atomic():
+        for question_id in auto:
+            question_auto_resolve_task.delay_on_commit(question_id)
+    reminders_due = list(questions_awaiting_reminder(now).values_list("pk", flat=True))
+    if reminders_due:
+        # Sent by a task, so that a refused send is retried without holding up the sweep.
+        with transaction.atomic():
+            questions_remind_staff_task.delay_on_commit()
+    pending = list(
+        Question.objects.exclude(resolution="")
+        .filter(followups_done_at__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for question_id in pending:
+            question_followups_task.delay_on_commit(question_id)
+    return SweepResult(closed, auto, reminders_due, pending)
+
+
+@shared_task(name="forecasts.lifecycle_sweep_task", **RETRY)
+def lifecycle_sweep_task() -> dict[str, object]:
+    """Beat runs this every minute; it catches up on everything due since the last run."""
+    result = lifecycle_sweep()
+    return {
+        "closed": result.closed,
+        "auto_resolve_enqueued": result.auto_resolve_enqueued,
+        "reminders_due": result.reminders_due,
+        "followups_enqueued": result.followups_enqueued,
+    }
