@@ -37,7 +37,7 @@ from bench.forecasters import (
 from bench.probes import EXPECTED as EXPECTED_PROBES
 from bench.probes import outage_probes
 from forecasts.models import AutoOutcome, Question
-from forecasts.services import api_token_create
+from forecasts.services import api_token_create, forecast_submit
 from tests.factories import QuestionFactory, UserFactory
 from tests.integration.conftest import (
     BASE_DIR,
@@ -107,15 +107,19 @@ def answers(url: str) -> bool:
 
 
 def closing_question(after: float) -> Question:
-    """Open now, closing (and due, NO automatically) ``after`` seconds from now."""
+    """Open now, closing (and due, NO automatically) ``after`` seconds from now, with one
+    forecast standing already: a drill's resolution is complete only with scores, and on a
+    starved machine the load's first forecasts can come after the close."""
     now = timezone.now()
     closes_at = now + dt.timedelta(seconds=after)
-    return QuestionFactory(
+    question = QuestionFactory(
         opens_at=now - dt.timedelta(days=1),
         closes_at=closes_at,
         resolves_at=closes_at,
         auto_outcome=AutoOutcome.NO,
     )
+    forecast_submit(user=UserFactory(), question_id=question.pk, probability=0.3, now=now)
+    return question
 
 
 @dataclasses.dataclass
