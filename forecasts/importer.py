@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from forecasts.models import AutoOutcome, Question, SourceDocument
-from forecasts.rules import column_errors, passage_in_source, passages_broken_by
+from forecasts.models import AutoOutcome, Question, QuestionKind, SourceDocument
+from forecasts.rules import column_errors, option_errors, passage_in_source, passages_broken_by
 from markets.models import Market
 from markets.services import market_create
 
@@ -34,6 +34,23 @@ QUESTION_TEXT_FIELDS = ("title", "body", "resolution_criteria", "passage")
 QUESTION_TIME_FIELDS = ("opens_at", "closes_at", "resolves_at")
 SOURCE_TEXT_FIELDS = ("key", "title", "author", "url")
 
+# Every key a question file may hold. Anything else is refused, naming it: a misspelt key, or
+# one Crux does not support, silently ignored would import a different question than written.
+FILE_KEYS = ("source", "questions")
+SOURCE_KEYS = ("key", "title", "author", "published_on", "text_file", "url")
+QUESTION_KEYS = (
+    "key",
+    *QUESTION_TEXT_FIELDS,
+    "kind",
+    "options",
+    *QUESTION_TIME_FIELDS,
+    "auto_outcome",
+    "market_liquidity",
+)
+# A binary question's automatic outcome is written as stored; a multiple-choice question's
+# names one of its options by label (stored as ``option`` and the option's index).
+BINARY_AUTO_OUTCOMES = (AutoOutcome.NONE, AutoOutcome.YES, AutoOutcome.NO)
+
 
 class FileErrors:
     """Every problem in a question file, gathered so one run reports them all."""
@@ -47,6 +64,14 @@ class FileErrors:
     def raise_any(self) -> None:
         if self.messages:
             raise ValidationError(self.messages)
+
+
+def _unknown_keys(
+    entry: dict[str, Any], known: tuple[str, ...], *, where: str, errors: FileErrors
+) -> None:
+    for name in entry:
+        if name not in known:
+            errors.add(where, name, [f"Not a key Crux knows (it knows: {', '.join(known)})."])
 
 
 def _aware(value: object, *, field: str, where: str, errors: FileErrors) -> dt.datetime | None:
@@ -76,6 +101,7 @@ def _question_values(
         return None
     where = f"Question {key!r}:"
     before = len(errors.messages)
+    _unknown_keys(entry, QUESTION_KEYS, where=where, errors=errors)
     missing = [
         f
         for f in (*QUESTION_TEXT_FIELDS, *QUESTION_TIME_FIELDS)
@@ -99,11 +125,60 @@ def _question_values(
     times = [values[field] for field in QUESTION_TIME_FIELDS]
     if None not in times and not times[0] < times[1] <= times[2]:
         errors.messages.append(f"{where} needs opens_at < closes_at <= resolves_at")
-    auto = entry.get("auto_outcome", "")
-    if not isinstance(auto, str) or auto not in AutoOutcome.values:
-        errors.messages.append(f"{where} auto_outcome must be 'yes', 'no' or absent")
-    values["auto_outcome"] = auto
+    values["kind"], values["options"] = _kind_and_options(entry, where=where, errors=errors)
+    values["auto_outcome"], values["auto_option"] = _auto_outcome(
+        entry, kind=values["kind"], options=values["options"], where=where, errors=errors
+    )
     return values if len(errors.messages) == before else None
+
+
+def _kind_and_options(
+    entry: dict[str, Any], *, where: str, errors: FileErrors
+) -> tuple[str | None, list[str]]:
+    """The question's kind (binary unless given; None if it is none Crux knows) and its option
+    labels (none for binary)."""
+    kind = entry.get("kind", QuestionKind.BINARY.value)
+    if not isinstance(kind, str) or kind not in QuestionKind.values:
+        kinds = " or ".join(repr(k) for k in QuestionKind.values)
+        errors.add(where, "kind", [f"Must be {kinds} (got {kind!r})."])
+        return None, []
+    if kind != QuestionKind.MULTIPLE_CHOICE:
+        if "options" in entry:
+            errors.add(
+                where,
+                "options",
+                ['Only a multiple-choice question has options (kind = "multiple_choice").'],
+            )
+        return kind, []
+    if "options" not in entry:
+        errors.add(where, "options", ["A multiple-choice question needs its option labels."])
+        return kind, []
+    problems = option_errors(entry["options"])
+    errors.add(where, "options", problems)
+    return kind, [] if problems else [label.strip() for label in entry["options"]]
+
+
+def _auto_outcome(
+    entry: dict[str, Any], *, kind: str | None, options: list[str], where: str, errors: FileErrors
+) -> tuple[str, int | None]:
+    """The stored automatic outcome and option index: ``yes``/``no`` on a binary question; on a
+    multiple-choice one, the option whose label the file names."""
+    auto = entry.get("auto_outcome", "")
+    if kind is None:  # what it may name depends on the kind, which is reported already
+        return "", None
+    if kind != QuestionKind.MULTIPLE_CHOICE:
+        if not isinstance(auto, str) or auto not in BINARY_AUTO_OUTCOMES:
+            errors.add(where, "auto_outcome", ["Must be 'yes', 'no' or absent."])
+        return auto, None
+    if auto == "":
+        return AutoOutcome.NONE.value, None
+    if isinstance(auto, str) and auto.strip() in options:
+        return AutoOutcome.OPTION.value, options.index(auto.strip())
+    if options:  # otherwise the options themselves are reported, and there is nothing to name
+        errors.add(
+            where, "auto_outcome", [f"Must be one of the options' labels or absent (got {auto!r})."]
+        )
+    return "", None
 
 
 def _liquidity(entry: dict[str, Any], errors: FileErrors) -> Decimal:
@@ -132,6 +207,7 @@ def _read_source(path: Path, data: dict[str, Any], errors: FileErrors) -> dict[s
     source = data.get("source")
     if not isinstance(source, dict) or not source.get("key") or not source.get("text_file"):
         raise ValidationError("The [source] table needs 'key' and 'text_file'.")
+    _unknown_keys(source, SOURCE_KEYS, where="[source]", errors=errors)
     values = {
         "key": source["key"],
         "title": source.get("title", source["key"]),
@@ -169,6 +245,11 @@ def questions_read(*, path: Path) -> QuestionFile:
     except tomllib.TOMLDecodeError as error:
         raise ValidationError(f"{path.name} is not valid TOML: {error}") from None
     errors = FileErrors()
+    for name in data:
+        if name not in FILE_KEYS:
+            errors.messages.append(
+                f"{name}: not a table Crux knows (a file holds [source] and [[questions]])."
+            )
     source = _read_source(path, data, errors)
     entries = data.get("questions", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
@@ -187,6 +268,39 @@ def questions_read(*, path: Path) -> QuestionFile:
     return QuestionFile(source=source, questions=questions)
 
 
+def _refuse_breaking_stored_rows(
+    checked: QuestionFile, existing: dict[str, Question], *, now: dt.datetime
+) -> None:
+    """Refuse, listing every problem, a file whose import would break what is stored: a
+    passage of a question the file leaves out that the new text loses, or the kind or options
+    of a question that has opened (its forecasts are spread over those options)."""
+    errors = FileErrors()
+    left_out = Question.objects.filter(source__key=checked.source["key"]).exclude(
+        key__in=[key for key, _, _ in checked.questions]
+    )
+    for key in passages_broken_by(checked.source["text"], left_out.only("key", "passage")):
+        errors.messages.append(
+            f"[source] text_file: the passage of question {key!r} (not in this file) would "
+            "no longer occur verbatim in the source"
+        )
+    for key, values, _ in checked.questions:
+        question = existing.get(key)
+        if question is None or now < question.opens_at:
+            continue
+        where = f"Question {key!r}:"
+        if question.kind != values["kind"]:
+            errors.add(
+                where, "kind", [f"Fixed once the question has opened (it is {question.kind!r})."]
+            )
+        elif question.options != values["options"]:
+            errors.add(
+                where,
+                "options",
+                [f"Fixed once the question has opened (they are {question.options!r})."],
+            )
+    errors.raise_any()
+
+
 @transaction.atomic
 def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportResult:
     """Create or update a source document and its questions from a TOML question file.
@@ -198,26 +312,15 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
     """
     now = now or timezone.now()
     checked = questions_read(path=path)
-    left_out = Question.objects.filter(source__key=checked.source["key"]).exclude(
-        key__in=[key for key, _, _ in checked.questions]
-    )
-    broken = passages_broken_by(checked.source["text"], left_out.only("key", "passage"))
-    if broken:
-        raise ValidationError(
-            [
-                f"[source] text_file: the passage of question {key!r} (not in this file) would "
-                "no longer occur verbatim in the source"
-                for key in broken
-            ]
-        )
+    existing = {
+        q.key: q for q in Question.objects.filter(key__in=[k for k, _, _ in checked.questions])
+    }
+    _refuse_breaking_stored_rows(checked, existing, now=now)
     source_values = dict(checked.source)
     source, _ = SourceDocument.objects.update_or_create(
         key=source_values.pop("key"), defaults=source_values
     )
     created = updated = unchanged = 0
-    existing = {
-        q.key: q for q in Question.objects.filter(key__in=[k for k, _, _ in checked.questions])
-    }
     wanted: list[tuple[Question, Decimal]] = []
     for key, values, liquidity in checked.questions:
         question = existing.get(key)

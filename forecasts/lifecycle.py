@@ -13,7 +13,9 @@ import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
+import numpy as np
 from celery import shared_task
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -58,6 +60,7 @@ def question_resolve(
     question_id: int,
     resolution: str,
     resolved_by: User | None,
+    option: int | None = None,
     effective_at: dt.datetime | None = None,
     note: str = "",
     automatic: bool = False,
@@ -65,17 +68,18 @@ def question_resolve(
 ) -> Question:
     """Resolve a question and store its scores, in one transaction.
 
+    A binary question resolves YES, NO, annulled or ambiguous; a multiple-choice one to an
+    option (``resolution="option"`` and the option's index), annulled or ambiguous.
     ``effective_at`` (default: now) is when the outcome became known; if it precedes the
     scheduled close, scoring ends there. Resolving again with the same outcome changes
     nothing; a different outcome must be preceded by an unresolve.
     """
-    if resolution not in Resolution.values:
-        raise ValidationError({"resolution": f"Choose one of: {', '.join(Resolution.values)}."})
     question = Question.objects.select_for_update().get(pk=question_id)
+    _check_outcome(question, resolution, option)
     now = now or timezone.now()
     effective_at = effective_at or now
     if question.resolution:
-        if question.resolution != resolution:
+        if question.resolution != resolution or question.resolved_option != option:
             raise ValidationError(
                 {
                     "resolution": f"Already resolved {question.get_resolution_display()}; "
@@ -95,6 +99,7 @@ def question_resolve(
             }
         )
     question.resolution = resolution
+    question.resolved_option = option
     question.resolved_at = effective_at
     question.resolved_by = resolved_by
     question.resolution_note = note.strip()
@@ -110,6 +115,24 @@ def question_resolve(
     return question
 
 
+def _check_outcome(question: Question, resolution: str, option: int | None) -> None:
+    """The outcomes the question's kind takes; refused naming the field otherwise."""
+    allowed: tuple[Resolution, ...]
+    if question.is_multiple_choice:
+        allowed = (Resolution.OPTION, Resolution.ANNULLED, Resolution.AMBIGUOUS)
+    else:
+        allowed = (Resolution.YES, Resolution.NO, Resolution.ANNULLED, Resolution.AMBIGUOUS)
+    if resolution not in allowed:
+        raise ValidationError({"resolution": f"Choose one of: {', '.join(allowed)}."})
+    if resolution != Resolution.OPTION:
+        if option is not None:
+            raise ValidationError({"option": "Only a resolution to an option names one."})
+        return
+    if option is None or not 0 <= option < len(question.option_labels):
+        labels = "; ".join(f"{i}: {label}" for i, label in enumerate(question.option_labels))
+        raise ValidationError({"option": f"Choose one of the question's options ({labels})."})
+
+
 @transaction.atomic
 def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Question:
     """Undo a resolution exactly: scores go, and a question whose close is still ahead reopens."""
@@ -118,6 +141,7 @@ def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Q
     if not question.resolution:
         return question
     question.resolution = ""
+    question.resolved_option = None
     question.resolved_at = None
     question.resolved_by = None
     question.resolution_note = ""
@@ -172,6 +196,8 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
     # Locked as ``forecast_submit`` locks it, so no forecast lands between the read and the write.
     question = Question.objects.select_for_update().get(pk=question_id)
+    if question.is_multiple_choice:
+        return _options_aggregates_rebuild(question)
     forecasts = list(
         Forecast.objects.filter(question=question)
         .order_by("starts_at", "id")
@@ -182,7 +208,7 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     history = aggregation.aggregate_history(
         [f[0].timestamp() for f in forecasts],
         [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
-        [f[2] for f in forecasts],
+        [cast(float, f[2]) for f in forecasts],  # binary: every forecast has one
     )
     wanted = [
         (moments[t], m if n else None, g if n else None, n)
@@ -207,6 +233,46 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     return len(wanted)
 
 
+def _options_aggregates_rebuild(question: Question) -> int:
+    """``question_aggregates_rebuild`` of a multiple-choice question: a vector per point."""
+    forecasts = list(
+        Forecast.objects.filter(question=question)
+        .order_by("starts_at", "id")
+        .values_list("starts_at", "ends_at", "probabilities")
+    )
+    moments = {f[0].timestamp(): f[0] for f in forecasts}
+    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
+    n = len(question.option_labels)
+    history = aggregation.aggregate_pmf_history(
+        [f[0].timestamp() for f in forecasts],
+        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
+        np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), n),
+    )
+    wanted = [
+        (moments[t], m if c else None, g if c else None, c)
+        for t, m, g, c in zip(
+            history.times.tolist(),
+            history.median.tolist(),
+            history.gmo.tolist(),
+            history.n_forecasters.tolist(),
+            strict=True,
+        )
+    ]
+    last = wanted[-1] if wanted else (None, None, None, 0)
+    Question.objects.filter(pk=question.pk).update(
+        crowd_medians=last[1], crowd_median=None, crowd_forecasters=last[3]
+    )
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    if list(points.values_list("at", "medians", "geometric_means", "forecasters")) == wanted:
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(question=question, at=at, medians=m, geometric_means=g, forecasters=c)
+        for at, m, g, c in wanted
+    )
+    return len(wanted)
+
+
 # --- what the lifecycle sweep does -----------------------------------------------------------
 
 
@@ -220,6 +286,7 @@ def question_auto_resolve(*, question_id: int, now: dt.datetime | None = None) -
     question_resolve(
         question_id=question.pk,
         resolution=question.auto_outcome,
+        option=question.auto_option,
         resolved_by=None,
         # The rule is "NO unless it happened by the close", so the outcome holds from then.
         effective_at=question.closes_at,

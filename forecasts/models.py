@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
@@ -34,11 +35,22 @@ class SourceDocument(models.Model):
 
 class QuestionKind(models.TextChoices):
     BINARY = "binary", "Binary (yes/no)"
+    MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+
+
+# A multiple-choice question's options: at least two, at most twenty, each label this long.
+OPTIONS_MIN = 2
+OPTIONS_MAX = 20
+OPTION_LABEL_MAX = 100
+# The options of a binary question, in the order of ``outcome_index`` (and of markets.lmsr).
+BINARY_OPTIONS = ("Yes", "No")
 
 
 class Resolution(models.TextChoices):
     YES = "yes", "Yes"
     NO = "no", "No"
+    # A multiple-choice question resolved to one of its options (``resolved_option``).
+    OPTION = "option", "An option"
     ANNULLED = "annulled", "Annulled"
     AMBIGUOUS = "ambiguous", "Ambiguous"
 
@@ -47,6 +59,8 @@ class AutoOutcome(models.TextChoices):
     NONE = "", "None (staff must resolve)"
     YES = "yes", "Yes"
     NO = "no", "No"
+    # A multiple-choice question's default option (``auto_option``).
+    OPTION = "option", "An option"
 
 
 class QuestionStatus(models.TextChoices):
@@ -78,6 +92,22 @@ def question_status(
     return QuestionStatus.AWAITING
 
 
+def question_option_labels(*, kind: str, options: Sequence[str]) -> tuple[str, ...]:
+    """A question's ``option_labels`` from its kind and options alone (for rows read as values)."""
+    return tuple(options) if kind == QuestionKind.MULTIPLE_CHOICE else BINARY_OPTIONS
+
+
+def question_outcome_index(*, resolution: str, resolved_option: int | None) -> int | None:
+    """A question's ``outcome_index`` from its resolution alone (for rows read as values)."""
+    if resolution == Resolution.YES:
+        return 0
+    if resolution == Resolution.NO:
+        return 1
+    if resolution == Resolution.OPTION:
+        return resolved_option
+    return None
+
+
 class Question(models.Model):
     """A binary question with its dates; its status is derived from them and its resolution."""
 
@@ -88,6 +118,11 @@ class Question(models.Model):
     resolution_criteria = models.TextField()
     passage = models.TextField(help_text="The verbatim passage of the source it was drawn from.")
     kind = models.CharField(max_length=20, choices=QuestionKind, default=QuestionKind.BINARY)
+    options = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="A multiple-choice question's option labels, in order; fixed once it opens.",
+    )
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField(help_text="No forecasts or trades from this moment.")
     resolves_at = models.DateTimeField(help_text="When the question is due to be resolved.")
@@ -101,7 +136,13 @@ class Question(models.Model):
         blank=True,
         help_text="Outcome applied when resolves_at passes without a resolution.",
     )
+    auto_option = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The option applied automatically (multiple choice)."
+    )
     resolution = models.CharField(max_length=10, choices=Resolution, blank=True)
+    resolved_option = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The index of the option that happened (multiple choice)."
+    )
     resolved_at = models.DateTimeField(
         null=True, blank=True, help_text="Effective time of the resolution."
     )
@@ -121,6 +162,11 @@ class Question(models.Model):
     )
     crowd_median = models.FloatField(
         null=True, blank=True, help_text="The crowd's current median (kept with each forecast)."
+    )
+    crowd_medians = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Multiple choice: the crowd's current medians (kept with each forecast).",
     )
     crowd_forecasters = models.PositiveIntegerField(
         default=0, help_text="How many forecasts stand now (kept with each forecast)."
@@ -143,6 +189,17 @@ class Question(models.Model):
                 condition=Q(closes_at__lte=models.F("resolves_at")),
                 name="question_closes_before_resolve",
             ),
+            # An option is named exactly when the resolution (or automatic outcome) is one.
+            models.CheckConstraint(
+                condition=Q(resolution=Resolution.OPTION, resolved_option__isnull=False)
+                | (~Q(resolution=Resolution.OPTION) & Q(resolved_option__isnull=True)),
+                name="question_option_resolution_names_its_option",
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_outcome=AutoOutcome.OPTION, auto_option__isnull=False)
+                | (~Q(auto_outcome=AutoOutcome.OPTION) & Q(auto_option__isnull=True)),
+                name="question_option_auto_outcome_names_its_option",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -162,9 +219,41 @@ class Question(models.Model):
         return self.status(now) == QuestionStatus.OPEN
 
     @property
+    def is_multiple_choice(self) -> bool:
+        return self.kind == QuestionKind.MULTIPLE_CHOICE
+
+    @property
+    def option_labels(self) -> tuple[str, ...]:
+        """The outcomes a forecast spreads its probability over, in order: Yes and No for a
+        binary question (the n = 2 case), the options of a multiple-choice one."""
+        return question_option_labels(kind=self.kind, options=self.options)
+
+    @property
+    def outcome_index(self) -> int | None:
+        """The index of what happened in ``option_labels``; None until resolved to one."""
+        return question_outcome_index(
+            resolution=self.resolution, resolved_option=self.resolved_option
+        )
+
+    @property
+    def resolution_label(self) -> str:
+        """How a page names the resolution: the option's label on a multiple-choice question
+        resolved to one, else the resolution's own ("Yes", "Annulled")."""
+        if self.resolution == Resolution.OPTION and self.resolved_option is not None:
+            return self.option_labels[self.resolved_option]
+        return self.get_resolution_display()
+
+    @property
+    def auto_outcome_label(self) -> str:
+        """How a page names the automatic outcome, as ``resolution_label``."""
+        if self.auto_outcome == AutoOutcome.OPTION and self.auto_option is not None:
+            return self.option_labels[self.auto_option]
+        return self.get_auto_outcome_display()
+
+    @property
     def is_scorable(self) -> bool:
-        """Resolved YES or NO: annulled and ambiguous questions carry no scores."""
-        return self.resolution in (Resolution.YES, Resolution.NO)
+        """Resolved to an outcome: annulled and ambiguous questions carry no scores."""
+        return self.resolution in (Resolution.YES, Resolution.NO, Resolution.OPTION)
 
     @property
     def scoring_closes_at(self) -> dt.datetime:
@@ -191,7 +280,14 @@ class Forecast(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecasts"
     )
-    probability = models.FloatField(help_text="Probability of YES, in [0.001, 0.999].")
+    probability = models.FloatField(
+        null=True, blank=True, help_text="Binary: the probability of YES, in [0.001, 0.999]."
+    )
+    probabilities = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Multiple choice: one probability per option, each >= 0.001, summing to 1.",
+    )
     rationale = models.TextField(blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -204,8 +300,15 @@ class Forecast(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(probability__gte=PROBABILITY_MIN, probability__lte=PROBABILITY_MAX),
+                condition=Q(probability__isnull=True)
+                | Q(probability__gte=PROBABILITY_MIN, probability__lte=PROBABILITY_MAX),
                 name="forecast_probability_in_range",
+            ),
+            # Exactly one of the two: a binary forecast's P(YES) or a multiple-choice vector.
+            models.CheckConstraint(
+                condition=Q(probability__isnull=True, probabilities__isnull=False)
+                | Q(probability__isnull=False, probabilities__isnull=True),
+                name="forecast_one_kind_of_probability",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__isnull=True) | Q(ends_at__gte=models.F("starts_at")),
@@ -219,6 +322,9 @@ class Forecast(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.probability is None:
+            values = ", ".join(f"{p:.3f}" for p in self.probabilities or ())
+            return f"{self.user} on {self.question_id}: ({values})"
         return f"{self.user} on {self.question_id}: {self.probability:.3f}"
 
     @property
@@ -226,8 +332,17 @@ class Forecast(models.Model):
         return self.ends_at is None
 
     @property
-    def percent(self) -> float:
-        return self.probability * 100
+    def percent(self) -> float | None:
+        """A binary forecast's P(YES) in percent (None for multiple choice)."""
+        return None if self.probability is None else self.probability * 100
+
+    @property
+    def pmf(self) -> tuple[float, ...]:
+        """The probability of each outcome, in the order of the question's ``option_labels``:
+        (P(YES), P(NO)) for a binary forecast."""
+        if self.probability is not None:
+            return (self.probability, 1.0 - self.probability)
+        return tuple(float(p) for p in self.probabilities or ())
 
 
 class AggregatePoint(models.Model):
@@ -242,6 +357,13 @@ class AggregatePoint(models.Model):
     at = models.DateTimeField()
     median = models.FloatField(null=True, help_text="Recency-weighted median of P(YES).")
     geometric_mean_odds = models.FloatField(null=True, help_text="Geometric mean of odds.")
+    # Multiple choice: per option, renormalised to sum to 1 (binary: null).
+    medians = models.JSONField(
+        null=True, blank=True, help_text="Per option: the recency-weighted median, renormalised."
+    )
+    geometric_means = models.JSONField(
+        null=True, blank=True, help_text="Per option: the geometric mean, renormalised."
+    )
     forecasters = models.PositiveIntegerField()
 
     class Meta:

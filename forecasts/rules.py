@@ -17,7 +17,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, Question
+from forecasts.models import (
+    OPTION_LABEL_MAX,
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    PROBABILITY_MAX,
+    PROBABILITY_MIN,
+    Question,
+)
 
 WEB_SCHEMES = ("http", "https")
 # Django's URLField also takes ftp and ftps; a source is a web page, and a scheme we do not
@@ -51,6 +58,64 @@ def probability_in_range(value: float) -> float:
     if not math.isfinite(value) or not PROBABILITY_MIN <= value <= PROBABILITY_MAX:
         raise ValidationError({"probability": PROBABILITY_ERROR})
     return value
+
+
+# A vector's sum may miss 1 by this much (rounding in a client); nothing is renormalised.
+SUM_TOLERANCE = 1e-6
+
+
+def parse_probabilities(raw: object, *, options: int) -> tuple[float, ...]:
+    """A multiple-choice forecast from user input: one probability per option (numbers or
+    numeric strings), each at least 0.001, summing to 1 within 1e-6. Refused otherwise, naming
+    "probabilities"; a vector that does not sum to 1 is refused, never normalised silently."""
+    if not isinstance(raw, list | tuple):
+        raise ValidationError({"probabilities": "Give a list of probabilities, one per option."})
+    if len(raw) != options:
+        raise ValidationError(
+            {"probabilities": f"Give {options} probabilities, one per option (got {len(raw)})."}
+        )
+    values = []
+    for position, item in enumerate(raw, start=1):
+        if isinstance(item, bool) or item is None or not isinstance(item, int | float | str):
+            raise ValidationError({"probabilities": f"Probability {position} is not a number."})
+        try:
+            value = float(item.strip() if isinstance(item, str) else item)
+        except ValueError:
+            raise ValidationError(
+                {"probabilities": f"Probability {position} is not a number."}
+            ) from None
+        if not math.isfinite(value) or not PROBABILITY_MIN <= value <= 1 - PROBABILITY_MIN:
+            raise ValidationError(
+                {
+                    "probabilities": f"Probability {position} must be between "
+                    f"{PROBABILITY_MIN} and {1 - PROBABILITY_MIN:g}."
+                }
+            )
+        values.append(value)
+    total = math.fsum(values)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValidationError(
+            {"probabilities": f"The probabilities must add up to 1 (they add up to {total:g})."}
+        )
+    return tuple(values)
+
+
+def option_errors(options: object) -> list[str]:
+    """What is wrong with a multiple-choice question's option labels: 2 to 20 distinct,
+    non-empty labels of at most 100 characters, in order."""
+    if not isinstance(options, list | tuple) or not all(isinstance(o, str) for o in options):
+        return ["Give the options as a list of labels."]
+    labels = [o.strip() for o in options]
+    errors = []
+    if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
+        errors.append(f"Give {OPTIONS_MIN} to {OPTIONS_MAX} options (got {len(labels)}).")
+    if any(not label for label in labels):
+        errors.append("An option's label cannot be empty.")
+    if any(len(label) > OPTION_LABEL_MAX for label in labels):
+        errors.append(f"An option's label may be at most {OPTION_LABEL_MAX} characters.")
+    if len({label.casefold() for label in labels}) != len(labels):
+        errors.append("Each option needs its own label.")
+    return errors
 
 
 def passage_in_source(passage: str, text: str) -> bool:

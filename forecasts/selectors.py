@@ -49,11 +49,17 @@ QUESTION_ROW_FIELDS = (
     "crowd_median",
     "crowd_forecasters",
     "source__key",
+    # Multiple choice: the options, the one that happened or applies automatically, the crowd.
+    "kind",
+    "options",
+    "resolved_option",
+    "auto_option",
+    "crowd_medians",
 )
-# The web list also names the source.
+# The web list also names the source (and shows a multiple-choice question's leading option).
 LIST_FIELDS = (*QUESTION_ROW_FIELDS, "source__title")
 # What ``with_public_crowd`` annotates: the crowd as of the last step end.
-CROWD_STEP_FIELDS = ("crowd_step_median", "crowd_step_forecasters")
+CROWD_STEP_FIELDS = ("crowd_step_median", "crowd_step_forecasters", "crowd_step_medians")
 
 
 def _status_q(status: str, now: dt.datetime) -> Q:
@@ -104,18 +110,20 @@ def question_get(*, question_id: int) -> Question:
 
 # --- the crowd as the public sees it ---------------------------------------------------------
 #
-# Forecasts are private until their question is scored (resolved YES or NO). Until then the
-# public sees the crowd only as it stood at the end of each whole hour (``CROWD_STEP``), never
-# between, so no value can be timed to one forecast; only at moments when at least
-# ``settings.CROWD_MIN_FORECASTERS`` forecasts stood, so the median of two (from which either
-# forecaster learns the other's) is never shown; and only its median: the geometric mean of
-# odds is a mean, so two consecutive values and the counts would give away the one forecast
-# that changed between them, whereas a median is one of the standing values and says nothing
-# of whose. How many forecasts stand now is public at once: it tells nothing of what they say.
-# Once scored, every forecast is in the scores, and the whole history is public as recorded.
+# Forecasts are private until their question is scored (resolved YES, NO or to an option).
+# Until then the public sees the crowd only as it stood at the end of each whole hour
+# (``CROWD_STEP``), never between, so no value can be timed to one forecast; only at moments
+# when at least ``settings.CROWD_MIN_FORECASTERS`` forecasts stood, so the median of two (from
+# which either forecaster learns the other's) is never shown; and only its median: the
+# geometric mean of odds is a mean, so two consecutive values and the counts would give away
+# the one forecast that changed between them, whereas a median is one of the standing values
+# and says nothing of whose. A multiple-choice question's crowd is a median per option, shown
+# by the same rule. How many forecasts stand now is public at once: it tells nothing of what
+# they say. Once scored, every forecast is in the scores, and the whole history is public as
+# recorded.
 
 CROWD_STEP = dt.timedelta(hours=1)
-SCORED = (Resolution.YES, Resolution.NO)
+SCORED = (Resolution.YES, Resolution.NO, Resolution.OPTION)
 
 
 def crowd_is_public(resolution: str) -> bool:
@@ -142,6 +150,15 @@ def crowd_median_shown(median: float | None, forecasters: int | None) -> float |
     return median
 
 
+def crowd_medians_shown(
+    medians: list[float] | None, forecasters: int | None
+) -> tuple[float, ...] | None:
+    """``crowd_median_shown`` of a multiple-choice crowd: its medians per option, or None."""
+    if medians is None or forecasters is None or forecasters < settings.CROWD_MIN_FORECASTERS:
+        return None
+    return tuple(medians)
+
+
 _Row = TypeVar("_Row", bound=Model)
 
 
@@ -149,8 +166,9 @@ def with_public_crowd(
     queryset: QuerySet[_Row], *, now: dt.datetime, question: str = "pk"
 ) -> QuerySet[_Row]:
     """Annotate each row (a question, or a row whose field ``question`` is one) with the crowd
-    as of the last step end: ``crowd_step_median`` and ``crowd_step_forecasters``; read the
-    public value with ``public_crowd_median``. One indexed subquery each, no extra query."""
+    as of the last step end: ``crowd_step_median``, ``crowd_step_forecasters`` and (multiple
+    choice) ``crowd_step_medians``; read the public value with ``public_crowd_median`` (or
+    ``public_crowd_medians``). One indexed subquery each, no extra query."""
     point = AggregatePoint.objects.filter(
         question=OuterRef(question), at__lte=crowd_step_end(now)
     ).order_by("-at")
@@ -158,6 +176,7 @@ def with_public_crowd(
     return queryset.annotate(  # type: ignore[return-value]
         crowd_step_median=Subquery(point.values("median")[:1]),
         crowd_step_forecasters=Subquery(point.values("forecasters")[:1]),
+        crowd_step_medians=Subquery(point.values("medians")[:1]),
     )
 
 
@@ -186,16 +205,44 @@ def question_public_crowd_median(question: Question) -> float | None:
     )
 
 
+def public_crowd_medians(
+    *,
+    resolution: str,
+    crowd_medians: list[float] | None,
+    step_medians: list[float] | None,
+    step_forecasters: int | None,
+) -> tuple[float, ...] | None:
+    """``public_crowd_median`` of a multiple-choice crowd: its medians per option, or None."""
+    if crowd_is_public(resolution):
+        return None if crowd_medians is None else tuple(crowd_medians)
+    return crowd_medians_shown(step_medians, step_forecasters)
+
+
+def question_public_crowd_medians(question: Question) -> tuple[float, ...] | None:
+    """A multiple-choice question's medians per option as anyone may see them (as
+    ``question_public_crowd_median``); None for a binary question or where not shown."""
+    return public_crowd_medians(
+        resolution=question.resolution,
+        crowd_medians=question.crowd_medians,
+        step_medians=getattr(question, "crowd_step_medians", None),
+        step_forecasters=getattr(question, "crowd_step_forecasters", None),
+    )
+
+
 @dataclass(frozen=True)
 class CrowdNow:
     """The crowd's forecast as the public sees it: recency-weighted median and geometric mean
     of odds (None where not shown) of ``forecasters`` standing forecasts, as of ``as_of``
-    (a step end while forecasts are private; None once the question is scored: the latest)."""
+    (a step end while forecasts are private; None once the question is scored: the latest).
+    A multiple-choice question's are per option, ``medians`` and ``geometric_means`` (where
+    shown; ``median`` and ``geometric_mean_odds`` are None)."""
 
     median: float | None
     geometric_mean_odds: float | None
     forecasters: int
     as_of: dt.datetime | None = None
+    medians: tuple[float, ...] | None = None
+    geometric_means: tuple[float, ...] | None = None
 
     @property
     def withheld(self) -> bool:
@@ -211,7 +258,13 @@ def question_crowd_now(*, question: Question, now: dt.datetime) -> CrowdNow:
         point = points.first()
         if point is None or not point.forecasters:
             return CrowdNow(median=None, geometric_mean_odds=None, forecasters=0)
-        return CrowdNow(point.median, point.geometric_mean_odds, point.forecasters)
+        return CrowdNow(
+            point.median,
+            point.geometric_mean_odds,
+            point.forecasters,
+            medians=_vector(point.medians),
+            geometric_means=_vector(point.geometric_means),
+        )
     as_of = crowd_step_end(now)
     point = points.filter(at__lte=as_of).first()
     if point is None:
@@ -221,17 +274,24 @@ def question_crowd_now(*, question: Question, now: dt.datetime) -> CrowdNow:
         geometric_mean_odds=None,
         forecasters=point.forecasters,
         as_of=as_of,
+        medians=crowd_medians_shown(point.medians, point.forecasters),
     )
+
+
+def _vector(values: list[float] | None) -> tuple[float, ...] | None:
+    return None if values is None else tuple(values)
 
 
 @dataclass(frozen=True)
 class CrowdPoint:
-    """The crowd from ``at`` until the next point: as ``AggregatePoint``, where not shown None."""
+    """The crowd from ``at`` until the next point: as ``AggregatePoint``, where not shown None
+    (``medians``: a multiple-choice question's, per option)."""
 
     at: dt.datetime
     median: float | None
     geometric_mean_odds: float | None
     forecasters: int
+    medians: tuple[float, ...] | None = None
 
 
 def question_crowd_history(*, question: Question, now: dt.datetime) -> list[CrowdPoint]:
@@ -243,18 +303,27 @@ def question_crowd_history(*, question: Question, now: dt.datetime) -> list[Crow
     """
     points = question.aggregates.order_by("at")
     if crowd_is_public(question.resolution):
-        return [CrowdPoint(p.at, p.median, p.geometric_mean_odds, p.forecasters) for p in points]
+        return [
+            CrowdPoint(p.at, p.median, p.geometric_mean_odds, p.forecasters, _vector(p.medians))
+            for p in points
+        ]
     history: list[CrowdPoint] = []
-    for at, median, forecasters in points.filter(at__lte=crowd_step_end(now)).values_list(
-        "at", "median", "forecasters"
+    for at, median, medians, forecasters in points.filter(at__lte=crowd_step_end(now)).values_list(
+        "at", "median", "medians", "forecasters"
     ):
         point = CrowdPoint(
-            _first_step_end_from(at), crowd_median_shown(median, forecasters), None, forecasters
+            _first_step_end_from(at),
+            crowd_median_shown(median, forecasters),
+            None,
+            forecasters,
+            crowd_medians_shown(medians, forecasters),
         )
         if history and history[-1].at == point.at:
             history.pop()  # a later point in the same step is the one in force at its end
-        if history and (history[-1].median, history[-1].forecasters) == (
+        last = history[-1] if history else None
+        if last and (last.median, last.medians, last.forecasters) == (
             point.median,
+            point.medians,
             point.forecasters,
         ):
             continue

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import secrets
+from collections.abc import Sequence
+from typing import cast
 
+import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from forecasts.maths import aggregation
-from forecasts.models import AggregatePoint, ApiToken, Forecast, Profile, Question
-from forecasts.rules import probability_in_range
+from forecasts.models import (
+    AggregatePoint,
+    ApiToken,
+    AutoOutcome,
+    Forecast,
+    Profile,
+    Question,
+    QuestionKind,
+    SourceDocument,
+)
+from forecasts.rules import (
+    PASSAGE_NOT_IN_SOURCE,
+    parse_probabilities,
+    passage_in_source,
+    probability_in_range,
+    recorded_close,
+)
 
 
 @transaction.atomic
@@ -21,17 +41,20 @@ def forecast_submit(
     *,
     user: User,
     question_id: int,
-    probability: float,
+    probability: float | None = None,
+    probabilities: Sequence[float] | None = None,
     rationale: str = "",
     now: dt.datetime | None = None,
 ) -> Forecast:
-    """Record ``user``'s forecast of YES, ``probability`` in [0.001, 0.999], ending the one they
-    had standing on the question."""
-    value = probability_in_range(probability)
+    """Record ``user``'s forecast, ending the one they had standing on the question: on a
+    binary question ``probability`` of YES in [0.001, 0.999]; on a multiple-choice one
+    ``probabilities``, one per option in order, each at least 0.001, summing to 1 within 1e-6.
+    """
     # Locking the question serialises concurrent submissions on the same question (PostgreSQL);
     # SQLite serialises writers through its IMMEDIATE transactions. The clock is read once the
     # lock is held, so a forecast never starts before the one it ends.
     question = Question.objects.select_for_update().get(pk=question_id)
+    value, vector = _forecast_values(question, probability, probabilities)
     now = now or timezone.now()
     if not question.is_open_for_forecasts(now):
         raise ValidationError(
@@ -45,11 +68,41 @@ def forecast_submit(
         question=question,
         user=user,
         probability=value,
+        probabilities=vector,
         rationale=rationale.strip(),
         starts_at=now,
     )
     _aggregate_append(question=question, now=now)
     return forecast
+
+
+def _forecast_values(
+    question: Question, probability: float | None, probabilities: Sequence[float] | None
+) -> tuple[float | None, list[float] | None]:
+    """The forecast's columns for the question's kind; the other kind's value is refused,
+    naming the field that was given."""
+    if question.is_multiple_choice:
+        if probability is not None:
+            raise ValidationError(
+                {
+                    "probability": "This question is multiple choice: give one probability per "
+                    "option (probabilities), not a single probability."
+                }
+            )
+        if probabilities is None:
+            raise ValidationError({"probabilities": "Give one probability per option."})
+        vector = parse_probabilities(list(probabilities), options=len(question.option_labels))
+        return None, list(vector)
+    if probabilities is not None:
+        raise ValidationError(
+            {
+                "probabilities": "This question is yes or no: give the probability of YES "
+                "(probability), not one per option."
+            }
+        )
+    if probability is None:
+        raise ValidationError({"probability": "A probability is required."})
+    return probability_in_range(probability), None
 
 
 @transaction.atomic
@@ -69,10 +122,17 @@ def forecast_withdraw(*, user: User, question_id: int, now: dt.datetime | None =
 
 def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint:
     """Record the crowd's forecast from ``now``: read only the standing forecasts (cheap)."""
-    standing = list(
-        Forecast.objects.filter(question=question, ends_at__isnull=True)
-        .order_by("starts_at", "id")
-        .values_list("probability", flat=True)
+    if question.is_multiple_choice:
+        return _options_aggregate_append(question=question, now=now)
+    # A binary question's forecasts all carry a probability (forecast_submit refuses one on a
+    # multiple-choice question, and the constraint forecast_one_kind_of_probability holds).
+    standing = cast(
+        "list[float]",
+        list(
+            Forecast.objects.filter(question=question, ends_at__isnull=True)
+            .order_by("starts_at", "id")
+            .values_list("probability", flat=True)
+        ),
     )
     median, gmo, count = aggregation.aggregate_now(standing)
     Question.objects.filter(pk=question.pk).update(
@@ -84,6 +144,32 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
         defaults={
             "median": median if count else None,
             "geometric_mean_odds": gmo if count else None,
+            "forecasters": count,
+        },
+    )
+    return point
+
+
+def _options_aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint:
+    """``_aggregate_append`` for a multiple-choice question: each option's crowd, renormalised."""
+    standing = list(
+        Forecast.objects.filter(question=question, ends_at__isnull=True)
+        .order_by("starts_at", "id")
+        .values_list("probabilities", flat=True)
+    )
+    n = len(question.option_labels)
+    matrix = np.array(standing, dtype=np.float64).reshape(len(standing), n)
+    median, gmo, count = aggregation.aggregate_pmf_now(matrix)
+    medians = median.tolist() if count else None
+    Question.objects.filter(pk=question.pk).update(
+        crowd_medians=medians, crowd_median=None, crowd_forecasters=count
+    )
+    point, _ = AggregatePoint.objects.update_or_create(
+        question=question,
+        at=now,
+        defaults={
+            "medians": medians,
+            "geometric_means": gmo.tolist() if count else None,
             "forecasters": count,
         },
     )
@@ -146,3 +232,66 @@ def api_tokens_revoke_all(*, user: User, now: dt.datetime | None = None) -> int:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now()
     )
+
+
+@transaction.atomic
+def question_create(
+    *,
+    source_id: int,
+    title: str,
+    resolution_criteria: str,
+    passage: str,
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    resolves_at: dt.datetime,
+    body: str = "",
+    kind: str = QuestionKind.BINARY,
+    options: Sequence[str] = (),
+    auto_outcome: str = AutoOutcome.NONE,
+    auto_option: int | None = None,
+    key: str = "",
+    now: dt.datetime | None = None,
+) -> Question:
+    """Create a question drawn from a source, its ``passage`` verbatim in the source's text.
+
+    A multiple-choice question has its option labels in order (binary: none), and its
+    automatic outcome, ``auto_outcome="option"``, names an option by index. Without a ``key``
+    one is made from the title, unique. A question whose close has passed is recorded closed,
+    as the sweep would record it.
+    """
+    # Locked so that the source's text cannot change between the check and the write.
+    source = SourceDocument.objects.select_for_update().get(pk=source_id)
+    if not passage_in_source(passage, source.text):
+        raise ValidationError({"passage": PASSAGE_NOT_IN_SOURCE})
+    if key and Question.objects.filter(key=key).exists():
+        raise ValidationError({"key": "A question with this key exists already."})
+    now = now or timezone.now()
+    return Question.objects.create(
+        key=key or _question_key_from(title),
+        source=source,
+        title=title,
+        body=body,
+        resolution_criteria=resolution_criteria,
+        passage=passage,
+        kind=kind,
+        options=list(options),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        resolves_at=resolves_at,
+        closed_at=recorded_close(closes_at=closes_at, now=now),
+        auto_outcome=auto_outcome,
+        auto_option=auto_option,
+    )
+
+
+def _question_key_from(title: str) -> str:
+    """A key no question has: the title as a slug, numbered from 2 if that one is taken."""
+    limit = Question._meta.get_field("key").max_length or 100
+    base = slugify(title)[:limit].strip("-") or "question"
+    # Room for a numeric suffix: every key the loop below may try starts with this.
+    stem = base[: limit - 8].rstrip("-")
+    taken = set(Question.objects.filter(key__startswith=stem).values_list("key", flat=True))
+    if base not in taken:
+        return base
+    numbered = (f"{stem}-{number}" for number in itertools.count(2))
+    return next(key for key in numbered if key not in taken)

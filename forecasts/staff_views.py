@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -35,8 +36,18 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     return wrapped
 
 
+# A multiple-choice question's options are offered as "option-<index>", beside the outcomes
+# every question takes.
+OPTION_PREFIX = "option-"
+BINARY_OUTCOMES = (Resolution.YES, Resolution.NO, Resolution.ANNULLED, Resolution.AMBIGUOUS)
+NO_OPTION_OUTCOMES = (Resolution.ANNULLED, Resolution.AMBIGUOUS)
+
+
 class ResolutionForm(forms.Form):
-    resolution = forms.ChoiceField(choices=Resolution.choices, widget=forms.RadioSelect)
+    """The outcomes the question's kind takes, a radio button (and its label) each: YES and NO
+    for a binary question, its options for a multiple-choice one; annulled and ambiguous."""
+
+    resolution = forms.ChoiceField(widget=forms.RadioSelect)
     effective_at = forms.DateTimeField(
         label="Effective time (UTC)",
         required=False,
@@ -46,6 +57,23 @@ class ResolutionForm(forms.Form):
         "the scheduled close ends scoring there.",
     )
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, *args: Any, question: Question, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["resolution"]
+        assert isinstance(field, forms.ChoiceField)
+        if question.is_multiple_choice:
+            options = [(f"{OPTION_PREFIX}{i}", label) for i, label in enumerate(question.options)]
+            field.choices = options + [(r.value, r.label) for r in NO_OPTION_OUTCOMES]
+        else:
+            field.choices = [(r.value, r.label) for r in BINARY_OUTCOMES]
+
+    def outcome(self) -> tuple[str, int | None]:
+        """The chosen resolution and, for an option, its index (``question_resolve``'s)."""
+        value: str = self.cleaned_data["resolution"]
+        if value.startswith(OPTION_PREFIX):
+            return Resolution.OPTION, int(value.removeprefix(OPTION_PREFIX))
+        return value, None
 
     def clean_effective_at(self) -> dt.datetime | None:
         value = self.cleaned_data.get("effective_at")
@@ -72,21 +100,28 @@ def due(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
     question = _question_or_404(question_id)
-    form = ResolutionForm(request.POST or None)
+    form = ResolutionForm(request.POST or None, question=question)
     if request.method == "POST" and form.is_valid():
+        resolution, option = form.outcome()
         try:
-            lifecycle.question_resolve(
+            resolved = lifecycle.question_resolve(
                 question_id=question.pk,
-                resolution=form.cleaned_data["resolution"],
+                resolution=resolution,
+                option=option,
                 resolved_by=signed_in_user(request),
                 effective_at=form.cleaned_data["effective_at"],
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
+                # The form offers the option among the outcomes: its errors show there.
+                field = "resolution" if field == "option" else field
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, f"Resolved {form.cleaned_data['resolution'].upper()}.")
+            if option is None:
+                messages.success(request, f"Resolved {resolution.upper()}.")
+            else:
+                messages.success(request, f"Resolved: {resolved.resolution_label}.")
             return redirect("forecasts:question_detail", question_id=question.pk)
     return render(
         request,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,7 +12,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +22,60 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors, services
-from forecasts.forms import ForecastForm, SettingsForm, SignupForm, TokenForm
+from forecasts.forms import (
+    ForecastForm,
+    MultipleChoiceForecastForm,
+    SettingsForm,
+    SignupForm,
+    TokenForm,
+)
 from forecasts.maths import score_types
-from forecasts.models import ApiToken, Question, QuestionStatus
+from forecasts.models import ApiToken, Forecast, Question, QuestionStatus
 from forecasts.scores import selectors as score_selectors
 from markets.panel import panel_context
+
+
+@dataclass(frozen=True)
+class Lead:
+    """The outcome given the highest probability, and that probability."""
+
+    label: str
+    probability: float
+
+
+def _lead(labels: Sequence[str], probabilities: Sequence[float] | None) -> Lead | None:
+    """The leading outcome of a vector (the first of a tie); None without one, or with one
+    that does not match the labels."""
+    if not probabilities or len(probabilities) != len(labels):
+        return None
+    index = max(range(len(probabilities)), key=lambda i: probabilities[i])
+    return Lead(labels[index], probabilities[index])
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """A question as the list shows it: the crowd's median (binary) or leading option
+    (multiple choice), where public, and the market's price or leading option."""
+
+    question: Question
+    status: QuestionStatus
+    crowd_median: float | None
+    crowd_lead: Lead | None
+    market_lead: Lead | None
+
+
+def _question_row(question: Question, now: dt.datetime) -> QuestionRow:
+    market = getattr(question, "market", None)
+    multiple_choice = question.is_multiple_choice
+    return QuestionRow(
+        question=question,
+        status=question.status(now),
+        crowd_median=selectors.question_public_crowd_median(question),
+        crowd_lead=_lead(question.option_labels, selectors.question_public_crowd_medians(question)),
+        market_lead=_lead(question.option_labels, market.prices())
+        if market is not None and multiple_choice
+        else None,
+    )
 
 
 def question_list(request: HttpRequest) -> HttpResponse:
@@ -37,7 +88,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
     questions = (
         selectors.question_list(now=now, status=status, search=search)
         .select_related("market")
-        .only(*selectors.LIST_FIELDS, *(f"market__{f}" for f in ("b", "q_yes", "q_no", "status")))
+        .only(*selectors.LIST_FIELDS, *(f"market__{f}" for f in ("b", "q", "status")))
     )
     counts = selectors.question_status_counts(now=now)
     page = Paginator(questions, 25).get_page(request.GET.get("page"))
@@ -46,10 +97,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
         "forecasts/question_list.html",
         {
             "page": page,
-            "rows": [
-                (q, q.status(now), selectors.question_public_crowd_median(q))
-                for q in page.object_list
-            ],
+            "rows": [_question_row(q, now) for q in page.object_list],
             "status": status,
             "search": search,
             "filters": [(key, label, counts[key]) for key, label in selectors.LIST_FILTERS.items()],
@@ -64,40 +112,96 @@ def _question_or_404(question_id: int) -> Question:
         raise Http404("No such question") from None
 
 
+AnyForecastForm = ForecastForm | MultipleChoiceForecastForm
+
+
+def _forecast_form(
+    question: Question, data: QueryDict | None = None, *, initial: dict[str, object] | None = None
+) -> AnyForecastForm:
+    """The forecast form of the question's kind."""
+    if question.is_multiple_choice:
+        return MultipleChoiceForecastForm(data, initial=initial, options=question.option_labels)
+    return ForecastForm(data, initial=initial)
+
+
+def _standing_initial(question: Question, standing: Forecast) -> dict[str, object]:
+    """The form's fields holding ``standing``, so an update starts from it."""
+    if question.is_multiple_choice:
+        return {"probabilities": [f"{p:g}" for p in standing.pmf]}
+    return {"probability": f"{standing.probability:g}"}
+
+
 @require_http_methods(["GET", "POST"])
 def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
     now = timezone.now()
     question = _question_or_404(question_id)
-    form = ForecastForm()
+    form = _forecast_form(question)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{reverse('login')}?next={request.path}")
-        form = ForecastForm(request.POST)
+        form = _forecast_form(question, request.POST)
         if form.is_valid():
+            values = form.cleaned_data
             try:
                 forecast = services.forecast_submit(
                     user=request.user,
                     question_id=question.pk,
-                    probability=form.cleaned_data["probability"],
-                    rationale=form.cleaned_data["rationale"],
+                    probability=values.get("probability"),
+                    probabilities=values.get("probabilities"),
+                    rationale=values["rationale"],
                 )
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
-                messages.success(request, f"Forecast saved: {forecast.percent:.1f}% YES.")
+                messages.success(request, _saved(question, forecast))
                 return redirect("forecasts:question_detail", question_id=question.pk)
     return _render_question(request, question, form, now, status=400 if form.errors else 200)
 
 
-def _add_service_errors(form: ForecastForm, error: ValidationError) -> None:
+def _saved(question: Question, forecast: Forecast) -> str:
+    if forecast.percent is not None:
+        return f"Forecast saved: {forecast.percent:.1f}% YES."
+    lead = _lead(question.option_labels, forecast.pmf)
+    assert lead is not None, "a multiple-choice forecast has a probability per option"
+    return f"Forecast saved: {lead.label} most likely, at {lead.probability * 100:.1f}%."
+
+
+def _add_service_errors(form: AnyForecastForm, error: ValidationError) -> None:
     for field, field_errors in error.message_dict.items():
         form.add_error(field if field in form.fields else None, field_errors)
+
+
+@dataclass(frozen=True)
+class CrowdOption:
+    """One option in the crowd's panel: its median and geometric mean where shown, and
+    whether it is the option that happened."""
+
+    label: str
+    median: float | None
+    geometric_mean: float | None
+    happened: bool
+
+
+def _crowd_options(question: Question, crowd: selectors.CrowdNow) -> list[CrowdOption]:
+    """A multiple-choice question's crowd, one row per option; empty while none is shown."""
+    if not question.is_multiple_choice or crowd.medians is None:
+        return []
+    means = crowd.geometric_means
+    return [
+        CrowdOption(
+            label=label,
+            median=crowd.medians[i] if i < len(crowd.medians) else None,
+            geometric_mean=means[i] if means is not None and i < len(means) else None,
+            happened=question.outcome_index == i,
+        )
+        for i, label in enumerate(question.option_labels)
+    ]
 
 
 def _render_question(
     request: HttpRequest,
     question: Question,
-    form: ForecastForm,
+    form: AnyForecastForm,
     now: dt.datetime,
     *,
     status: int,
@@ -107,7 +211,8 @@ def _render_question(
         history = list(selectors.forecast_history(question=question, user=request.user))
         standing = next((f for f in history if f.is_standing), None)
         if standing is not None and not form.is_bound:
-            form = ForecastForm(initial={"probability": f"{standing.probability:g}"})
+            form = _forecast_form(question, initial=_standing_initial(question, standing))
+    crowd = selectors.question_crowd_now(question=question, now=now)
     return render(
         request,
         "forecasts/question_detail.html",
@@ -116,11 +221,16 @@ def _render_question(
             "status": question.status(now),
             "statuses": QuestionStatus,
             "is_open": question.is_open_for_forecasts(now),
-            "crowd": selectors.question_crowd_now(question=question, now=now),
+            "crowd": crowd,
+            "crowd_options": _crowd_options(question, crowd),
             "crowd_min_forecasters": settings.CROWD_MIN_FORECASTERS,
             # Drawn whenever there is a past to draw, even if nobody forecasts now.
             "has_history": question.aggregates.exists(),
             "form": form,
+            # A multiple-choice form's rows, the crowd's medians (as the panel shows them) beside.
+            "option_rows": form.rows(crowd.medians)
+            if isinstance(form, MultipleChoiceForecastForm)
+            else None,
             "history": history,
             "standing": standing,
             **panel_context(request, question, now=now),
@@ -220,11 +330,17 @@ def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpRespon
 def my_forecasts(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     summaries = selectors.user_question_summaries(user=request.user)
-    return render(
-        request,
-        "forecasts/my_forecasts.html",
-        {"rows": [(s, s.question.status(now)) for s in summaries]},
-    )
+    rows = [
+        (
+            s,
+            s.question.status(now),
+            _lead(s.question.option_labels, s.latest.pmf)
+            if s.question.is_multiple_choice
+            else None,
+        )
+        for s in summaries
+    ]
+    return render(request, "forecasts/my_forecasts.html", {"rows": rows})
 
 
 def source_detail(request: HttpRequest, source_key: str) -> HttpResponse:

@@ -47,8 +47,7 @@ class MarketAdmin(admin.ModelAdmin):
         "question",
         "b",
         "price",
-        "q_yes",
-        "q_no",
+        "q",
         "maker_balance",
         "status",
         "created_at",
@@ -56,9 +55,11 @@ class MarketAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="YES price")
+    @admin.display(description="YES price (or each outcome's)")
     def price(self, obj: Market) -> str:
-        return f"{obj.price_yes * 100:.1f}%"
+        if obj.price_yes is not None:
+            return f"{obj.price_yes * 100:.1f}%"
+        return " · ".join(f"{obj.outcome_name(i)} {p * 100:.1f}%" for i, _, p in obj.outcomes())
 
     @admin.display(description="On the site")
     def pages(self, obj: Market) -> str:

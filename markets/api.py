@@ -30,8 +30,7 @@ from markets import pricing, selectors, services
 from markets.models import Market, MarketStatus, Trade
 from markets.serializers import (
     ACTION_CHOICES,
-    OUTCOME_CHOICES,
-    OUTCOMES,
+    OUTCOME_HELP,
     AccountSerializer,
     LeaderboardQuery,
     MarketCreateSerializer,
@@ -61,7 +60,7 @@ PAGE_PARAMETERS = [
     ),
 ]
 SIZE_PARAMETERS = [
-    OpenApiParameter("outcome", str, enum=OUTCOME_CHOICES, required=True),
+    OpenApiParameter("outcome", str, required=True, description=OUTCOME_HELP),
     OpenApiParameter("action", str, enum=ACTION_CHOICES, required=True),
     OpenApiParameter(
         "shares", OpenApiTypes.DECIMAL, description="Shares (a sale is given in shares)."
@@ -144,7 +143,8 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"], url_path="price-history")
     def price_history(self, request: Request, pk: str | None = None) -> Response:
-        """P(YES) through time: the opening 1/2 at creation, then the price after each trade."""
+        """Prices through time: every outcome's, the opening 1/n at creation, then after each
+        trade; and P(YES) on a binary market."""
         market = self.get_object()
         parse_query(PageQuery, request)
         # DRF pages whatever Django's Paginator takes (a count and slices); its stubs want a
@@ -174,7 +174,7 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self.get_paginated_response(TapeTradeSerializer(page, many=True).data)
 
     def _trade(self, request: Request, market: Market) -> Response:
-        data = TradeOrderSerializer(data=request.data)
+        data = TradeOrderSerializer(data=request.data, context={"labels": market.labels})
         data.is_valid(raise_exception=True)
         trade = services.market_trade(
             user=signed_in_user(request), market_id=market.pk, order=data.validated_data["order"]
@@ -192,16 +192,17 @@ class MarketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """What a trade would cost now, writing nothing: the same pricing and rounding as the
         trade itself. Your holdings and balance are not checked here."""
         market = self.get_object()
-        query = parse_query(QuoteQuery, request)
+        query = parse_query(QuoteQuery, request, context={"labels": market.labels})
         quote = pricing.market_quote(market=market, order=query["order"])
         body = {
-            "outcome": OUTCOMES[quote.outcome],
+            "outcome": market.labels[quote.outcome],
             "action": query["action"],
             "shares": quote.shares,
             "cost": quote.cost,
             "average_price": quote.average_price,
             "price_before": quote.price_before,
             "price_after": quote.price_after,
+            "prices_after": quote.prices_after,
             "yes_price_after": quote.yes_price_after,
             "trading": market.is_trading(timezone.now()),
         }

@@ -13,7 +13,6 @@ from markets.models import (
     LedgerEntry,
     Market,
     MarketStatus,
-    Outcome,
     Trade,
 )
 from markets.selectors import SETTLED, ZERO
@@ -29,7 +28,8 @@ class LedgerAudit:
     transfers: Decimal  # sum of trade/payout/refund/reversal entries: must be exactly 0
     account_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
     maker_mismatches: dict[int, tuple[Decimal, Decimal]] = field(default_factory=dict)
-    share_mismatches: dict[int, tuple[Decimal, Decimal, Decimal, Decimal]] = field(
+    # market -> (its outstanding shares q, the sums of its trades per outcome), where they differ
+    share_mismatches: dict[int, tuple[tuple[Decimal, ...], tuple[Decimal, ...]]] = field(
         default_factory=dict
     )
     # market -> its maker's pot (from the ledger), where it is below zero
@@ -77,15 +77,16 @@ def ledger_audit() -> LedgerAudit:
         else:
             transfers += amount
     balances = dict(Account.objects.values_list("pk", "balance"))
-    rows = Market.objects.values_list("pk", "maker_balance", "q_yes", "q_no", "b", "status")
-    markets = {pk: (pot, (q_yes, q_no), b, status) for pk, pot, q_yes, q_no, b, status in rows}
-    traded = {pk: [ZERO, ZERO] for pk in markets}
+    rows = Market.objects.values_list("pk", "maker_balance", "q", "b", "status")
+    markets = {pk: (pot, q, b, status) for pk, pot, q, b, status in rows}
+    # Keyed by outcome: a trade on an outcome its market lacks shows up as a mismatch.
+    traded: dict[int, dict[int, Decimal]] = {pk: {} for pk in markets}
     for market_id, outcome, s in Trade.objects.values_list("market", "outcome", "shares"):
-        traded[market_id][outcome] += s
+        traded[market_id][outcome] = traded[market_id].get(outcome, ZERO) + s
     overdrawn = {}
-    for pk, (_, _, b, status) in markets.items():
+    for pk, (_, q, b, status) in markets.items():
         loss = subsidies.get(pk, ZERO) - per_maker.get(pk, ZERO)
-        bound = lmsr.worst_case_loss_money(b, len(Outcome))
+        bound = lmsr.worst_case_loss_money(b, len(q))
         if status in SETTLED and loss > bound:
             overdrawn[pk] = (loss, bound)
     annulled = {pk for pk, m in markets.items() if m[3] == MarketStatus.ANNULLED}
@@ -104,9 +105,9 @@ def ledger_audit() -> LedgerAudit:
             if m[0] != per_maker.get(pk, ZERO)
         },
         share_mismatches={
-            pk: (*m[1], traded[pk][0], traded[pk][1])
+            pk: (m[1], sums)
             for pk, m in markets.items()
-            if m[1] != tuple(traded[pk])
+            if m[1] != (sums := _by_outcome(traded[pk], len(m[1])))
         },
         negative_pots={pk: pot for pk, pot in per_maker.items() if pot < 0},
         maker_overdrawn=overdrawn,
@@ -114,3 +115,9 @@ def ledger_audit() -> LedgerAudit:
             key: net for key, net in per_account_market.items() if key[0] in annulled and net
         },
     )
+
+
+def _by_outcome(sums: dict[int, Decimal], n: int) -> tuple[Decimal, ...]:
+    """The sums as a vector over 0..n-1, longer if a trade names an outcome past n - 1."""
+    width = max([n, *(k + 1 for k in sums)])
+    return tuple(sums.get(i, ZERO) for i in range(width))

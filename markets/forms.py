@@ -3,6 +3,7 @@ take (an ``Order``, a ``Decimal``), with the parsing of ``markets.money``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,6 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 
 from forecasts.models import Question
+from markets.models import BINARY_LABELS, outcome_name
 from markets.money import Order, parse_money
 
 SIZE_BY = {"shares": "Shares", "amount": "Amount", "target_price": "Target price"}
@@ -25,12 +27,11 @@ KEPT_LENGTH = 100  # per field: longer input is refused anyway, and the session 
 class TradeForm(forms.Form):
     """Outcome, buy or sell, and a size given in shares, in money to spend, or as a price in %.
 
-    Fields are prefixed ``trade_`` in the page so that they never clash with the forecast form.
+    ``labels``: the market's outcomes (binary: yes, no), offered by label. Fields are prefixed
+    ``trade_`` in the page so that they never clash with the forecast form.
     """
 
-    outcome = forms.ChoiceField(
-        label="Outcome", choices=[("yes", "YES"), ("no", "NO")], widget=forms.RadioSelect
-    )
+    outcome = forms.ChoiceField(label="Outcome", widget=forms.RadioSelect)
     action = forms.ChoiceField(
         label="Action", choices=[("buy", "Buy"), ("sell", "Sell")], widget=forms.RadioSelect
     )
@@ -52,12 +53,18 @@ class TradeForm(forms.Form):
         error_messages={"required": "A size is required."},
     )
 
-    INITIAL = {"outcome": "yes", "action": "buy", "size_by": "shares"}
+    INITIAL = {"action": "buy", "size_by": "shares"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, labels: Sequence[str] = BINARY_LABELS, **kwargs: Any) -> None:
+        self.labels = tuple(labels)
         kwargs.setdefault("auto_id", "trade_%s")
-        kwargs.setdefault("initial", dict(self.INITIAL))
+        kwargs["initial"] = {"outcome": self.labels[0], **kwargs.get("initial", self.INITIAL)}
         super().__init__(*args, **kwargs)
+        outcome = self.fields["outcome"]
+        assert isinstance(outcome, forms.ChoiceField)
+        outcome.choices = [
+            (label, outcome_name(self.labels, i)) for i, label in enumerate(self.labels)
+        ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -73,7 +80,10 @@ class TradeForm(forms.Form):
         if "outcome" in data and "action" in data:
             try:
                 data["order"] = Order.parse(
-                    outcome=data["outcome"], action=data["action"], **{size_by: size}
+                    outcome=data["outcome"],
+                    action=data["action"],
+                    labels=self.labels,
+                    **{size_by: size},
                 )
             except ValidationError as error:
                 self.add_refusal(error)
@@ -133,15 +143,17 @@ class KeptTrade:
     quote_text: str
 
 
-def kept(session: SessionBase, *, market_id: int) -> KeptTrade | None:
-    """The submission kept for ``market_id``'s panel, if any. Shown once: it is forgotten here,
-    as is one kept for another market (the user went elsewhere)."""
+def kept(
+    session: SessionBase, *, market_id: int, labels: Sequence[str] = BINARY_LABELS
+) -> KeptTrade | None:
+    """The submission kept for ``market_id``'s panel (its outcomes ``labels``), if any. Shown
+    once: it is forgotten here, as is one kept for another market (the user went elsewhere)."""
     state = session.pop(KEPT_KEY, None)
     if not isinstance(state, dict) or state.get("market") != market_id:
         return None
     typed = {name: value for name, value in state["input"].items() if value}
     return KeptTrade(
-        form=TradeForm(initial={**TradeForm.INITIAL, **typed}),
+        form=TradeForm(initial={**TradeForm.INITIAL, **typed}, labels=labels),
         errors=[(label, text) for label, text in state["errors"]],
         quote_text=state["quote"],
     )

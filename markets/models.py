@@ -10,15 +10,26 @@ Every movement of money is a ``LedgerEntry``; balances are caches of ledger sums
   ``market``. ``Market.maker_balance`` (the maker's pot) always equals the sum of those entries.
 
 Money enters the system in two ways only: a ``grant`` to an account (the starting grant) and a
-``subsidy`` to a maker's pot when its market is created (b ln 2 rounded up: the most the maker
-can lose on a YES/NO resolution). Every other movement (``trade``, ``payout``, ``refund``,
-``reversal``) is written as a pair of entries that sum to zero: the account's side and the
-maker's side. Hence the accounting identity, exact in Decimal:
+``subsidy`` to a maker's pot when its market is created (b ln n rounded up, n the number of
+outcomes: the most the maker can lose whichever wins; b ln 2 on a YES/NO market). Every other
+movement (``trade``, ``payout``, ``refund``, ``reversal``) is written as a pair of entries that
+sum to zero: the account's side and the maker's side. Hence the accounting identity, exact in
+Decimal:
 
     sum(account balances) + sum(maker pots) == sum(grant entries) + sum(subsidy entries)
 
 equivalently, the entries of kinds trade/payout/refund/reversal sum to exactly 0.
 ``markets.audit.ledger_audit`` checks it, along with every cache against its entries.
+
+Outcomes
+--------
+A market has n >= 2 outcomes, numbered 0..n-1 as in ``markets.lmsr`` (binary: YES = 0, NO = 1),
+fixed when it opens. Its outstanding shares ``Market.q`` are one column holding the vector: a
+JSON list of n decimal strings, read as a tuple of ``Decimal`` (``SharesField``). Strings keep
+the 0.0001 grid exact on SQLite and PostgreSQL alike (a JSON number would pass through a float),
+and one column keeps a market one row: a trade rewrites the vector under the market's row lock,
+and a list of markets costs no extra query for their outcomes. A trade records its outcome by
+index; the labels (``Market.labels``) name them at the edges.
 
 Positions
 ---------
@@ -28,12 +39,13 @@ Positions are not stored: a position is the sum of the account's trades on a mar
 
 Settlement
 ----------
-A YES/NO resolution pays 1 per winning share bought by the effective resolution time
-(``payout`` pairs). Trades made after that time, and every trade of an annulled or ambiguous
-market, are *unwound*: one ``refund`` pair per trader of their net cost in those trades, in
-either direction. A trader who paid in net gets it back; one whose sales brought in more than
-their buys cost gives the profit back. Each account thus ends exactly where it would be had it
-never made those trades, and an annulled market's maker pot returns to its subsidy.
+A resolution to one of the market's outcomes (YES or NO on a binary market) pays 1 per share of
+that outcome bought by the effective resolution time (``payout`` pairs). Trades made after that
+time, and every trade of an annulled or ambiguous market, are *unwound*: one ``refund`` pair per
+trader of their net cost in those trades, in either direction. A trader who paid in net gets it
+back; one whose sales brought in more than their buys cost gives the profit back. Each account
+thus ends exactly where it would be had it never made those trades, and an annulled market's
+maker pot returns to its subsidy.
 Unresolving writes a ``reversal`` pair against every settlement entry (linked by ``reverses``):
 the history is never rewritten.
 
@@ -52,12 +64,16 @@ its subsidy, and on an annulled market every account's entries net to zero.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
+from django.db.models.expressions import Expression
 
 from forecasts.models import Question, QuestionStatus
 from markets import lmsr
@@ -79,6 +95,61 @@ class Outcome(models.IntegerChoices):
     NO = lmsr.NO, "No"
 
 
+BINARY_LABELS = ("yes", "no")
+MAX_OUTCOMES = 20
+
+
+def outcome_labels(n: int) -> tuple[str, ...]:
+    """The labels of a market's ``n`` outcomes, by index: what a trade may name its outcome by
+    and what the API shows. Binary: ("yes", "no")."""
+    if n == 2:
+        return BINARY_LABELS
+    # TODO: a multiple-choice question's options name its market's outcomes, once questions
+    # have options; until then the outcomes are numbered from 1, as a person counts them.
+    return tuple(f"option {i}" for i in range(1, n + 1))
+
+
+def outcome_name(labels: Sequence[str], index: int) -> str:
+    """How a page names an outcome: YES and NO in capitals on a binary market, as ever; any
+    other label with a capital first letter."""
+    label = labels[index]
+    if tuple(labels) == BINARY_LABELS:
+        return label.upper()
+    return label[:1].upper() + label[1:]
+
+
+def shares_vector(values: Sequence[object]) -> tuple[Decimal, ...]:
+    """Decimal strings (or Decimals) as the share vector a market holds, on the 0.0001 grid."""
+    return tuple(Decimal(str(v)).quantize(lmsr.SHARE_QUANTUM) for v in values)
+
+
+class SharesField(models.JSONField):
+    """A vector of shares, one per outcome: stored as a JSON list of decimal strings with 4
+    places (exact), read as a tuple of ``Decimal``."""
+
+    _pyi_private_set_type: Sequence[Decimal]
+    _pyi_private_get_type: tuple[Decimal, ...]
+
+    def from_db_value(
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
+    ) -> Any:
+        loaded = super().from_db_value(value, expression, connection)
+        return shares_vector(loaded) if isinstance(loaded, list) else loaded
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            try:
+                return shares_vector(value)
+            except ArithmeticError:
+                raise ValidationError("Give each outcome's shares as a number.") from None
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [f"{v:f}" for v in shares_vector(value)]
+        return super().get_prep_value(value)
+
+
 class MarketStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved (paid out)"
@@ -86,12 +157,12 @@ class MarketStatus(models.TextChoices):
 
 
 class Market(models.Model):
-    """An LMSR market on a binary question: liquidity ``b`` and the outstanding shares."""
+    """An LMSR market on a question: liquidity ``b`` and the outstanding shares of each of its
+    n outcomes (``q``, n fixed when it opens)."""
 
     question = models.OneToOneField(Question, on_delete=models.PROTECT, related_name="market")
     b = models.DecimalField(max_digits=14, decimal_places=4, help_text="Liquidity, in money.")
-    q_yes = models.DecimalField(default=Decimal(0), **SHARES)
-    q_no = models.DecimalField(default=Decimal(0), **SHARES)
+    q = SharesField(help_text="Outstanding shares of each outcome, by index.")
     maker_balance = models.DecimalField(
         default=Decimal(0), help_text="The maker's pot: the sum of its ledger entries.", **MONEY
     )
@@ -106,17 +177,44 @@ class Market(models.Model):
         return f"Market on {self.question_id}"
 
     @property
-    def q(self) -> tuple[Decimal, Decimal]:
-        return (self.q_yes, self.q_no)
-
-    def prices(self) -> tuple[float, float]:
-        """(P(YES), P(NO)) at the current outstanding shares."""
-        yes, no = lmsr.prices(self.q, float(self.b))
-        return yes, no
+    def n_outcomes(self) -> int:
+        return len(self.q)
 
     @property
-    def price_yes(self) -> float:
-        return self.prices()[lmsr.YES]
+    def is_binary(self) -> bool:
+        return self.n_outcomes == 2
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return outcome_labels(self.n_outcomes)
+
+    def outcome_name(self, index: int) -> str:
+        return outcome_name(self.labels, index)
+
+    def prices(self) -> tuple[float, ...]:
+        """Each outcome's price at the current outstanding shares, by index; they sum to 1.
+        Binary: (P(YES), P(NO))."""
+        return lmsr.prices(self.q, float(self.b))
+
+    def outcomes(self) -> list[tuple[int, str, float]]:
+        """(index, label, price) of each outcome."""
+        return [
+            (i, label, p)
+            for i, (label, p) in enumerate(zip(self.labels, self.prices(), strict=True))
+        ]
+
+    @property
+    def price_yes(self) -> float | None:
+        """P(YES) on a binary market; None on one with more outcomes."""
+        return self.prices()[lmsr.YES] if self.is_binary else None
+
+    @property
+    def q_yes(self) -> Decimal | None:
+        return self.q[lmsr.YES] if self.is_binary else None
+
+    @property
+    def q_no(self) -> Decimal | None:
+        return self.q[lmsr.NO] if self.is_binary else None
 
     def is_trading(self, now: dt.datetime, *, question: Question | None = None) -> bool:
         """Open, and its question still taking forecasts: a trade now would be accepted.
@@ -154,7 +252,9 @@ class Trade(models.Model):
 
     market = models.ForeignKey(Market, on_delete=models.PROTECT, related_name="trades")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="trades")
-    outcome = models.PositiveSmallIntegerField(choices=Outcome)
+    outcome = models.PositiveSmallIntegerField(
+        help_text="The outcome's index in its market (binary: 0 YES, 1 NO)."
+    )
     shares = models.DecimalField(**SHARES)
     cost = models.DecimalField(**MONEY)
     price_before = models.FloatField(help_text="Price of the traded outcome before the trade.")
@@ -172,7 +272,7 @@ class Trade(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.shares} {self.get_outcome_display()} for {self.cost}"
+        return f"{self.account_id} {self.shares} of outcome {self.outcome} for {self.cost}"
 
 
 class EntryKind(models.TextChoices):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -18,7 +19,7 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 
 from markets import lmsr
-from markets.models import Outcome
+from markets.models import BINARY_LABELS
 
 # Far beyond what any play-money balance buys, and well inside DecimalField(20, 4).
 MAX_QUANTITY = Decimal("1e9")
@@ -94,13 +95,22 @@ def parse_price(raw: object) -> Decimal:
     return target_price(parse_decimal(raw, "target_price"))
 
 
-def parse_outcome(raw: object) -> int:
-    """``"yes"``/``"no"`` (any case) or the outcome's index 0/1."""
-    if isinstance(raw, str) and raw.strip().lower() in ("yes", "no"):
-        return Outcome.YES if raw.strip().lower() == "yes" else Outcome.NO
-    if isinstance(raw, int) and not isinstance(raw, bool) and raw in Outcome.values:
+def choice_text(labels: Sequence[str]) -> str:
+    """The outcomes as a refusal offers them: "yes or no"; "a, b or c"."""
+    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def parse_outcome(raw: object, labels: Sequence[str] = BINARY_LABELS) -> int:
+    """The index of the outcome ``raw`` names: one of ``labels`` (any case; binary: "yes",
+    "no"), or its index 0..n-1 as an integer."""
+    if isinstance(raw, str):
+        text = raw.strip().casefold()
+        for index, label in enumerate(labels):
+            if label.casefold() == text:
+                return index
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(labels):
         return int(raw)
-    raise ValidationError({"outcome": "Choose yes or no."})
+    raise ValidationError({"outcome": f"Choose {choice_text(labels)}."})
 
 
 @dataclass(frozen=True)
@@ -111,16 +121,22 @@ class Order:
     Built at the edge by ``Order.parse``; an order is checked however it is built, so a service
     never meets a negative size or a sale given in money. What depends on the market's state
     (the balance, the shares held, a price already past the target) is the services' to check.
+    ``labels`` are the outcomes of the market the order was made for (binary unless given).
     """
 
     outcome: int
     action: Action
     by: SizeBy
     value: Decimal  # shares or money on the 0.0001 grid; a target price in [0.001, 0.999]
+    labels: tuple[str, ...] = BINARY_LABELS
 
     def __post_init__(self) -> None:
-        if isinstance(self.outcome, bool) or self.outcome not in Outcome.values:
-            raise ValidationError({"outcome": "Choose yes or no."})
+        if (
+            isinstance(self.outcome, bool)
+            or not isinstance(self.outcome, int)
+            or not 0 <= self.outcome < len(self.labels)
+        ):
+            raise ValidationError({"outcome": f"Choose {choice_text(self.labels)}."})
         if self.action not in ("buy", "sell"):
             raise ValidationError({"action": "The action must be buy or sell."})
         if self.action == "sell" and self.by != "shares":
@@ -142,14 +158,17 @@ class Order:
         shares: object = None,
         amount: object = None,
         target_price: object = None,
+        labels: Sequence[str] = BINARY_LABELS,
     ) -> Order:
-        """The order a request gives: an outcome, buy or sell, and its size; a buy gives exactly
-        one of ``shares``, ``amount`` or ``target_price``, a sale gives ``shares``."""
-        side = parse_outcome(outcome)
+        """The order a request gives: an outcome (by its label or index among the market's
+        ``labels``), buy or sell, and its size; a buy gives exactly one of ``shares``,
+        ``amount`` or ``target_price``, a sale gives ``shares``."""
+        names = tuple(labels)
+        side = parse_outcome(outcome, names)
         if action == "sell":
             if amount is not None or target_price is not None:
                 raise ValidationError({"shares": "A sale is given in shares."})
-            return cls(side, "sell", "shares", parse_decimal(shares, "shares"))
+            return cls(side, "sell", "shares", parse_decimal(shares, "shares"), names)
         if action != "buy":
             raise ValidationError({"action": "The action must be buy or sell."})
         sizes: dict[SizeBy, object] = {
@@ -162,4 +181,4 @@ class Order:
             field = given[-1] if given else "shares"
             raise ValidationError({field: "Give exactly one of shares, amount or target price."})
         by = given[0]
-        return cls(side, "buy", by, parse_decimal(sizes[by], by))
+        return cls(side, "buy", by, parse_decimal(sizes[by], by), names)

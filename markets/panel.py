@@ -15,12 +15,12 @@ from django.http import HttpRequest
 from django.utils import dateformat
 
 from crux.formatting import fixed
-from forecasts.models import Question, QuestionStatus
+from forecasts.models import Question, QuestionStatus, Resolution
 from markets import selectors
 from markets.forms import TradeForm, kept
-from markets.models import Account, Market, MarketStatus, Outcome, Trade, takes_a_market
+from markets.models import Account, Market, MarketStatus, Trade, takes_a_market
 from markets.pricing import Quote
-from markets.services import starting_grant
+from markets.services import starting_grant, winning_outcome
 
 RECENT_TRADES = 5
 
@@ -30,7 +30,8 @@ class MarketPanel:
     """Everything the panel template shows; ``market`` is None when the question has none."""
 
     market: Market | None
-    price_yes: float | None = None
+    price_yes: float | None = None  # binary markets
+    outcomes: list[tuple[int, str, float]] = field(default_factory=list)  # (index, name, price)
     trading: bool = False
     status: str = ""  # why trading is not possible, when it is not
     form: TradeForm | None = None
@@ -58,7 +59,7 @@ def panel_context(
     account = holding = last = None
     if request.user.is_authenticated:
         account = selectors.account_for(user=request.user)
-        last = kept(request.session, market_id=market.pk)
+        last = kept(request.session, market_id=market.pk, labels=market.labels)
     if account is not None:
         holding = next(iter(selectors.holdings(account=account, market=market)), None)
     trades = selectors.market_tape(market=market)
@@ -66,9 +67,10 @@ def panel_context(
         "market_panel": MarketPanel(
             market=market,
             price_yes=market.price_yes,
+            outcomes=[(i, market.outcome_name(i), p) for i, _, p in market.outcomes()],
             trading=market.is_trading(now, question=question),
             status=_status(market, question, now),
-            form=last.form if last else TradeForm(),
+            form=last.form if last else TradeForm(labels=market.labels),
             errors=last.errors if last else [],
             quote_text=last.quote_text if last else "",
             account=account,
@@ -82,8 +84,16 @@ def panel_context(
 
 def _status(market: Market, question: Question, now: dt.datetime) -> str:
     if market.status == MarketStatus.RESOLVED:
+        winner = question.get_resolution_display().upper()
+        index = (
+            question.outcome_index
+            if question.resolution == Resolution.OPTION
+            else winning_outcome(resolution=question.resolution, labels=market.labels)
+        )
+        if not market.is_binary and index is not None:
+            winner = market.outcome_name(index)
         return (
-            f"Resolved {question.get_resolution_display().upper()}: each winning share bought by "
+            f"Resolved {winner}: each winning share bought by "
             "the effective time paid 1; trades after it were unwound."
         )
     if market.status == MarketStatus.ANNULLED:
@@ -101,17 +111,22 @@ def _status(market: Market, question: Question, now: dt.datetime) -> str:
 
 
 def quote_summary(quote: Quote, *, market: Market) -> str:
-    """One sentence a person can check before trading; the JSON preview sends the same."""
-    side = Outcome(quote.outcome).label.upper()
+    """One sentence a person can check before trading; the JSON preview sends the same.
+
+    Binary: how YES moves, whichever side is traded; otherwise how the traded outcome moves
+    (the others scale with it)."""
+    side = market.outcome_name(quote.outcome)
     shares = plain_shares(abs(quote.shares))
-    before, after = market.price_yes, quote.yes_price_after
     if quote.shares > 0:
         deal = f"Buy {shares} {side} shares for {fixed(quote.cost, 2, grouping=True)}"
     else:
         deal = f"Sell {shares} {side} shares for {fixed(-quote.cost, 2, grouping=True)}"
+    moved, before, after = side, quote.price_before, quote.price_after
+    if market.price_yes is not None and quote.yes_price_after is not None:
+        moved, before, after = "YES", market.price_yes, quote.yes_price_after
     return (
         f"{deal} (average {fixed(abs(quote.average_price), 4)} each). "
-        f"YES moves from {fixed(before * 100, 1)}% to {fixed(after * 100, 1)}%."
+        f"{moved} moves from {fixed(before * 100, 1)}% to {fixed(after * 100, 1)}%."
     )
 
 
@@ -125,9 +140,9 @@ def quote_warning(quote: Quote, *, account: Account | None, market: Market) -> s
         if account is not None:
             holding = next(iter(selectors.holdings(account=account, market=market)), None)
             if holding is not None:
-                held = holding.yes_shares if quote.outcome == Outcome.YES else holding.no_shares
+                held = holding.shares[quote.outcome]
         if -quote.shares > held:
-            side = Outcome(quote.outcome).label.upper()
+            side = market.outcome_name(quote.outcome)
             return f"You hold {plain_shares(held)} {side} shares."
     return ""
 

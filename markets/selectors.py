@@ -14,12 +14,15 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    F,
     OuterRef,
     QuerySet,
+    RowRange,
     Subquery,
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Abs, Coalesce
 
@@ -40,17 +43,24 @@ from markets.models import (
 ZERO = Decimal("0.0000")
 
 _MONEY = DecimalField(max_digits=20, decimal_places=4)
+_SHARES = DecimalField(max_digits=20, decimal_places=4)
 
 
 @dataclass(frozen=True)
 class PricePoint:
     at: dt.datetime
-    yes_price: float
+    prices: tuple[float, ...]  # every outcome's, by index, from ``at`` until the next point
     trade: int | None
+
+    @property
+    def yes_price(self) -> float | None:
+        """P(YES) on a binary market; None on one with more outcomes."""
+        return self.prices[0] if len(self.prices) == 2 else None
 
 
 class PriceHistory:
-    """The opening price at the market's creation, then P(YES) after each trade, in order.
+    """The opening prices at the market's creation, then every outcome's price after each
+    trade, in order.
 
     A sequence the paginator can count and slice: a page costs a count and one ranged query.
     """
@@ -74,16 +84,14 @@ class PriceHistory:
             return self[index : index + 1][0]
         start, stop = index.start or 0, index.stop
         points = []
+        b, n = float(self.market.b), self.market.n_outcomes
         if start == 0:
-            # Every market opens with no shares outstanding: both outcomes at 1/2.
-            opening = lmsr.prices((0, 0), float(self.market.b))[lmsr.YES]
-            points.append(PricePoint(self.market.created_at, opening, None))
+            # Every market opens with no shares outstanding: every outcome at 1/n.
+            points.append(PricePoint(self.market.created_at, lmsr.prices((0,) * n, b), None))
         first = max(start - 1, 0)
         last = None if stop is None else max(stop - 1, first)
-        points += [
-            PricePoint(t.created_at, selectors.yes_price_after(t), t.pk)
-            for t in self.trades[first:last]
-        ]
+        rows = with_shares_after(self.trades, n_outcomes=n)[first:last]
+        points += [PricePoint(t.created_at, lmsr.prices(shares_after(t, n), b), t.pk) for t in rows]
         return points
 
     def __iter__(self) -> Iterator[PricePoint]:
@@ -98,7 +106,7 @@ def position_rows(*, account: Account | None) -> QuerySet[Any]:
 
 
 def positions_valued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each position with its market's status, the outcome's current price and its value.
+    """Each position with its market's status, the outcome's label, current price and value.
 
     One query for the page's markets. The value is shares x price while the market is open;
     once it has paid out or refunded, the money is in the balance and the position is worth 0.
@@ -114,7 +122,7 @@ def positions_valued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "market": market.pk,
                 "question_title": row["market__question__title"],
                 "settled": market.status != MarketStatus.OPEN,
-                "outcome": row["outcome"],
+                "outcome": market.labels[row["outcome"]],
                 "shares": row["shares"],
                 "net_cost": row["net_cost"],
                 "trades": row["trades"],
@@ -134,11 +142,25 @@ class Holding:
     """An account's shares of each outcome on one market, what they cost net, what they're worth."""
 
     market: Market
-    yes_shares: Decimal
-    no_shares: Decimal
+    shares: tuple[Decimal, ...]  # of each outcome, by index
     net_cost: Decimal  # paid for buys less received for sales
     trades: int
     settled: Decimal | None  # what settlement paid (net of reversals); None while open
+
+    @property
+    def yes_shares(self) -> Decimal | None:
+        return self.shares[Outcome.YES] if self.market.is_binary else None
+
+    @property
+    def no_shares(self) -> Decimal | None:
+        return self.shares[Outcome.NO] if self.market.is_binary else None
+
+    def outcomes(self) -> list[tuple[str, Decimal, float]]:
+        """(name, shares held, current price) of each of the market's outcomes."""
+        return [
+            (self.market.outcome_name(i), held, price)
+            for i, (held, price) in enumerate(zip(self.shares, self.market.prices(), strict=True))
+        ]
 
     @property
     def is_settled(self) -> bool:
@@ -149,8 +171,9 @@ class Holding:
         """Paid on settlement, or marked to market: each share at its outcome's price now."""
         if self.is_settled:
             return float(self.settled or ZERO)
-        yes, no = self.market.prices()
-        return float(self.yes_shares) * yes + float(self.no_shares) * no
+        return sum(
+            float(held) * p for held, p in zip(self.shares, self.market.prices(), strict=True)
+        )
 
     @property
     def profit(self) -> float:
@@ -158,7 +181,7 @@ class Holding:
 
     @property
     def has_shares(self) -> bool:
-        return bool(self.yes_shares or self.no_shares)
+        return any(self.shares)
 
 
 def public_crowd_median(market: Market) -> float | None:
@@ -185,8 +208,7 @@ def market_get(*, market_id: int) -> Market | None:
 class _Tally:
     """One market's position rows (one per outcome) added up."""
 
-    yes: Decimal = ZERO
-    no: Decimal = ZERO
+    shares: list[Decimal]
     cost: Decimal = ZERO
     trades: int = 0
 
@@ -210,18 +232,15 @@ def holdings(*, account: Account, market: Market | None = None) -> list[Holding]
     )
     per_market: dict[int, _Tally] = {}
     for row in rows:
-        tally = per_market.setdefault(row["market"], _Tally())
-        if row["outcome"] == Outcome.YES:
-            tally.yes = row["shares"]
-        else:
-            tally.no = row["shares"]
+        n = markets[row["market"]].n_outcomes
+        tally = per_market.setdefault(row["market"], _Tally(shares=[ZERO] * n))
+        tally.shares[row["outcome"]] = row["shares"]
         tally.cost += row["net_cost"]
         tally.trades += row["trades"]
     result = [
         Holding(
             market=markets[pk],
-            yes_shares=tally.yes,
-            no_shares=tally.no,
+            shares=tuple(tally.shares),
             net_cost=tally.cost,
             trades=tally.trades,
             settled=(settled.get(pk, ZERO) if markets[pk].status != MarketStatus.OPEN else None),
@@ -261,13 +280,36 @@ def positions(
 
 
 def price_history(*, market: Market) -> QuerySet[Trade]:
-    """Trades in order with the YES price after each: what a price chart draws."""
+    """The market's trades in order: what a price chart steps through (see
+    ``with_shares_after`` for the prices after each)."""
     return Trade.objects.filter(market=market).order_by("created_at", "id")
 
 
+def with_shares_after(trades: QuerySet[Trade], *, n_outcomes: int) -> QuerySet[Trade]:
+    """``trades`` (one market's, in order) each with ``q_0``..``q_{n-1}``: the outstanding shares
+    of every outcome just after it, running sums the database keeps over the market's trades,
+    so that any slice of them is priced without reading the trades before it. ``shares_after``
+    gives them as a tuple."""
+    running = {
+        f"q_{i}": Window(
+            Sum(Case(When(outcome=i, then=F("shares")), default=Value(ZERO)), output_field=_SHARES),
+            partition_by=[F("market_id")],
+            order_by=[F("created_at").asc(), F("id").asc()],
+            frame=RowRange(start=None, end=0),
+        )
+        for i in range(n_outcomes)
+    }
+    return trades.annotate(**running)
+
+
+def shares_after(trade: Trade, n_outcomes: int) -> tuple[Decimal, ...]:
+    """The vector ``with_shares_after`` annotated on ``trade``."""
+    return tuple(getattr(trade, f"q_{i}") for i in range(n_outcomes))
+
+
 def market_tape(*, market: Market) -> QuerySet[Trade]:
-    """The market's trades, newest first (shown without their traders)."""
-    return price_history(market=market).reverse()
+    """The market's trades, newest first (shown without their traders), with their market."""
+    return price_history(market=market).select_related("market").reverse()
 
 
 def account_trades(*, account: Account | None, market_id: int | None = None) -> QuerySet[Trade]:
@@ -308,8 +350,11 @@ def market_rows() -> QuerySet[Market]:
     )
 
 
-def yes_price_after(trade: Trade) -> float:
-    """P(YES) after ``trade``, whichever outcome it traded."""
+def yes_price_after(trade: Trade) -> float | None:
+    """P(YES) after ``trade``, whichever outcome it traded, on a binary market (its market
+    loaded: ``market_tape`` and ``account_trades`` load it); None on one with more outcomes."""
+    if not trade.market.is_binary:
+        return None
     return trade.price_after if trade.outcome == Outcome.YES else 1.0 - trade.price_after
 
 
@@ -350,39 +395,62 @@ def leaderboard(*, include_practice: bool = False) -> QuerySet[RankedAccount]:
     ).order_by("-profit", "id")
 
 
-def price_steps(
-    *, question_ids: Iterable[int]
-) -> list[tuple[int, dt.datetime, dt.datetime | None, float]]:
-    """Each market's P(YES) as steps (question_id, start, end, p), ordered by question and time.
+PriceStep = tuple[int, dt.datetime, dt.datetime | None, tuple[float, ...]]
 
-    A market opens at 0.5 (LMSR with no shares out) and moves after each trade; the last step is
-    open-ended (``end`` None). The same shape as the crowd's history, so the two can be
-    time-weighted, charted and compared alike. Two queries.
+
+def price_vector_steps(*, question_ids: Iterable[int]) -> list[PriceStep]:
+    """Each market's prices as steps (question_id, start, end, prices of every outcome by
+    index), ordered by question and time.
+
+    A market opens at 1/n each (LMSR with no shares out) and moves after each trade; the last
+    step is open-ended (``end`` None). The prices after a trade are the softmax of the shares
+    outstanding then, replayed from the trades. Two queries.
     """
     rows = list(
         Market.objects.filter(question_id__in=list(question_ids)).values_list(
-            "pk", "question_id", "created_at"
+            "pk", "question_id", "created_at", "b", "q"
         )
     )
-    opened = {pk: question_id for pk, question_id, _ in rows}
-    starts = {pk: created_at for pk, _, created_at in rows}
+    opened = {pk: question_id for pk, question_id, *_ in rows}
+    shape = {pk: (float(b), len(q)) for pk, _, _, b, q in rows}
     trades = (
         Trade.objects.filter(market_id__in=list(opened))
         .order_by("market_id", "created_at", "id")
-        .values_list("market_id", "created_at", "outcome", "price_after")
+        .values_list("market_id", "created_at", "outcome", "shares")
     )
-    points: dict[int, list[tuple[dt.datetime, float]]] = {
-        pk: [(starts[pk], 0.5)] for pk in sorted(opened, key=lambda pk: opened[pk])
-    }
-    for market_id, at, outcome, after in trades:
-        points[market_id].append((at, after if outcome == Outcome.YES else 1.0 - after))
-    steps: list[tuple[int, dt.datetime, dt.datetime | None, float]] = []
+    points: dict[int, list[tuple[dt.datetime, tuple[float, ...]]]] = {}
+    outstanding: dict[int, list[Decimal]] = {}
+    for pk, _, created_at, _, _ in sorted(rows, key=lambda row: row[1]):
+        b, n = shape[pk]
+        outstanding[pk] = [ZERO] * n
+        points[pk] = [(created_at, lmsr.prices(outstanding[pk], b))]
+    for market_id, at, outcome, shares in trades:
+        q = outstanding[market_id]
+        q[outcome] += shares
+        points[market_id].append((at, lmsr.prices(q, shape[market_id][0])))
+    steps: list[PriceStep] = []
     for market_id, series in points.items():
         ends = [at for at, _ in series[1:]] + [None]
         steps.extend(
             (opened[market_id], at, end, p) for (at, p), end in zip(series, ends, strict=True)
         )
     return steps
+
+
+def price_steps(
+    *, question_ids: Iterable[int]
+) -> list[tuple[int, dt.datetime, dt.datetime | None, float]]:
+    """Each binary market's P(YES) as steps (question_id, start, end, p), ordered by question
+    and time: ``price_vector_steps`` of the markets with two outcomes.
+
+    The same shape as the crowd's history, so the two can be time-weighted, charted and
+    compared alike. Two queries.
+    """
+    return [
+        (question_id, start, end, prices[lmsr.YES])
+        for question_id, start, end, prices in price_vector_steps(question_ids=question_ids)
+        if len(prices) == 2
+    ]
 
 
 def market_overview() -> QuerySet[Market]:

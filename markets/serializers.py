@@ -3,6 +3,10 @@
 Money and shares are decimal strings with 4 places (``"12.3400"``), as DRF's DecimalField
 renders them and as the ledger stores them (a 0.0001 grid, exact); requests may send them as
 strings or JSON numbers. Prices and probabilities are floats in (0, 1).
+
+A market has n outcomes, named by their labels ("yes" and "no" on a binary market); a market's
+``outcomes`` list each one's index, label and price. The binary fields (``q_yes``,
+``price_yes``, ``yes_price_after``...) are null on a market with more than two outcomes.
 """
 
 from __future__ import annotations
@@ -16,16 +20,20 @@ from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
 from markets import lmsr
-from markets.models import Market, MarketStatus, Trade
+from markets.models import BINARY_LABELS, Market, MarketStatus, Trade
 from markets.money import MAX_QUANTITY, Order
+from markets.selectors import yes_price_after
 from markets.services import MAX_LIQUIDITY
 
 MONEY_HELP = 'Play money: a decimal string with 4 places, e.g. "12.3400".'
 SHARES_HELP = 'Shares: a decimal string with 4 places, e.g. "10.0000".'
-OUTCOMES = {lmsr.YES: "yes", lmsr.NO: "no"}
-OUTCOME_CHOICES = list(OUTCOMES.values())
+OUTCOME_HELP = (
+    'The outcome\'s label, in any case: "yes" or "no" on a binary market; on others, one of '
+    "the labels the market's `outcomes` list."
+)
 ACTION_CHOICES = ["buy", "sell"]
 TICK = Decimal("0.0001")
+NULL_ON_MORE_OUTCOMES = " Null on a market with more than two outcomes."
 
 
 def money(help_text: str = MONEY_HELP, **kwargs: Any) -> serializers.DecimalField:
@@ -34,15 +42,28 @@ def money(help_text: str = MONEY_HELP, **kwargs: Any) -> serializers.DecimalFiel
     )
 
 
-@extend_schema_field({"type": "string", "enum": OUTCOME_CHOICES})
+@extend_schema_field({"type": "string"})
 class OutcomeField(serializers.Field):
-    """The model's outcome index shown as ``"yes"`` / ``"no"``."""
+    """A trade's outcome by its label in the trade's market (``"yes"`` / ``"no"`` on a binary
+    one); needs the trade's market loaded."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(read_only=True, **kwargs)
+        super().__init__(read_only=True, source="*", help_text=OUTCOME_HELP, **kwargs)
 
-    def to_representation(self, value: int) -> str:
-        return OUTCOMES[value]
+    def to_representation(self, value: Trade) -> str:
+        return value.market.labels[value.outcome]
+
+
+class MarketOutcomeSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="What the market's trades number it by, from 0.")
+    # DRF's metaclass takes declared fields out of the class, so this shadows no Field.label.
+    label = serializers.CharField(help_text="What a trade names it by.")  # type: ignore[assignment]
+    price = serializers.FloatField(help_text="Its price now: money per share, the market's odds.")
+    shares = money("Its outstanding shares (decimal string).")
+
+
+def nullable_double(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
 
 
 # --- markets ----------------------------------------------------------------------------------
@@ -56,10 +77,13 @@ class MarketSerializer(serializers.ModelSerializer):
         source="question.closes_at", read_only=True, help_text="No trades after this."
     )
     b = money("Liquidity b, in money (decimal string).")
-    q_yes = money("Outstanding YES shares (decimal string).")
-    q_no = money("Outstanding NO shares (decimal string).")
+    q_yes = money(
+        "Outstanding YES shares (decimal string)." + NULL_ON_MORE_OUTCOMES, allow_null=True
+    )
+    q_no = money("Outstanding NO shares (decimal string)." + NULL_ON_MORE_OUTCOMES, allow_null=True)
     price_yes = serializers.SerializerMethodField()
     price_no = serializers.SerializerMethodField()
+    outcomes = serializers.SerializerMethodField()
     trading = serializers.SerializerMethodField()
     trade_count = serializers.IntegerField(read_only=True)
     volume = money("Money that changed hands: the sum of |cost| over the trades.")
@@ -76,6 +100,7 @@ class MarketSerializer(serializers.ModelSerializer):
             "q_no",
             "price_yes",
             "price_no",
+            "outcomes",
             "status",
             "trading",
             "created_at",
@@ -83,13 +108,22 @@ class MarketSerializer(serializers.ModelSerializer):
             "volume",
         ]
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_price_yes(self, market: Market) -> float:
-        return market.prices()[lmsr.YES]
+    @extend_schema_field(nullable_double("P(YES)." + NULL_ON_MORE_OUTCOMES))
+    def get_price_yes(self, market: Market) -> float | None:
+        return market.prices()[lmsr.YES] if market.is_binary else None
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_price_no(self, market: Market) -> float:
-        return market.prices()[lmsr.NO]
+    @extend_schema_field(nullable_double("P(NO)." + NULL_ON_MORE_OUTCOMES))
+    def get_price_no(self, market: Market) -> float | None:
+        return market.prices()[lmsr.NO] if market.is_binary else None
+
+    @extend_schema_field(MarketOutcomeSerializer(many=True))
+    def get_outcomes(self, market: Market) -> list[dict[str, Any]]:
+        """Every outcome, by index; the prices sum to 1."""
+        rows = [
+            {"index": i, "label": label, "price": price, "shares": shares}
+            for (i, label, price), shares in zip(market.outcomes(), market.q, strict=True)
+        ]
+        return list(MarketOutcomeSerializer(rows, many=True).data)
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_trading(self, market: Market) -> bool:
@@ -110,7 +144,13 @@ class MarketCreateSerializer(StrictSerializer):
 
 class PricePointSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    yes_price = serializers.FloatField(help_text="P(YES) from this moment until the next point.")
+    yes_price = nullable_double(
+        "P(YES) from this moment until the next point." + NULL_ON_MORE_OUTCOMES
+    )
+    prices = serializers.ListField(
+        child=serializers.FloatField(),
+        help_text="Every outcome's price from this moment until the next point, by index.",
+    )
     trade = serializers.IntegerField(
         allow_null=True, help_text="The trade that moved the price; null for the opening point."
     )
@@ -150,9 +190,9 @@ class TapeTradeSerializer(serializers.ModelSerializer):
     def get_action(self, trade: Trade) -> str:
         return "buy" if trade.shares > 0 else "sell"
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
-    def get_yes_price_after(self, trade: Trade) -> float:
-        return trade.price_after if trade.outcome == lmsr.YES else 1.0 - trade.price_after
+    @extend_schema_field(nullable_double("P(YES) after the trade." + NULL_ON_MORE_OUTCOMES))
+    def get_yes_price_after(self, trade: Trade) -> float | None:
+        return yes_price_after(trade)
 
 
 class MyTradeSerializer(TapeTradeSerializer):
@@ -177,9 +217,10 @@ class TradeResultSerializer(serializers.Serializer):
 
 
 class TradeOrderSerializer(StrictSerializer):
-    """A buy gives exactly one of shares, amount or target_price; a sale gives shares."""
+    """A buy gives exactly one of shares, amount or target_price; a sale gives shares. The
+    outcome is read among the market's labels, ``labels`` in the context (binary if not)."""
 
-    outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
+    outcome = serializers.CharField(max_length=200, help_text=OUTCOME_HELP)
     action = serializers.ChoiceField(choices=ACTION_CHOICES)
     shares = serializers.DecimalField(
         max_digits=14,
@@ -215,7 +256,8 @@ class TradeOrderSerializer(StrictSerializer):
                     {name: "A sale is given in shares." for name in given}
                 )
         sizes = {name: data.get(name) for name in ("shares", "amount", "target_price")}
-        order = Order.parse(outcome=data["outcome"], action=data["action"], **sizes)
+        labels = self.context.get("labels", BINARY_LABELS)
+        order = Order.parse(outcome=data["outcome"], action=data["action"], labels=labels, **sizes)
         return {**data, "order": order}
 
 
@@ -224,14 +266,18 @@ class QuoteQuery(TradeOrderSerializer):
 
 
 class QuoteSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=OUTCOME_CHOICES)
+    outcome = serializers.CharField(help_text=OUTCOME_HELP)
     action = serializers.ChoiceField(choices=ACTION_CHOICES)
     shares = money("Shares (decimal string): positive bought, negative sold.")
     cost = money("Money (decimal string): positive the trader pays, negative is paid.")
     average_price = money("cost / shares (decimal string).")
-    price_before = serializers.FloatField()
-    price_after = serializers.FloatField()
-    yes_price_after = serializers.FloatField()
+    price_before = serializers.FloatField(help_text="The outcome's price before the trade.")
+    price_after = serializers.FloatField(help_text="The outcome's price after the trade.")
+    prices_after = serializers.ListField(
+        child=serializers.FloatField(),
+        help_text="Every outcome's price after the trade, by index.",
+    )
+    yes_price_after = nullable_double("P(YES) after the trade." + NULL_ON_MORE_OUTCOMES)
     trading = serializers.BooleanField(help_text="Whether the market takes trades now.")
 
 
@@ -259,7 +305,7 @@ class PositionSerializer(serializers.Serializer):
     settled = serializers.BooleanField(
         help_text="The market has paid out or refunded: the position's money is in your balance."
     )
-    outcome = OutcomeField()
+    outcome = serializers.CharField(help_text=OUTCOME_HELP)
     shares = money(SHARES_HELP)
     net_cost = money("Paid for the outcome less what selling it brought in (decimal string).")
     trades = serializers.IntegerField()

@@ -13,7 +13,7 @@ they check what depends on the state of the rows they lock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,19 +22,18 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Sum
-from django.db.models.expressions import Combinable
 from django.utils import timezone
 
 from forecasts.models import Question, Resolution
 from markets import lmsr
 from markets.models import (
+    MAX_OUTCOMES,
     SETTLEMENT_KINDS,
     Account,
     EntryKind,
     LedgerEntry,
     Market,
     MarketStatus,
-    Outcome,
     Trade,
     takes_a_market,
 )
@@ -44,6 +43,8 @@ from markets.pricing import order_shares, price_trade
 DEFAULT_STARTING_GRANT = Decimal("1000")
 MAX_LIQUIDITY = Decimal("1e6")
 ZERO = Decimal("0.0000")
+# What a resolution that names no outcome settles a market as: every trade unwound.
+UNWINDING_RESOLUTIONS = (Resolution.ANNULLED, Resolution.AMBIGUOUS)
 
 
 def starting_grant() -> Decimal:
@@ -79,11 +80,18 @@ def account_grant(*, user: User, amount: Decimal, now: dt.datetime | None = None
 
 
 @transaction.atomic
-def market_create(*, question_id: int, b: Decimal, now: dt.datetime | None = None) -> Market:
-    """Open a market on the question with liquidity ``b``; its maker's pot gets the subsidy.
+def market_create(
+    *,
+    question_id: int,
+    b: Decimal,
+    n_outcomes: int | None = None,
+    now: dt.datetime | None = None,
+) -> Market:
+    """Open a market on the question with liquidity ``b`` and ``n_outcomes`` outcomes (fixed
+    from now on), no shares outstanding; its maker's pot gets the subsidy, b ln n.
 
-    Refusals name ``question`` (the question cannot get a market) or ``b``, as the API's and
-    the admin's forms name what they send.
+    Refusals name ``question`` (the question cannot get a market), ``b`` or ``n_outcomes``, as
+    the API's and the admin's forms name what they send.
     """
     now = now or timezone.now()
     liquidity = positive(b, "b", lmsr.MONEY_QUANTUM)
@@ -92,6 +100,11 @@ def market_create(*, question_id: int, b: Decimal, now: dt.datetime | None = Non
     question = Question.objects.select_for_update().filter(pk=question_id).first()
     if question is None:
         raise ValidationError({"question": "No such question."})
+    # The question's outcomes by default: Yes and No, or a multiple-choice question's options.
+    if n_outcomes is None:
+        n_outcomes = len(question.option_labels)
+    if isinstance(n_outcomes, bool) or not 2 <= n_outcomes <= MAX_OUTCOMES:
+        raise ValidationError({"n_outcomes": f"A market has from 2 to {MAX_OUTCOMES} outcomes."})
     if question.resolution:
         raise ValidationError({"question": "This question is resolved: it cannot get a market."})
     if not takes_a_market(question, now):
@@ -100,15 +113,23 @@ def market_create(*, question_id: int, b: Decimal, now: dt.datetime | None = Non
         )
     if Market.objects.filter(question=question).exists():
         raise ValidationError({"question": "This question has a market already."})
-    market = Market.objects.create(question=question, b=liquidity, created_at=now)
-    _post(account=None, market=market, kind=EntryKind.SUBSIDY, amount=subsidy(liquidity), now=now)
+    market = Market.objects.create(
+        question=question, b=liquidity, q=(ZERO,) * n_outcomes, created_at=now
+    )
+    _post(
+        account=None,
+        market=market,
+        kind=EntryKind.SUBSIDY,
+        amount=subsidy(liquidity, n_outcomes),
+        now=now,
+    )
     market.refresh_from_db(fields=["maker_balance"])
     return market
 
 
-def subsidy(b: Decimal) -> Decimal:
-    """b ln 2 rounded up to the money grid: the most the maker can lose, paid in up front."""
-    return lmsr.worst_case_loss_money(b, 2)
+def subsidy(b: Decimal, n_outcomes: int = 2) -> Decimal:
+    """b ln n rounded up to the money grid: the most the maker can lose, paid in up front."""
+    return lmsr.worst_case_loss_money(b, n_outcomes)
 
 
 # --- trading ----------------------------------------------------------------------------------
@@ -184,10 +205,9 @@ def _trade(
         price_after=quote.price_after,
         created_at=now,
     )
-    shares_out = {
-        "q_yes": F("q_yes") + (shares if outcome == lmsr.YES else 0),
-        "q_no": F("q_no") + (shares if outcome == lmsr.NO else 0),
-    }
+    # ``market`` was read under its row lock (``_lock``): no trade can have moved q since.
+    shares_out = list(market.q)
+    shares_out[outcome] += shares
     _pair(
         account=account,
         market=market,
@@ -195,7 +215,7 @@ def _trade(
         to_maker=charge,
         trade=trade,
         now=now,
-        market_update=shares_out,
+        market_update={"q": tuple(shares_out)},
     )
     return trade
 
@@ -205,15 +225,16 @@ def _trade(
 
 @transaction.atomic
 def market_settle(*, question_id: int, now: dt.datetime | None = None) -> Market | None:
-    """Pay out (YES/NO) or unwind (annulled/ambiguous) the question's market, once.
+    """Pay out (a resolution to one of its outcomes: YES/NO on a binary market) or unwind
+    (annulled/ambiguous) the question's market, once.
 
-    YES/NO: each winning share bought by the effective resolution time pays 1, and trades made
-    after that time are unwound first (scoring ignores forecasts made after it too). Annulled or
-    ambiguous: every trade is unwound. Unwinding a trader's trades is one ``refund`` pair of
-    their net cost: money back when they paid in net, profit taken back when their sales brought
-    in more than their buys cost; so each account ends where it would be without those trades,
-    and an annulled market's maker is left with exactly its subsidy. Taking a profit back can
-    leave a balance below zero (see ``markets.models``).
+    Paying out: each share of the winning outcome bought by the effective resolution time pays
+    1, and trades made after that time are unwound first (scoring ignores forecasts made after
+    it too). Annulled or ambiguous: every trade is unwound. Unwinding a trader's trades is one
+    ``refund`` pair of their net cost: money back when they paid in net, profit taken back when
+    their sales brought in more than their buys cost; so each account ends where it would be
+    without those trades, and an annulled market's maker is left with exactly its subsidy.
+    Taking a profit back can leave a balance below zero (see ``markets.models``).
 
     Called by ``question_resolve`` in its transaction. Does nothing if there is no market, the
     question is not resolved, or the market is settled already.
@@ -226,8 +247,12 @@ def market_settle(*, question_id: int, now: dt.datetime | None = None) -> Market
         return market
     trades = Trade.objects.filter(market=market)
     payouts: dict[int, Decimal] = {}
-    if question.resolution in (Resolution.YES, Resolution.NO):
-        winner = Outcome.YES if question.resolution == Resolution.YES else Outcome.NO
+    winner = (
+        question.outcome_index
+        if question.resolution == Resolution.OPTION
+        else winning_outcome(resolution=question.resolution, labels=market.labels)
+    )
+    if winner is not None:
         cutoff = question.resolved_at or now
         unwound = trades.filter(created_at__gt=cutoff)
         kept = trades.filter(created_at__lte=cutoff, outcome=winner)
@@ -251,6 +276,23 @@ def market_settle(*, question_id: int, now: dt.datetime | None = None) -> Market
     Market.objects.filter(pk=market.pk).update(status=status)
     market.refresh_from_db()
     return market
+
+
+def winning_outcome(*, resolution: str, labels: Sequence[str]) -> int | None:
+    """The index of the outcome a resolution names (by its label, in any case), or None for a
+    resolution that unwinds the market (annulled, ambiguous). A resolution that names none of
+    the market's outcomes is refused, naming ``resolution``: settling runs in the resolution's
+    transaction, so nothing is written."""
+    # A multiple-choice question's resolution names its option by index (``market_settle``
+    # reads it from the question); this reads a binary one's by label.
+    if resolution in UNWINDING_RESOLUTIONS:
+        return None
+    named = [i for i, label in enumerate(labels) if label.casefold() == resolution.casefold()]
+    if not named:
+        raise ValidationError(
+            {"resolution": f"This question's market has no outcome {resolution!r}."}
+        )
+    return named[0]
 
 
 def _sums(rows: Iterable[Mapping[str, Any]]) -> dict[int, Decimal]:
@@ -304,7 +346,7 @@ def _pair(
     to_maker: Decimal,
     now: dt.datetime,
     trade: Trade | None = None,
-    market_update: Mapping[str, Combinable] | None = None,
+    market_update: Mapping[str, object] | None = None,
 ) -> None:
     """Move ``to_maker`` from the account to the market's maker (negative: the other way);
     ``market_update`` changes more of the market's row in the same statement."""

@@ -22,7 +22,7 @@ from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors as forecast_selectors
 from markets import selectors
 from markets.forms import TradeForm
-from markets.models import Market, Outcome, Trade
+from markets.models import Market, Trade
 from markets.panel import quote_summary, quote_warning
 from markets.pricing import market_quote
 from markets.services import market_trade, starting_grant
@@ -48,7 +48,7 @@ def trade(request: HttpRequest, market_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         question_path = reverse("forecasts:question_detail", args=[market.question_id])
         return redirect(f"{reverse('login')}?next={question_path}")
-    form = TradeForm(request.POST)
+    form = TradeForm(request.POST, labels=market.labels)
     preview = "preview" in request.POST
     quote_text = ""
     if form.is_valid():
@@ -70,11 +70,16 @@ def trade(request: HttpRequest, market_id: int) -> HttpResponse:
 
 
 def _describe(trade: Trade) -> str:
-    side = Outcome(trade.outcome).label.upper()
+    """What the trade did: binary, where YES stands now; otherwise, the traded outcome."""
+    side = trade.market.outcome_name(trade.outcome)
     verb = "Bought" if trade.shares > 0 else "Sold"
+    moved, price = side, trade.price_after
+    yes = selectors.yes_price_after(trade)
+    if yes is not None:
+        moved, price = "YES", yes
     return (
         f"{verb} {abs(trade.shares).normalize():f} {side} shares for {abs(trade.cost):,.2f}; "
-        f"YES is now {selectors.yes_price_after(trade) * 100:.1f}%."
+        f"{moved} is now {price * 100:.1f}%."
     )
 
 
@@ -82,7 +87,7 @@ def _describe(trade: Trade) -> str:
 def quote(request: HttpRequest, market_id: int) -> JsonResponse:
     """The live preview: what the trade in the query string would cost now, as JSON."""
     market = _market_or_404(market_id)
-    form = TradeForm(request.GET)
+    form = TradeForm(request.GET, labels=market.labels)
     result = None
     if form.is_valid():
         try:
@@ -105,12 +110,13 @@ def quote(request: HttpRequest, market_id: int) -> JsonResponse:
     return JsonResponse(
         {
             "ok": True,
-            "outcome": Outcome(result.outcome).label.lower(),
+            "outcome": market.labels[result.outcome],
             "shares": str(result.shares),
             "cost": str(result.cost),
             "average_price": str(result.average_price),
             "price_before": result.price_before,
             "price_after": result.price_after,
+            "prices_after": list(result.prices_after),
             "yes_price_after": result.yes_price_after,
             "summary": quote_summary(result, market=market),
             "warning": quote_warning(result, account=account, market=market),

@@ -72,8 +72,8 @@ def buy(
     **size: object,
 ) -> Trade:
     """A buy given as a request gives it (``outcome="no", amount="25"``): parsed by the edge's
-    ``Order.parse``, then traded by ``market_trade``."""
-    order = Order.parse(outcome=outcome, action="buy", **size)
+    ``Order.parse`` among the market's outcomes, then traded by ``market_trade``."""
+    order = Order.parse(outcome=outcome, action="buy", labels=market.labels, **size)
     return market_trade(user=user, market_id=market.pk, order=order, now=now)
 
 
@@ -86,5 +86,5 @@ def sell(
     now: dt.datetime | None = None,
 ) -> Trade:
     """A sale given as a request gives it, parsed by ``Order.parse``, traded by ``market_trade``."""
-    order = Order.parse(outcome=outcome, action="sell", shares=shares)
+    order = Order.parse(outcome=outcome, action="sell", shares=shares, labels=market.labels)
     return market_trade(user=user, market_id=market.pk, order=order, now=now)

@@ -8,9 +8,15 @@ from rest_framework import serializers
 from rest_framework.request import Request
 
 
-def parse_query(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    """The query string, validated by ``serializer_class`` (a 400 naming the fields if not)."""
-    query = serializer_class(data=request.query_params.dict())
+def parse_query(
+    serializer_class: type[serializers.Serializer],
+    request: Request,
+    *,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The query string, validated by ``serializer_class`` (a 400 naming the fields if not),
+    with ``context`` for a serializer that reads what the request is about."""
+    query = serializer_class(data=request.query_params.dict(), context=context or {})
     query.is_valid(raise_exception=True)
     return query.validated_data
 

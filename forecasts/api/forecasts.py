@@ -19,12 +19,12 @@ from crux.api.renderers import CSVRenderer, csv_export
 from crux.api.validation import StrictSerializer, parse_query
 from crux.users import signed_in_user
 from forecasts import selectors, services
-from forecasts.api.serializers import (
-    ForecastSerializer,
+from forecasts.api.inputs import (
+    FORECAST_SUBMIT_SCHEMA,
     ForecastSubmitSerializer,
     ForecastWithdrawSerializer,
-    WithdrawResultSerializer,
 )
+from forecasts.api.serializers import ForecastSerializer, WithdrawResultSerializer
 from forecasts.models import (
     Forecast,
     Question,
@@ -81,17 +81,17 @@ class ForecastViewSet(
             return csv_export(self.get_queryset(), ForecastSerializer, filename="forecasts.csv")
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=ForecastSubmitSerializer, responses={201: ForecastSerializer, **ERRORS})
+    @extend_schema(request=FORECAST_SUBMIT_SCHEMA, responses={201: ForecastSerializer, **ERRORS})
     def create(self, request: Request) -> Response:
+        """Forecast a question: ``probability`` of YES on a binary question, ``probabilities``
+        (one per option, in order) on a multiple-choice one."""
         data = ForecastSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        question_id = data.validated_data["question"]
-        if not Question.objects.filter(pk=question_id).exists():
-            raise serializers.ValidationError({"question": ["No such question."]})
         forecast = services.forecast_submit(
             user=signed_in_user(request),
-            question_id=question_id,
-            probability=data.validated_data["probability"],
+            question_id=data.validated_data["question"].pk,
+            probability=data.validated_data.get("probability"),
+            probabilities=data.validated_data.get("probabilities"),
             rationale=data.validated_data["rationale"],
         )
         return Response(ForecastSerializer(forecast).data, status=status.HTTP_201_CREATED)

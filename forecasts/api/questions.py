@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -9,7 +10,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,14 +19,13 @@ from crux.api.errors import ERRORS
 from crux.api.pagination import Pagination, WindowCountPagination
 from crux.api.validation import StrictSerializer, parse_query
 from crux.users import signed_in_user
-from forecasts import lifecycle, selectors
+from forecasts import lifecycle, selectors, services
 from forecasts.api.caching import ScoresCacheThrottling, cached_by_scores
+from forecasts.api.inputs import EmptySerializer, QuestionCreateSerializer, ResolveSerializer
 from forecasts.api.serializers import (
     AggregatePointSerializer,
-    EmptySerializer,
     QuestionDetailSerializer,
     QuestionSerializer,
-    ResolveSerializer,
     ScoreSerializer,
     SourceDetailSerializer,
     SourceSerializer,
@@ -33,6 +33,7 @@ from forecasts.api.serializers import (
 )
 from forecasts.models import (
     Question,
+    QuestionKind,
     SourceDocument,
 )
 from forecasts.scores import selectors as score_selectors
@@ -45,6 +46,7 @@ STATUS_CHOICES = ["upcoming", "open", "closing", "closed", "awaiting", "resolved
 
 class QuestionQuery(StrictSerializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False, default="all")
+    kind = serializers.ChoiceField(choices=QuestionKind.choices, required=False)
     q = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     # DRF takes the fields out of the class; its stubs see them shadow Field's attributes.
     source = serializers.SlugField(required=False)  # type: ignore[assignment]
@@ -59,13 +61,20 @@ class QuestionQuery(StrictSerializer):
 
 @extend_schema(tags=["questions"])
 class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
-    """Questions with their dates, status and the crowd's forecast."""
+    """Questions with their dates, status and the crowd's forecast; staff create them."""
 
     lookup_value_regex = r"[0-9]+"
 
     serializer_class = QuestionSerializer
-    permission_classes = [permissions.AllowAny]
+    permission_classes: Sequence[type[permissions.BasePermission]] = [permissions.AllowAny]
     pagination_class = WindowCountPagination
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        # Creating is the list's POST, which an action's permission_classes cannot name; the
+        # other writes, resolve and unresolve, name theirs.
+        if self.action == "create":
+            return [permissions.IsAdminUser()]
+        return [permission() for permission in self.permission_classes]
 
     def get_queryset(self) -> QuerySet[Question]:
         now = timezone.now()
@@ -74,6 +83,7 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         query = parse_query(QuestionQuery, self.request)
         questions = selectors.question_list(now=now, status=query["status"], search=query["q"])
         ranges = {
+            "kind": query.get("kind"),
             "source__key": query.get("source"),
             "closes_at__gte": query.get("closes_after"),
             "closes_at__lt": query.get("closes_before"),
@@ -88,6 +98,7 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=STATUS_CHOICES, description="Derived status."),
+            OpenApiParameter("kind", str, enum=QuestionKind.values),
             OpenApiParameter("q", str, description="Search titles, backgrounds and passages."),
             OpenApiParameter("source", str, description="Source document key."),
             OpenApiParameter("closes_after", OpenApiTypes.DATETIME),
@@ -108,10 +119,40 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses={200: QuestionDetailSerializer, 404: ERRORS[404]})
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        question = self.get_object()
+        return Response(self._detail(self.get_object()))
+
+    def _detail(self, question: Question) -> dict[str, Any]:
         crowd = selectors.question_crowd_now(question=question, now=timezone.now())
         context = {**self.get_serializer_context(), "crowd": crowd}
-        return Response(QuestionDetailSerializer(question, context=context).data)
+        return QuestionDetailSerializer(question, context=context).data
+
+    @extend_schema(
+        request=QuestionCreateSerializer,
+        responses={201: QuestionDetailSerializer, **ERRORS},
+        tags=["questions (staff)"],
+    )
+    def create(self, request: Request) -> Response:
+        """Create a question of either kind (staff), drawn from a verbatim passage of a source."""
+        data = QuestionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = data.validated_data
+        created = services.question_create(
+            source_id=given["source"].pk,
+            key=given.get("key", ""),
+            title=given["title"],
+            body=given["body"],
+            resolution_criteria=given["resolution_criteria"],
+            passage=given["passage"],
+            kind=given["kind"],
+            options=given["options"],
+            opens_at=given["opens_at"],
+            closes_at=given["closes_at"],
+            resolves_at=given["resolves_at"],
+            auto_outcome=given["auto_outcome"],
+            auto_option=given["auto_option"],
+        )
+        question = self.get_queryset().get(pk=created.pk)
+        return Response(self._detail(question), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
     @action(detail=True, methods=["get"], url_path="crowd-history")
@@ -147,9 +188,10 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
-        """Resolve YES, NO, annulled or ambiguous; scores are stored in the same transaction."""
+        """Resolve YES, NO, annulled or ambiguous; a multiple-choice question by the label of
+        the option that happened. Scores are stored in the same transaction."""
         question = self.get_object()
-        data = ResolveSerializer(data=request.data)
+        data = ResolveSerializer(data=request.data, context={"question": question})
         data.is_valid(raise_exception=True)
         lifecycle.question_resolve(
             question_id=question.pk, resolved_by=signed_in_user(request), **data.validated_data

@@ -236,18 +236,43 @@ def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
     }
 
 
+class CalibrationQuery(serializers.Serializer):
+    # Not strict: the endpoint took no options before and kept answering whatever else came.
+    kinds = serializers.ChoiceField(
+        choices=score_selectors.CALIBRATION_KINDS,
+        required=False,
+        default=score_selectors.DEFAULT_CALIBRATION_KINDS,
+    )
+
+
 @extend_schema(tags=["scores"])
 class CalibrationView(APIView):
-    """Calibration bins with 95% Wilson intervals, the Murphy decomposition and its windows."""
+    """Calibration bins with 95% Wilson intervals, the Murphy decomposition and its windows.
+
+    ``kinds=all`` (the default) counts each option of a multiple-choice question as a forecast
+    that it happens (one-vs-rest) beside each binary question's P(YES); ``kinds=binary`` counts
+    the binary questions only."""
 
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(responses={200: CalibrationSerializer, 404: ERRORS[404]})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "kinds",
+                str,
+                enum=score_selectors.CALIBRATION_KINDS,
+                description="'all' (default): multiple-choice questions one-vs-rest too; "
+                "'binary': YES/NO questions only.",
+            )
+        ],
+        responses={200: CalibrationSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+    )
     def get(self, request: Request, username: str) -> Response:
         user = _user_or_404(username)
+        kinds = parse_query(CalibrationQuery, request)["kinds"]
         now = timezone.now()
-        mine, crowd = score_selectors.user_calibration(user=user, now=now)
-        market = score_selectors.user_market_calibration(user=user, now=now)
+        mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
+        market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
         data = {
             "user": username,
             "forecaster": _report(mine),

@@ -1,29 +1,33 @@
-"""API shapes. Serializers validate and shape; they never write and never query."""
+"""API shapes: what the endpoints answer with, and the tokens' request bodies (the questions'
+and forecasts' are in ``forecasts.api.inputs``). Serializers validate and shape; they never
+write and never query."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
 from forecasts.maths import score_types
 from forecasts.models import (
-    PROBABILITY_MAX,
-    PROBABILITY_MIN,
     AggregatePoint,
     ApiToken,
     Forecast,
     Question,
-    Resolution,
     Score,
     SourceDocument,
+    question_option_labels,
+    question_outcome_index,
     question_status,
 )
-from forecasts.rules import parse_probability
-from forecasts.selectors import CROWD_STEP_FIELDS, QUESTION_ROW_FIELDS, public_crowd_median
+from forecasts.selectors import (
+    CROWD_STEP_FIELDS,
+    QUESTION_ROW_FIELDS,
+    public_crowd_median,
+    public_crowd_medians,
+)
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -59,6 +63,27 @@ class CrowdSerializer(serializers.Serializer):
         help_text="Until the question is scored, the crowd is shown as it stood at the end of "
         "the last whole hour: that moment. Null once scored (the latest values).",
     )
+    # Present on a multiple-choice question only, whose median and geometric mean are null.
+    medians = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        required=False,
+        help_text="Multiple choice only: each option's recency-weighted median, renormalised to "
+        "sum to 1, in the order of options; shown by the rule of median.",
+    )
+    geometric_means = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        required=False,
+        help_text="Multiple choice only: each option's geometric mean, renormalised; null "
+        "until the question is scored.",
+    )
+
+    def to_representation(self, crowd: Any) -> dict[str, Any]:
+        shown = super().to_representation(crowd)
+        if not self.context.get("multiple_choice"):
+            del shown["medians"], shown["geometric_means"]
+        return shown
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -73,9 +98,40 @@ class QuestionSerializer(serializers.ModelSerializer):
     crowd_median = serializers.FloatField(
         read_only=True,
         allow_null=True,
-        help_text="The crowd's recency-weighted median as the public sees it: until the "
-        "question is scored, as of the end of the last whole hour and only where enough "
-        "forecasts stood then (null otherwise).",
+        help_text="The crowd's recency-weighted median of P(YES) as the public sees it: until "
+        "the question is scored, as of the end of the last whole hour and only where enough "
+        "forecasts stood then (null otherwise, and on a multiple-choice question).",
+    )
+    options = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The outcomes, in order, on every question: a multiple-choice question's "
+        'option labels, ["Yes", "No"] on a binary one, so that every question reads the same '
+        "way. A forecast's probabilities, the crowd's medians and resolved_option follow this "
+        "order.",
+    )
+    resolved_option = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The index in options of the outcome that happened (a binary question: 0 "
+        'for YES, 1 for NO; a multiple-choice one resolves "option"); null until resolved, '
+        "and when annulled or ambiguous.",
+    )
+    resolved_option_label = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The label of resolved_option."
+    )
+    auto_option = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text='Multiple choice: the index in options applied when auto_outcome is "option".',
+    )
+    crowd_medians = serializers.ListField(
+        child=serializers.FloatField(),
+        read_only=True,
+        allow_null=True,
+        help_text="Multiple choice: each option's recency-weighted median, renormalised to sum "
+        "to 1, in the order of options, shown by the rule of crowd_median (null where that is "
+        "null, and on a binary question).",
     )
 
     class Meta:
@@ -84,17 +140,23 @@ class QuestionSerializer(serializers.ModelSerializer):
             "id",
             "key",
             "title",
+            "kind",
+            "options",
             "status",
             "source",
             "opens_at",
             "closes_at",
             "resolves_at",
             "resolution",
+            "resolved_option",
+            "resolved_option_label",
             "resolved_at",
             "resolved_automatically",
             "auto_outcome",
+            "auto_option",
             "forecasters",
             "crowd_median",
+            "crowd_medians",
         ]
 
     def get_status(self, question: Question) -> str:
@@ -121,19 +183,34 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
         resolution=values["resolution"],
         now=now,
     )
+    labels = question_option_labels(kind=values["kind"], options=values["options"])
+    outcome = question_outcome_index(
+        resolution=values["resolution"], resolved_option=values["resolved_option"]
+    )
+    medians = public_crowd_medians(
+        resolution=values["resolution"],
+        crowd_medians=values["crowd_medians"],
+        step_medians=values.get("crowd_step_medians"),
+        step_forecasters=values.get("crowd_step_forecasters"),
+    )
     return {
         "id": values["id"],
         "key": values["key"],
         "title": values["title"],
+        "kind": values["kind"],
+        "options": list(labels),
         "status": status.value,
         "source": values["source__key"],
         "opens_at": iso(values["opens_at"]),
         "closes_at": iso(values["closes_at"]),
         "resolves_at": iso(values["resolves_at"]),
         "resolution": values["resolution"],
+        "resolved_option": outcome,
+        "resolved_option_label": None if outcome is None else labels[outcome],
         "resolved_at": iso(values["resolved_at"]),
         "resolved_automatically": values["resolved_automatically"],
         "auto_outcome": values["auto_outcome"],
+        "auto_option": values["auto_option"],
         "forecasters": values["crowd_forecasters"],
         "crowd_median": public_crowd_median(
             resolution=values["resolution"],
@@ -141,6 +218,7 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
             step_median=values.get("crowd_step_median"),
             step_forecasters=values.get("crowd_step_forecasters"),
         ),
+        "crowd_medians": None if medians is None else list(medians),
     }
 
 
@@ -157,7 +235,9 @@ class QuestionDetailSerializer(QuestionSerializer):
             "resolution_criteria": question.resolution_criteria,
             "passage": question.passage,
             "resolution_note": question.resolution_note,
-            "crowd": CrowdSerializer(self.context["crowd"]).data,
+            "crowd": CrowdSerializer(
+                self.context["crowd"], context={"multiple_choice": question.is_multiple_choice}
+            ).data,
         }
 
     class Meta(QuestionSerializer.Meta):
@@ -172,9 +252,17 @@ class QuestionDetailSerializer(QuestionSerializer):
 
 
 class AggregatePointSerializer(serializers.ModelSerializer):
+    medians = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        read_only=True,
+        help_text="Multiple choice: each option's median, renormalised, in the order of the "
+        "question's options, shown by the rule of median (null on a binary question).",
+    )
+
     class Meta:
         model = AggregatePoint
-        fields = ["at", "median", "geometric_mean_odds", "forecasters"]
+        fields = ["at", "median", "geometric_mean_odds", "medians", "forecasters"]
 
 
 class ForecastSerializer(serializers.ModelSerializer):
@@ -182,45 +270,30 @@ class ForecastSerializer(serializers.ModelSerializer):
         read_only=True
     )
     standing = serializers.BooleanField(source="is_standing", read_only=True)
+    probabilities = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        read_only=True,
+        help_text="Multiple choice: one probability per option, in the order of the "
+        "question's options (null on a binary question, whose forecast is probability).",
+    )
 
     class Meta:
         model = Forecast
-        fields = ["id", "question", "probability", "rationale", "starts_at", "ends_at", "standing"]
-
-
-class ForecastSubmitSerializer(StrictSerializer):
-    question = serializers.IntegerField(min_value=1)
-    probability = serializers.FloatField(
-        min_value=PROBABILITY_MIN,
-        max_value=PROBABILITY_MAX,
-        help_text=f"Probability of YES in [{PROBABILITY_MIN}, {PROBABILITY_MAX}].",
-    )
-    rationale = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-
-    def validate_probability(self, value: float) -> float:
-        # The forecast form's parsing too; a NaN passes the field's min/max comparisons.
-        try:
-            return parse_probability(value)
-        except ValidationError as error:
-            raise serializers.ValidationError(error.message_dict["probability"]) from None
-
-
-class ForecastWithdrawSerializer(StrictSerializer):
-    question = serializers.IntegerField(min_value=1)
+        fields = [
+            "id",
+            "question",
+            "probability",
+            "probabilities",
+            "rationale",
+            "starts_at",
+            "ends_at",
+            "standing",
+        ]
 
 
 class WithdrawResultSerializer(serializers.Serializer):
     withdrawn = serializers.IntegerField()
-
-
-class ResolveSerializer(StrictSerializer):
-    resolution = serializers.ChoiceField(choices=Resolution.choices)
-    effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-
-
-class EmptySerializer(StrictSerializer):
-    pass
 
 
 class ScoreSerializer(serializers.ModelSerializer):

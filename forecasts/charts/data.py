@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.db.models import Max
@@ -59,9 +59,18 @@ def _bin_rows(label: str, bins: Any) -> list[dict[str, Any]]:
     ]
 
 
-def user_calibration_chart(*, user: User, now: dt.datetime) -> ChartData:
-    mine, crowd = score_selectors.user_calibration(user=user, now=now)
-    market = score_selectors.user_market_calibration(user=user, now=now)
+def _kinds_title(kinds: score_selectors.CalibrationKinds) -> str:
+    return ", binary questions only" if kinds == "binary" else ""
+
+
+def user_calibration_chart(
+    *,
+    user: User,
+    now: dt.datetime,
+    kinds: score_selectors.CalibrationKinds = score_selectors.DEFAULT_CALIBRATION_KINDS,
+) -> ChartData:
+    mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
+    market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
     name = user.get_username()
     series = [charts.ReliabilitySeries(name, mine.table)]
     if crowd.n:
@@ -74,24 +83,39 @@ def user_calibration_chart(*, user: User, now: dt.datetime) -> ChartData:
         + _bin_rows("the market", market.table)
     )
     title = "the crowd and the market" if market.n else "the crowd"
-    return ChartData(series, rows, f"Calibration of {name}, {title}")
+    return ChartData(series, rows, f"Calibration of {name}, {title}{_kinds_title(kinds)}")
 
 
-def crowd_calibration_chart(*, now: dt.datetime, include_practice: bool = False) -> ChartData:
-    report = score_selectors.crowd_calibration(now=now, include_practice=include_practice)
-    market = score_selectors.market_calibration(now=now, include_practice=include_practice)
+def crowd_calibration_chart(
+    *,
+    now: dt.datetime,
+    include_practice: bool = False,
+    kinds: score_selectors.CalibrationKinds = score_selectors.DEFAULT_CALIBRATION_KINDS,
+) -> ChartData:
+    report = score_selectors.crowd_calibration(
+        now=now, include_practice=include_practice, kinds=kinds
+    )
+    market = score_selectors.market_calibration(
+        now=now, include_practice=include_practice, kinds=kinds
+    )
     series = [charts.ReliabilitySeries("the crowd (median)", report.table)]
     if market.n:
         series.append(charts.ReliabilitySeries("the market (price)", market.table))
     return ChartData(
         series,
         _bin_rows("the crowd", report.table) + _bin_rows("the market", market.table),
-        "Calibration of the crowd and the market" if market.n else "Calibration of the crowd",
+        ("Calibration of the crowd and the market" if market.n else "Calibration of the crowd")
+        + _kinds_title(kinds),
     )
 
 
-def user_calibration_over_time_chart(*, user: User, now: dt.datetime) -> ChartData:
-    mine, _ = score_selectors.user_calibration(user=user, now=now)
+def user_calibration_over_time_chart(
+    *,
+    user: User,
+    now: dt.datetime,
+    kinds: score_selectors.CalibrationKinds = score_selectors.DEFAULT_CALIBRATION_KINDS,
+) -> ChartData:
+    mine, _ = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
     windows = charts.window_summaries(mine.windows, mine.window_labels)
     rows = [
         {
@@ -107,7 +131,7 @@ def user_calibration_over_time_chart(*, user: User, now: dt.datetime) -> ChartDa
     return ChartData(
         windows,
         rows,
-        f"Calibration of {user.get_username()} over time",
+        f"Calibration of {user.get_username()} over time{_kinds_title(kinds)}",
     )
 
 
@@ -154,10 +178,14 @@ def question_history_chart(*, question: Question, user: User | None, now: dt.dat
     points = selectors.question_crowd_history(question=question, now=now)
     own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
     if user is not None and user.is_authenticated:
-        own = list(
-            Forecast.objects.filter(question=question, user=user)
-            .order_by("starts_at", "id")
-            .values_list("starts_at", "ends_at", "probability")
+        own = cast(
+            "list[tuple[dt.datetime, dt.datetime | None, float]]",  # binary: P(YES) each
+            list(
+                # A multiple-choice question's forecasts have no P(YES) to draw here.
+                Forecast.objects.filter(question=question, user=user, probability__isnull=False)
+                .order_by("starts_at", "id")
+                .values_list("starts_at", "ends_at", "probability")
+            ),
         )
     resolved = question.resolution or None
     market = [(at, p) for _, at, _, p in price_steps(question_ids=[question.pk])]
@@ -181,6 +209,44 @@ def question_history_chart(*, question: Question, user: User | None, now: dt.dat
             "forecasters": p.forecasters,
         }
         for p in points
+    ]
+    return ChartData(history, rows, question.title)
+
+
+def _option_medians(point: selectors.CrowdPoint) -> tuple[float, ...] | None:
+    """The crowd's median of each option at ``point``: a binary question's are P(YES) and
+    P(NO), the case n = 2."""
+    if point.medians is not None:
+        return point.medians
+    return None if point.median is None else (point.median, 1.0 - point.median)
+
+
+def question_options_chart(*, question: Question, now: dt.datetime) -> ChartData:
+    """The crowd's median of each option through time, as the public may see it."""
+    points = selectors.question_crowd_history(question=question, now=now)
+    labels = question.option_labels
+    medians = [_option_medians(p) for p in points]
+    history = charts.OptionsHistory(
+        labels=labels,
+        times=[p.at for p in points],
+        medians=medians,
+        opens_at=question.opens_at,
+        closes_at=question.closes_at,
+        resolution=question.resolution or None,
+        resolved_option=question.outcome_index,
+        resolved_at=question.resolved_at,
+        now=now,
+    )
+    # One row per moment and option, so any number of options (and any label) fits the CSV.
+    rows = [
+        {
+            "at": p.at.isoformat(),
+            "forecasters": p.forecasters,
+            "option": label,
+            "median": None if values is None else values[i],
+        }
+        for p, values in zip(points, medians, strict=True)
+        for i, label in enumerate(labels)
     ]
     return ChartData(history, rows, question.title)
 

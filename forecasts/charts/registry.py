@@ -20,6 +20,7 @@ from django.urls import reverse
 from forecasts.charts import data, render
 from forecasts.maths import score_types
 from forecasts.models import Question
+from forecasts.scores import selectors as score_selectors
 
 # ``render_*(data, format, *, title) -> bytes``
 Renderer = Callable[..., bytes]
@@ -50,7 +51,7 @@ URL_NAMES: dict[Kind, tuple[str, str | None]] = {
 class UserSubject:
     user: User
     now: dt.datetime
-    params: QueryDict  # the query string: a chart's options (``score``)
+    params: QueryDict  # the query string: a chart's options (``score``, ``kinds``)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class QuestionSubject:
 @dataclass(frozen=True)
 class CrowdSubject:
     now: dt.datetime
-    params: QueryDict  # ``practice=1`` counts the practice questions
+    params: QueryDict  # ``practice=1`` counts the practice questions; ``kinds``
 
 
 S = TypeVar("S")
@@ -106,6 +107,22 @@ def _practice(params: QueryDict) -> bool:
     return params.get("practice") == "1"
 
 
+def _kinds(params: QueryDict) -> score_selectors.CalibrationKinds:
+    """The ``kinds`` option of a calibration chart: ``all`` when absent (multiple-choice
+    questions one-vs-rest beside the binary ones) or ``binary``; anything else is a 404."""
+    value = params.get("kinds", score_selectors.DEFAULT_CALIBRATION_KINDS)
+    for kinds in score_selectors.CALIBRATION_KINDS:
+        if value == kinds:
+            return kinds
+    raise Http404("Unknown kinds of question")
+
+
+def _kinds_key(params: QueryDict) -> str:
+    """The cache key's part for ``kinds``: none for the default, so its keys are unchanged."""
+    kinds = _kinds(params)
+    return "" if kinds == score_selectors.DEFAULT_CALIBRATION_KINDS else f"-{kinds}"
+
+
 def _user(subject: UserSubject) -> str:
     return f"u{subject.user.pk}"
 
@@ -125,21 +142,34 @@ def _question_version(subject: QuestionSubject) -> str:
     )
 
 
+# The options chart draws the crowd only: every viewer gets the same one.
+def _question_public(subject: QuestionSubject) -> str:
+    return f"q{subject.question.pk}-public"
+
+
+def _question_public_version(subject: QuestionSubject) -> str:
+    return data.question_chart_version(question=subject.question, user=None, now=subject.now)
+
+
 _CHARTS: list[Chart[Any]] = [
     Chart[UserSubject](
         name="calibration",
         kind=Kind.USER,
-        gather=lambda s: data.user_calibration_chart(user=s.user, now=s.now),
+        gather=lambda s: data.user_calibration_chart(
+            user=s.user, now=s.now, kinds=_kinds(s.params)
+        ),
         render=render.render_reliability,
-        cache_subject=_user,
+        cache_subject=lambda s: f"{_user(s)}{_kinds_key(s.params)}",
         version=_scores_version,
     ),
     Chart[UserSubject](
         name="calibration-over-time",
         kind=Kind.USER,
-        gather=lambda s: data.user_calibration_over_time_chart(user=s.user, now=s.now),
+        gather=lambda s: data.user_calibration_over_time_chart(
+            user=s.user, now=s.now, kinds=_kinds(s.params)
+        ),
         render=render.render_calibration_over_time,
-        cache_subject=_user,
+        cache_subject=lambda s: f"{_user(s)}{_kinds_key(s.params)}",
         version=_scores_version,
     ),
     Chart[UserSubject](
@@ -154,10 +184,12 @@ _CHARTS: list[Chart[Any]] = [
         name="calibration",
         kind=Kind.CROWD,
         gather=lambda s: data.crowd_calibration_chart(
-            now=s.now, include_practice=_practice(s.params)
+            now=s.now, include_practice=_practice(s.params), kinds=_kinds(s.params)
         ),
         render=render.render_reliability,
-        cache_subject=lambda s: "crowd-practice" if _practice(s.params) else "crowd",
+        cache_subject=lambda s: (
+            ("crowd-practice" if _practice(s.params) else "crowd") + _kinds_key(s.params)
+        ),
         version=_scores_version,
     ),
     Chart[QuestionSubject](
@@ -167,6 +199,14 @@ _CHARTS: list[Chart[Any]] = [
         render=render.render_question_history,
         cache_subject=_question,
         version=_question_version,
+    ),
+    Chart[QuestionSubject](
+        name="options",
+        kind=Kind.QUESTION,
+        gather=lambda s: data.question_options_chart(question=s.question, now=s.now),
+        render=render.render_question_options,
+        cache_subject=_question_public,
+        version=_question_public_version,
     ),
 ]
 

@@ -18,6 +18,8 @@ unique ``id`` attributes, so tests and pages can find and count them:
   ``window-<i>-errorbars``, or a ``window-<i>-too-little`` text;
 - question history: ``series-median``, ``series-gmo``, ``series-own``, ``series-market``,
   ``marker-close``, ``marker-resolution``;
+- question options: ``series-option-<i>`` (the median of option i, 0-based), ``marker-close``,
+  ``marker-resolution``;
 - score over time: ``scores-you``, ``scores-crowd`` (one marker per score; none without crowd
   scores), ``cumulative-mean``,
   ``reference``;
@@ -75,6 +77,9 @@ RESOLUTION_LABELS = {
     "annulled": "Annulled",
     "ambiguous": "Resolved ambiguous",
 }
+# The options chart tells options apart by colour and line style together, so that up to
+# len(PALETTE) * len(OPTION_DASHES) options never share both.
+OPTION_DASHES = ("-", "--", "-.")
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,24 @@ class QuestionHistory:
     opens_at: dt.datetime
     closes_at: dt.datetime
     resolution: str | None
+    resolved_at: dt.datetime | None
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class OptionsHistory:
+    """The crowd's median of each option of one question through time: from ``times[k]``
+    until the next time ``medians[k]`` (one probability per option in ``labels``' order, or
+    None where nothing is shown); ``resolution`` as ``QuestionHistory``'s or "option", with
+    ``resolved_option`` the index of the option that happened."""
+
+    labels: Sequence[str]
+    times: Sequence[dt.datetime]
+    medians: Sequence[Sequence[float] | None]
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    resolution: str | None
+    resolved_option: int | None
     resolved_at: dt.datetime | None
     now: dt.datetime
 
@@ -369,6 +392,55 @@ def render_question_history(
         ax.set_ylabel("Probability of YES")
         date_axis(ax, h.now, "Date")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, borderaxespad=0.2)
+        return to_bytes(figure, format)
+
+
+def render_question_options(
+    history: OptionsHistory, format: str = "png", *, title: str | None = None
+) -> bytes:
+    """The crowd's median of each option as step lines (a percentage) from the question's
+    opening until the earliest of now, its close and its resolution, the option that happened
+    drawn thicker, with markers at the close and the resolution. No median shown gives the
+    "Not enough data yet" chart."""
+    check_format(format)
+    title = title or "The crowd's median of each option"
+    h = history
+    end = min([h.now, h.closes_at] + ([h.resolved_at] if h.resolved_at else []))
+    lines = [
+        _steps(h.times, [None if m is None else m[i] for m in h.medians], end)
+        for i in range(len(h.labels))
+    ]
+    with rendering():
+        if end <= h.opens_at or not any(np.isfinite(ys).any() for _, ys in lines):
+            return no_data(title, format)
+        figure = new_figure()
+        set_title(figure, title)
+        ax = figure.subplots()
+        for i, ((xs, ys), label) in enumerate(zip(lines, h.labels, strict=True)):
+            style: dict[str, Any] = {
+                "color": PALETTE[i % len(PALETTE)],
+                "linestyle": OPTION_DASHES[i // len(PALETTE) % len(OPTION_DASHES)],
+                "linewidth": 3.0 if i == h.resolved_option else 1.8,
+            }
+            # Matplotlib plots datetimes through its unit converters; its stubs take only
+            # floats, hence the ignores on the time axis below.
+            ax.step(xs, ys, where="post", label=plain(label), gid=f"series-option-{i}", **style)  # type: ignore[arg-type]
+        right = max(end, h.resolved_at or end)
+        if h.closes_at <= right:
+            vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
+        if h.resolution and h.resolved_at:
+            if h.resolution == "option" and h.resolved_option is not None:
+                label = f"Resolved: {h.labels[h.resolved_option]}"
+            else:
+                label = RESOLUTION_LABELS.get(h.resolution, f"Resolved {h.resolution}")
+            vertical_marker(ax, h.resolved_at, plain(label), "marker-resolution", top=True)
+        ax.set_xlim(h.opens_at, right + (right - h.opens_at) * 0.02)  # type: ignore[arg-type]
+        ax.set_ylim(0, 1)
+        percent_axis(ax.yaxis)
+        ax.set_ylabel("Crowd median")
+        date_axis(ax, h.now, "Date")
+        columns = 2 if len(h.labels) <= 4 else 3
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=columns, borderaxespad=0.2)
         return to_bytes(figure, format)
 
 

@@ -30,6 +30,7 @@ from forecasts.charts.cache import chart_bytes
 from forecasts.charts.registry import Chart, CrowdSubject, Kind, QuestionSubject, UserSubject
 from forecasts.maths import score_types
 from forecasts.models import Question
+from forecasts.scores import selectors as score_selectors
 
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv"}
 
@@ -141,6 +142,13 @@ class UserChartView(ChartAPIView):
         parameters=[
             _name_parameter(Kind.USER),
             OpenApiParameter("score", str, enum=score_types.NAMES, description="For 'scores'."),
+            OpenApiParameter(
+                "kinds",
+                str,
+                enum=score_selectors.CALIBRATION_KINDS,
+                description="For the calibration charts: 'all' (the default) counts "
+                "multiple-choice questions one-vs-rest, 'binary' only YES/NO questions.",
+            ),
         ],
         responses=IMAGE_RESPONSES,
     )
@@ -149,8 +157,9 @@ class UserChartView(ChartAPIView):
 
 
 class QuestionChartView(ChartAPIView):
-    """A question's history: the crowd's median and geometric mean of odds through time,
-    your own forecasts when authenticated, and the resolution."""
+    """A question's chart: ``history``, the crowd's median and geometric mean of odds through
+    time, your own forecasts when authenticated, and the resolution; ``options``, the crowd's
+    median of each option through time (a binary question's are YES and NO)."""
 
     kind = Kind.QUESTION
 

@@ -34,7 +34,7 @@ from forecasts.models import (
 )
 from forecasts.scores.services import scores_version_bump
 from forecasts.services import forecast_submit
-from markets.models import Account, LedgerEntry, Market, Trade
+from markets.models import Account, LedgerEntry, Market, Outcome, Trade
 from markets.money import Order
 from markets.services import account_grant, market_create, market_trade
 
@@ -151,8 +151,8 @@ def practice_question_create(
 
 def _trade_towards(user: User, market: Market, probability: float, at: dt.datetime) -> None:
     """The forecaster buys whichever side moves the market's price of YES to its forecast."""
-    market.refresh_from_db(fields=["q_yes", "q_no"])
-    price = market.price_yes
+    market.refresh_from_db(fields=["q"])
+    price = market.prices()[Outcome.YES]
     if abs(price - probability) < 0.005:
         return
     if probability > price:

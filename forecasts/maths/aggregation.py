@@ -1,7 +1,9 @@
-"""Crowd aggregates of a binary question, vectorised with numpy (no Django).
+"""Crowd aggregates of a question, vectorised with numpy (no Django).
 
-Probabilities are P(YES) in [0, 1]; times are float seconds on a common epoch. Two aggregates
-of the N forecasts standing at a moment, each user's latest:
+Probabilities are P(YES) in [0, 1] on a binary question, pmfs over the n options of a
+multiple-choice one (``*_pmf_*``: rows of a forecasts x options matrix); times are float
+seconds on a common epoch. Two aggregates of the N forecasts standing at a moment, each user's
+latest:
 
 - the recency-weighted median (Metaculus community prediction): ordered oldest first, the
   n-th (1-based) weighs exp(sqrt(n) - sqrt(N)), so the newest weighs 1; the
@@ -9,10 +11,17 @@ of the N forecasts standing at a moment, each user's latest:
 - the geometric mean of odds, GMO/(1 + GMO) as a probability, of the forecasts clipped to
   [0.001, 0.999], so in [0.001, 0.999].
 
-Both are NaN while nobody forecasts. ``aggregate_now`` gives them for the standing forecasts
-(the web app calls it on each forecast write); ``aggregate_history`` gives them over time, and
-``AggregateHistory.as_intervals`` turns that into a pseudo-forecaster for
-``forecasts.maths.scoring.score_question``.
+On a multiple-choice question each option gets both, with the same weights, and each vector is
+renormalised to a pmf. The medians by Metaculus's rule (``renormalise_medians``): each raised
+to at least 0.001, the excess over 0.001 rescaled to sum to 1 - 0.001 n, so every option
+keeps at least 0.001, as a forecast must. The geometric means, each of the options clipped to
+at least 0.001, by dividing by their sum (at most 1, so no option falls below 0.001); on two
+options that is the geometric mean of odds above.
+
+Both are NaN while nobody forecasts. ``aggregate_now`` (``aggregate_pmf_now``) gives them for
+the standing forecasts (the web app calls it on each forecast write); ``aggregate_history``
+(``aggregate_pmf_history``) gives them over time, and ``as_intervals`` of the history turns
+that into a pseudo-forecaster for ``forecasts.maths.scoring.score_question``.
 
 Every aggregate, now or in the history, comes from one function over a boolean matrix
 (moments x forecasts), so a history row is ``aggregate_now`` of the forecasts then standing,
@@ -22,13 +31,14 @@ up to rounding (a row's weights share a common factor there; see ``_crowd``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecasts.maths.scoring import Intervals, clip_probability
+from forecasts.maths.scoring import P_MIN, Intervals, as_pmfs, clip_probability
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -100,6 +110,23 @@ def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
     return float(_medians_by_value(w[order][None, :], v[order], _Scratch())[0])
 
 
+def _recency_ranks(
+    standing: BoolArray, scratch: _Scratch
+) -> tuple[NDArray[np.intp], IntArray, FloatArray]:
+    """Per row of ``standing`` (moments x forecasts, oldest first): each standing forecast's
+    1-based rank among the row's (0 where absent), the row's count, and the weight of each
+    rank, ``table[rank]`` (``table[0]`` = 0); see ``_crowd``."""
+    rows, cols = standing.shape
+    rank = scratch.get("rank", standing.shape, np.intp)
+    np.copyto(rank, standing)
+    np.cumsum(rank, axis=1, out=rank)
+    n = rank[:, -1].astype(np.int64) if cols else np.zeros(rows, dtype=np.int64)
+    np.multiply(rank, standing, out=rank)
+    table = np.exp(np.sqrt(np.arange(cols + 1)) - math.sqrt(cols))
+    table[0] = 0.0
+    return rank, n, table
+
+
 def _crowd(
     standing: BoolArray, probs: FloatArray, scratch: _Scratch
 ) -> tuple[FloatArray, FloatArray, IntArray]:
@@ -112,14 +139,7 @@ def _crowd(
     tolerance is relative too). One lookup table then serves every row; exp would cost more
     than the rest. With C = N, as for ``aggregate_now``, the two are the same numbers.
     """
-    rows, cols = standing.shape
-    rank = scratch.get("rank", standing.shape, np.intp)
-    np.copyto(rank, standing)
-    np.cumsum(rank, axis=1, out=rank)
-    n = rank[:, -1].astype(np.int64) if cols else np.zeros(rows, dtype=np.int64)
-    np.multiply(rank, standing, out=rank)
-    table = np.exp(np.sqrt(np.arange(cols + 1)) - math.sqrt(cols))
-    table[0] = 0.0
+    rank, n, table = _recency_ranks(standing, scratch)
     by_value = np.argsort(probs, kind="stable")
     by_rank = np.take(rank, by_value, axis=1, out=scratch.get("index", rank.shape, np.intp))
     weight = np.take(table, by_rank, out=rank.view(np.float64))
@@ -204,15 +224,33 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
     forecasts by 100 users take about 0.1 s, by 1,000 users 0.25 s (bench/scoring.py).
     """
     iv = Intervals.of_question(np.zeros(np.size(start)), start, end, prob)
-    keep = iv.end > iv.start
-    order = np.argsort(iv.start[keep], kind="stable")
-    s, e, p = iv.start[keep][order], iv.end[keep][order], iv.prob[keep][order]
-    times = np.unique(np.concatenate([s, e[np.isfinite(e)]]))
-    begun = np.searchsorted(s, times, side="right")
-    standing_now = begun - np.searchsorted(np.sort(e), times, side="right")
+    rows, times = _timeline(iv)
+    p = iv.prob[rows]
     median, gmo = np.full(times.size, np.nan), np.full(times.size, np.nan)
     count = np.zeros(times.size, dtype=np.int64)
-    scratch, k0 = _Scratch(), 0
+    scratch = _Scratch()
+    for block, cols, standing in _blocks(iv.start[rows], iv.end[rows], times, scratch):
+        median[block], gmo[block], count[block] = _crowd(standing, p[cols], scratch)
+    return AggregateHistory(times, median, gmo, count)
+
+
+def _timeline(iv: Intervals) -> tuple[IntArray, FloatArray]:
+    """The rows of ``iv`` that stand for some time, by start (ties as given), and the distinct
+    times at which what stands changes."""
+    keep = np.flatnonzero(iv.end > iv.start)
+    rows = keep[np.argsort(iv.start[keep], kind="stable")]
+    end = iv.end[rows]
+    return rows, np.unique(np.concatenate([iv.start[rows], end[np.isfinite(end)]]))
+
+
+def _blocks(
+    s: FloatArray, e: FloatArray, times: FloatArray, scratch: _Scratch
+) -> Iterator[tuple[slice, IntArray, BoolArray]]:
+    """Blocks of consecutive ``times``: their slice, the forecasts (starts ``s`` sorted, ends
+    ``e``) standing at any of them, and which stand at each (times x those forecasts)."""
+    begun = np.searchsorted(s, times, side="right")
+    standing_now = begun - np.searchsorted(np.sort(e), times, side="right")
+    k0 = 0
     while k0 < times.size:
         # b rows over about n + b columns: b (n + b) = BLOCK_CELLS.
         n = int(standing_now[k0])
@@ -223,6 +261,134 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
         shape = (k1 - k0, cols.size)
         standing = np.less_equal(s[cols], t, out=scratch.get("standing", shape, np.bool_))
         standing &= np.greater(e[cols], t, out=scratch.get("below", shape, np.bool_))
-        median[k0:k1], gmo[k0:k1], count[k0:k1] = _crowd(standing, p[cols], scratch)
+        yield slice(k0, k1), cols, standing
         k0 = k1
-    return AggregateHistory(times, median, gmo, count)
+
+
+def renormalise_medians(medians: ArrayLike) -> FloatArray:
+    """Metaculus's rule turning per-option medians (last axis: the n options) into a pmf: each
+    median raised to at least 0.001, the excess over 0.001 rescaled to sum to 1 - 0.001 n, then
+    0.001 added back, so every option keeps at least 0.001 and the whole sums to 1. Medians all
+    at 0.001 give the uniform pmf; a row of NaN (nobody) stays NaN."""
+    m = np.asarray(medians, dtype=np.float64)
+    n = m.shape[-1]
+    excess = np.maximum(m, P_MIN) - P_MIN
+    total = excess.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share: FloatArray = np.where(total == 0, 1.0 / n, excess / total)
+    share *= 1.0 - n * P_MIN
+    share += P_MIN
+    return share
+
+
+def _crowd_pmf(
+    standing: BoolArray, pmfs: FloatArray, scratch: _Scratch
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Per row of ``standing`` (moments x forecasts, columns oldest first, ``pmfs`` forecasts x
+    options): each option's recency-weighted median, not renormalised, and the renormalised
+    geometric means (rows x options, NaN for none), and the row's count. Each option's median
+    is ``_crowd``'s of that option's column: the same weights, the same numbers."""
+    rank, n, table = _recency_ranks(standing, scratch)
+    rows, options = standing.shape[0], pmfs.shape[1]
+    median = np.empty((rows, options))
+    two = np.flatnonzero(n == 2)
+    for option in range(options):
+        values = pmfs[:, option]
+        by_value = np.argsort(values, kind="stable")
+        by_rank = np.take(rank, by_value, axis=1, out=scratch.get("index", rank.shape, np.intp))
+        weight = np.take(table, by_rank, out=scratch.get("weight", rank.shape, np.float64))
+        median[:, option] = _medians_by_value(weight, values[by_value], scratch)
+        if two.size:
+            low = np.where(standing[two], values, np.inf).min(axis=1)
+            high = np.where(standing[two], values, -np.inf).max(axis=1)
+            median[two, option] = (low + high) / 2.0
+    as_float = scratch.get("cum", standing.shape, np.float64)
+    np.copyto(as_float, standing)
+    mean_log = as_float @ np.log(np.maximum(pmfs, P_MIN))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_log /= n[:, None]
+        # Shifting each row by its largest keeps exp in range and leaves the ratios alone.
+        mean_log -= mean_log.max(axis=1, initial=-np.inf, keepdims=True)
+        geometric = np.exp(mean_log)
+        geometric /= geometric.sum(axis=1, keepdims=True)
+    return median, geometric, n
+
+
+def _as_pmf_rows(pmfs: ArrayLike) -> FloatArray:
+    p = as_pmfs(pmfs)
+    if p.ndim != 2:
+        raise ValueError("pmfs must be a forecasts x options matrix")
+    return p
+
+
+class PmfAggregate(NamedTuple):
+    """The crowd of a multiple-choice question at one moment: the recency-weighted ``median``
+    and the geometric mean ``gmo`` of each option, each renormalised to a pmf (arrays of the n
+    options, NaN for nobody), of ``n_forecasters`` standing forecasts."""
+
+    median: FloatArray
+    gmo: FloatArray
+    n_forecasters: int
+
+
+def recency_weighted_medians(pmfs_sorted_by_start: ArrayLike) -> FloatArray:
+    """Each option's recency-weighted median of N standing pmfs (forecasts x options, oldest
+    first), not renormalised (``renormalise_medians`` does that); NaN for none."""
+    p = _as_pmf_rows(pmfs_sorted_by_start)
+    median, _, _ = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, _Scratch())
+    row: FloatArray = median[0]
+    return row
+
+
+def aggregate_pmf_now(pmfs_sorted_by_start: ArrayLike) -> PmfAggregate:
+    """The crowd of the standing pmfs (forecasts x options, each as ``as_pmfs``), oldest first.
+    No forecast at all is a 0 x n matrix."""
+    p = _as_pmf_rows(pmfs_sorted_by_start)
+    median, gmo, n = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, _Scratch())
+    return PmfAggregate(renormalise_medians(median[0]), gmo[0], int(n[0]))
+
+
+@dataclass(frozen=True, eq=False)
+class PmfAggregateHistory:
+    """The crowd's forecast of one multiple-choice question: from ``times[k]`` (float seconds)
+    until ``times[k + 1]`` (the last row: indefinitely) the renormalised ``median``
+    (recency-weighted) and ``gmo`` (geometric mean), row k of each (times x options), were in
+    force among ``n_forecasters`` standing forecasts; NaN rows while nobody forecasts."""
+
+    times: FloatArray
+    median: FloatArray
+    gmo: FloatArray
+    n_forecasters: IntArray
+
+    def as_intervals(
+        self, which: Literal["median", "gmo"] = "median", *, outcome: int, user: int = 0
+    ) -> Intervals:
+        """The aggregate ``which`` as multiple-choice intervals of a pseudo-user, scored for the
+        option of index ``outcome`` having happened, for ``score_question(..., field=<the
+        users' intervals>, n_options=n)``; empty stretches are left out."""
+        values = {"median": self.median, "gmo": self.gmo}[which]
+        ends = np.append(self.times[1:], np.inf)
+        on = self.n_forecasters > 0
+        size = int(on.sum())
+        return Intervals.of_pmfs(
+            np.zeros(size), np.full(size, user), self.times[on], ends[on], values[on], outcome
+        )
+
+
+def aggregate_pmf_history(start: ArrayLike, end: ArrayLike, pmfs: ArrayLike) -> PmfAggregateHistory:
+    """``aggregate_history`` of a multiple-choice question: its forecast intervals [start, end)
+    (float seconds, end NaN/inf when standing) and their pmfs (forecasts x options, as
+    ``as_pmfs``); one row per distinct event time, a pmf per row. Work is that of the binary
+    history per option."""
+    p = _as_pmf_rows(pmfs)
+    # The times are checked as any intervals' are; the pmfs were checked above.
+    iv = Intervals.of_question(np.zeros(p.shape[0]), start, end, np.zeros(p.shape[0]))
+    rows, times = _timeline(iv)
+    p = p[rows]
+    median = np.full((times.size, p.shape[1]), np.nan)
+    gmo = np.full((times.size, p.shape[1]), np.nan)
+    count = np.zeros(times.size, dtype=np.int64)
+    scratch = _Scratch()
+    for block, cols, standing in _blocks(iv.start[rows], iv.end[rows], times, scratch):
+        median[block], gmo[block], count[block] = _crowd_pmf(standing, p[cols], scratch)
+    return PmfAggregateHistory(times, renormalise_medians(median), gmo, count)

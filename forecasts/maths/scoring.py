@@ -1,15 +1,24 @@
-"""Scores of binary questions, vectorised with numpy (no Django). Crowd aggregates live in
-``forecasts.maths.aggregation``.
+"""Scores of binary and multiple-choice questions, vectorised with numpy (no Django). Crowd
+aggregates live in ``forecasts.maths.aggregation``.
 
-Times are float seconds on a common epoch (e.g. Unix seconds). Probabilities are P(YES) in
-[0, 1], clipped to [0.001, 0.999] wherever a log is taken; outcomes are 1 (YES) or 0 (NO);
-p_outcome is the (clipped) probability given to what happened.
+A forecast is a pmf over a question's n >= 2 options, and what happened is the index k of one
+option. Every score below needs only p_k, the probability given to what happened, and
+sum_i p_i^2, so one code path scores every kind of question from those two columns. A binary
+forecast P(YES) = p is the pmf (p, 1 - p), YES being option 0: binary rows are given as P(YES)
+``prob`` with outcome 1 (YES) or 0 (NO), multiple-choice rows as ``p_outcome`` and ``sum_sq``
+(``outcome_columns`` reduces pmfs to them); one set of intervals may mix both kinds.
 
-Instantaneous scores: Brier (p - o)^2 in [0, 1], lower is better (unclipped p). Log
-ln(p_outcome) in [-6.91, -0.001]. Baseline (Metaculus) 100 * (log2(p_outcome) + 1) in
-[-897, 99.86], 0 at 50 %. Peer (Metaculus) 100 * N/(N-1) * ln(p_outcome / GM), GM the
-geometric mean of the p_outcome of the N field forecasts standing at that moment; 0 when
-N <= 1; across the field the peer scores sum to 0.
+Times are float seconds on a common epoch (e.g. Unix seconds). P(YES) is clipped to
+[0.001, 0.999] wherever a log is taken, as it always was; a multiple-choice p_k only to at
+least 0.001 (every valid option is already >= 0.001, and p_k <= 1 - (n - 1) * 0.001).
+
+Instantaneous scores: Brier, lower is better, unclipped: binary (p - o)^2 in [0, 1], multiple
+choice sum_i (p_i - o_i)^2 = sum_i p_i^2 - 2 p_k + 1 in [0, 2] (a binary pmf scores twice its
+binary Brier there). Log ln(p_k) in [-6.91, 0] (binary: [-6.91, -0.001]). Baseline (Metaculus)
+100 * ln(n p_k) / ln n: 0 for the uniform forecast 1/n, 100 at certainty, 100 * (ln(0.001) /
+ln n + 1) at worst (binary: 100 * (log2(p_k) + 1) in [-897, 99.86]). Peer (Metaculus)
+100 * N/(N-1) * ln(p_k / GM), GM the geometric mean of the p_k of the N field forecasts
+standing at that moment; 0 when N <= 1; across the field the peer scores sum to 0.
 
 Time averaging (``score_questions``), per (question, user). Interval i stands on [start, end)
 (end NaN/+inf: still standing) and is clipped to the open period [opens_at, closes_at], the
@@ -40,6 +49,7 @@ sorting; other rows are sorted first (about twice the time at a million rows, sa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
@@ -80,6 +90,76 @@ def baseline_score(p: ArrayLike, outcome: ArrayLike) -> FloatArray:
     return 100.0 * (np.log2(probability_of_outcome(p, outcome)) + 1.0)
 
 
+PMF_TOLERANCE = 1e-6
+
+
+def as_pmfs(pmf: ArrayLike) -> FloatArray:
+    """``pmf`` as float pmfs over its last axis (n >= 2 options): entries in [0, 1], each pmf
+    summing to 1 within 1e-6; ValueError otherwise. Nothing is normalised. Pmfs of fewer
+    options than the last axis holds are padded with zeros."""
+    p = np.asarray(pmf, dtype=np.float64)
+    if p.ndim == 0 or p.shape[-1] < 2:
+        raise ValueError("a pmf needs at least two options (along its last axis)")
+    if p.size and not (p.min() >= 0 and p.max() <= 1):
+        raise ValueError("pmf entries must lie in [0, 1]")
+    # A product with ones sums short rows several times faster than sum(axis=-1).
+    deviation = np.abs(np.atleast_1d(p @ np.ones(p.shape[-1])) - 1.0)
+    if p.size and not deviation.max() <= PMF_TOLERANCE:
+        raise ValueError("each pmf must sum to 1 within 1e-6")
+    return p
+
+
+def outcome_columns(pmf: ArrayLike, outcome: ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """``(p_outcome, sum_sq)`` of pmfs (``as_pmfs``) whose option of index ``outcome`` (one per
+    pmf, or one for all) happened: p_k in [0, 1] and sum_i p_i^2 in [1/n, 1], all that any
+    score needs of a pmf."""
+    p = as_pmfs(pmf)
+    k = np.broadcast_to(np.asarray(outcome, dtype=np.int64), p.shape[:-1])
+    if k.size and (k.min() < 0 or k.max() >= p.shape[-1]):
+        raise ValueError("an outcome must be the index of one of the options")
+    n = p.shape[-1]
+    p_outcome = p.reshape(-1)[np.arange(k.size).reshape(k.shape) * n + k]
+    sum_sq = np.einsum("...i,...i->...", p, p)
+    return p_outcome, sum_sq
+
+
+def _multi_ln_p(p_outcome: FloatArray) -> FloatArray:
+    """ln p_k, p_k raised to at least 0.001."""
+    return np.log(np.maximum(p_outcome, P_MIN))
+
+
+def _multi_brier(p_outcome: FloatArray, sum_sq: FloatArray) -> FloatArray:
+    """sum_i (p_i - o_i)^2 = sum_i p_i^2 - 2 p_k + 1, in [0, 2]."""
+    brier = sum_sq - 2.0 * p_outcome
+    brier += 1.0
+    # (1 - p_k)^2 <= this in exact arithmetic; rounding near p_k = 1 may dip below 0.
+    return np.maximum(brier, 0.0)
+
+
+def _ln_options(n_options: ArrayLike) -> FloatArray:
+    """ln n, with n = 2 exactly math.log(2), the divisor binary scores always used."""
+    n = np.asarray(n_options, dtype=np.float64)
+    return np.where(n == 2, math.log(2), np.log(n))
+
+
+def multi_brier_score(pmf: ArrayLike, outcome: ArrayLike) -> FloatArray:
+    """Multi-category Brier sum_i (p_i - o_i)^2 in [0, 2] of pmfs (last axis: options) when
+    option ``outcome`` happened; a binary pmf (p, 1 - p) scores 2 (p - o)^2. Unclipped."""
+    return _multi_brier(*outcome_columns(pmf, outcome))
+
+
+def multi_log_score(pmf: ArrayLike, outcome: ArrayLike) -> FloatArray:
+    """Log score ln p_k of pmfs (last axis: options), p_k raised to at least 0.001."""
+    return _multi_ln_p(outcome_columns(pmf, outcome)[0])
+
+
+def multi_baseline_score(pmf: ArrayLike, outcome: ArrayLike) -> FloatArray:
+    """Metaculus baseline 100 * ln(n p_k) / ln n of pmfs over n options (the last axis): 0 for
+    the uniform pmf, 100 at certainty; p_k raised to at least 0.001."""
+    n = np.shape(pmf)[-1]
+    return 100.0 * (multi_log_score(pmf, outcome) / _ln_options(n) + 1.0)
+
+
 def _as_float(values: ArrayLike) -> FloatArray:
     return np.atleast_1d(np.asarray(values, dtype=np.float64))
 
@@ -88,18 +168,30 @@ def _as_int(values: ArrayLike) -> IntArray:
     return np.atleast_1d(np.asarray(values, dtype=np.int64))
 
 
-def _set(frozen: object, **arrays: NDArray[np.generic]) -> None:
+def _set(frozen: object, **arrays: NDArray[np.generic] | None) -> None:
     """Store normalised arrays on a frozen dataclass from its __post_init__."""
     for name, value in arrays.items():
         object.__setattr__(frozen, name, value)
 
 
+def _in_range(values: FloatArray, low: float, high: float) -> bool:
+    """Every value within [low, high]; False for NaN (min and max propagate it)."""
+    return not values.size or bool(values.min() >= low and values.max() <= high)
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class Intervals:
-    """Forecast intervals: user ``user[i]`` said P(YES) = ``prob[i]`` on [start[i], end[i]).
+    """Forecast intervals: user ``user[i]`` stood by a forecast on [start[i], end[i]).
 
     ``question`` and ``user`` are non-negative int indices, ``start``/``end`` float seconds
-    (``end`` NaN is stored as +inf, "still standing"), ``prob`` in [0, 1]. Any array-like is
+    (``end`` NaN is stored as +inf, "still standing"). The forecast of a binary row is P(YES)
+    ``prob[i]`` in [0, 1]; that of a multiple-choice row is reduced to ``p_outcome[i]``, the
+    probability it gave the option that happened, in [0, 1], and ``sum_sq[i]``, the sum of its
+    squared probabilities, in [p_outcome^2, 1] (``outcome_columns``; ``of_pmfs`` does it).
+
+    A row is one kind or the other: ``prob`` NaN and ``p_outcome``/``sum_sq`` given, or the
+    reverse. Without ``p_outcome`` every row is binary and ``p_outcome``/``sum_sq`` are None;
+    without ``prob`` every row is multiple choice and ``prob`` is all NaN. Any array-like is
     taken and stored as a 1-D array of its field's type.
     """
 
@@ -108,6 +200,8 @@ class Intervals:
     start: FloatArray
     end: FloatArray
     prob: FloatArray
+    p_outcome: FloatArray | None
+    sum_sq: FloatArray | None
 
     def __init__(
         self,
@@ -115,12 +209,24 @@ class Intervals:
         user: ArrayLike,
         start: ArrayLike,
         end: ArrayLike,
-        prob: ArrayLike,
+        prob: ArrayLike | None = None,
+        *,
+        p_outcome: ArrayLike | None = None,
+        sum_sq: ArrayLike | None = None,
     ) -> None:
         _set(self, question=_as_int(question), user=_as_int(user))
         _set(self, start=_as_float(start), end=np.fmin(_as_float(end), np.inf))  # NaN -> inf
-        _set(self, prob=_as_float(prob))
-        arrays = (self.question, self.user, self.start, self.end, self.prob)
+        if (p_outcome is None) != (sum_sq is None):
+            raise ValueError("p_outcome and sum_sq come together")
+        if prob is None and p_outcome is None:
+            raise ValueError("intervals need P(YES) prob or p_outcome and sum_sq")
+        prob_given = prob is not None
+        prob = np.full(self.start.shape, np.nan) if prob is None else prob
+        _set(self, prob=_as_float(prob), p_outcome=None, sum_sq=None)
+        if p_outcome is not None and sum_sq is not None:
+            _set(self, p_outcome=_as_float(p_outcome), sum_sq=_as_float(sum_sq))
+        arrays = [self.question, self.user, self.start, self.end, self.prob]
+        arrays += [a for a in (self.p_outcome, self.sum_sq) if a is not None]
         if len({a.shape for a in arrays}) != 1 or self.start.ndim != 1:
             raise ValueError("interval arrays must be 1-D and of equal length")
         if not len(self):
@@ -129,40 +235,122 @@ class Intervals:
         finite = np.isfinite(self.start.min()) and np.isfinite(self.start.max())
         if not finite or np.any(self.end < self.start):
             raise ValueError("starts must be finite and ends must not precede starts")
-        if not (self.prob.min() >= 0 and self.prob.max() <= 1):
-            raise ValueError("probabilities must lie in [0, 1]")
+        if self.p_outcome is None or self.sum_sq is None:
+            if not _in_range(self.prob, 0.0, 1.0):
+                raise ValueError("probabilities must lie in [0, 1]")
+        else:
+            self._check_kinds(self.p_outcome, self.sum_sq, mixed=prob_given)
         if self.question.min() < 0 or self.user.min() < 0:
             raise ValueError("question and user indices must be non-negative")
 
+    def _check_kinds(self, p_outcome: FloatArray, sum_sq: FloatArray, mixed: bool) -> None:
+        if mixed:
+            multi = ~np.isnan(p_outcome)
+            if not np.array_equal(np.isnan(self.prob), multi):
+                raise ValueError("a row needs either prob (binary) or p_outcome and sum_sq")
+            if not _in_range(self.prob[~multi], 0.0, 1.0):
+                raise ValueError("probabilities must lie in [0, 1]")
+            p_outcome, sum_sq = p_outcome[multi], sum_sq[multi]
+        if not _in_range(p_outcome, 0.0, 1.0):
+            raise ValueError("p_outcome must lie in [0, 1]")
+        # p_k^2 <= sum_sq <= (sum_i p_i)^2 <= (1 + 1e-6)^2 for a pmf summing to 1 within 1e-6.
+        gap = np.square(p_outcome)
+        np.subtract(sum_sq, gap, out=gap)
+        if not (_in_range(sum_sq, 0.0, (1 + PMF_TOLERANCE) ** 2) and _in_range(gap, -1e-12, 1.0)):
+            raise ValueError("sum_sq must lie in [p_outcome^2, 1]")
+
     @classmethod
     def of_question(
-        cls, user: ArrayLike, start: ArrayLike, end: ArrayLike, prob: ArrayLike
+        cls,
+        user: ArrayLike,
+        start: ArrayLike,
+        end: ArrayLike,
+        prob: ArrayLike | None = None,
+        *,
+        p_outcome: ArrayLike | None = None,
+        sum_sq: ArrayLike | None = None,
     ) -> Intervals:
         """Intervals of a single question (question index 0)."""
-        return cls(np.zeros_like(_as_int(user)), user, start, end, prob)
+        question = np.zeros_like(_as_int(user))
+        return cls(question, user, start, end, prob, p_outcome=p_outcome, sum_sq=sum_sq)
+
+    @classmethod
+    def of_pmfs(
+        cls,
+        question: ArrayLike,
+        user: ArrayLike,
+        start: ArrayLike,
+        end: ArrayLike,
+        pmf: ArrayLike,
+        outcome: ArrayLike,
+    ) -> Intervals:
+        """Multiple-choice intervals from their pmfs (rows x options, ``as_pmfs``; questions of
+        fewer options pad with zeros) and the index of the option that happened on each row's
+        question (one per row, or one for all), reduced once to ``p_outcome`` and ``sum_sq``.
+        A binary forecast enters as the pmf (P(YES), P(NO)), YES being index 0."""
+        p_outcome, sum_sq = outcome_columns(pmf, outcome)
+        return cls(question, user, start, end, p_outcome=p_outcome, sum_sq=sum_sq)
+
+    @property
+    def binary_rows(self) -> BoolArray:
+        """Where the forecast is a P(YES) ``prob``."""
+        if self.p_outcome is None:
+            return np.ones(len(self), dtype=bool)
+        return np.isnan(self.p_outcome)
 
     def __len__(self) -> int:
         return int(self.start.size)
 
 
+def _unchecked(
+    iv: Intervals, rows: IntArray | None = None, question: IntArray | None = None
+) -> Intervals:
+    """``iv``'s rows ``rows`` (default: all, in order), optionally with other question indices,
+    without validating again."""
+
+    def pick(values: NDArray[np.generic] | None) -> NDArray[np.generic] | None:
+        return values if values is None or rows is None else values[rows]
+
+    out = object.__new__(Intervals)
+    _set(out, question=pick(iv.question) if question is None else question)
+    _set(out, user=pick(iv.user), start=pick(iv.start), end=pick(iv.end), prob=pick(iv.prob))
+    _set(out, p_outcome=pick(iv.p_outcome), sum_sq=pick(iv.sum_sq))
+    return out
+
+
 @dataclass(frozen=True, eq=False, init=False)
 class Questions:
-    """Per question index: ``opens_at`` and actual ``closes_at`` (float seconds, closes > opens)
-    and ``outcome`` (1 YES, 0 NO), from any array-likes."""
+    """Per question index: ``opens_at`` and actual ``closes_at`` (float seconds, closes > opens),
+    ``n_options`` (>= 2; default 2, binary) and ``outcome``, the index of the option that
+    happened, in [0, n_options): on a binary question 1 (YES) or 0 (NO), which is what P(YES)
+    rows are scored against. From any array-likes (``n_options`` broadcast)."""
 
     opens_at: FloatArray
     closes_at: FloatArray
     outcome: IntArray
+    n_options: IntArray
 
-    def __init__(self, opens_at: ArrayLike, closes_at: ArrayLike, outcome: ArrayLike) -> None:
+    def __init__(
+        self,
+        opens_at: ArrayLike,
+        closes_at: ArrayLike,
+        outcome: ArrayLike,
+        n_options: ArrayLike = 2,
+    ) -> None:
         _set(self, opens_at=_as_float(opens_at), closes_at=_as_float(closes_at))
         _set(self, outcome=_as_int(outcome))
         if not self.opens_at.shape == self.closes_at.shape == self.outcome.shape:
             raise ValueError("question arrays must be of equal length")
+        n = np.asarray(n_options, dtype=np.int64)
+        if n.ndim > 1 or n.size not in (1, self.outcome.size):
+            raise ValueError("n_options must be one number or one per question")
+        _set(self, n_options=np.broadcast_to(n, self.outcome.shape).copy())
         if not np.all(self.closes_at > self.opens_at):
             raise ValueError("every question must close after it opens")
-        if not np.all((self.outcome == 0) | (self.outcome == 1)):
-            raise ValueError("outcomes must be 0 or 1")
+        if not np.all(self.n_options >= 2):
+            raise ValueError("a question has at least two options")
+        if not np.all((self.outcome >= 0) & (self.outcome < self.n_options)):
+            raise ValueError("outcomes must be 0 or 1 (binary) or an option's index")
 
     def __len__(self) -> int:
         return int(self.outcome.size)
@@ -221,10 +409,8 @@ def in_chain_order(intervals: Intervals) -> tuple[Intervals, BoolArray]:
         # In an ordered chain start_i <= end_i <= start_{i+1}: one test covers order and overlap.
         if not np.any(step < 0) and not np.any(same & (end[:-1] > start[1:])):
             return intervals, np.r_[True, ~same]
-    rows, prob = _argsort_by(start, u, q), intervals.prob
-    q, u, start, end, prob = q[rows], u[rows], start[rows], end[rows], prob[rows]
-    intervals = object.__new__(Intervals)  # already validated
-    _set(intervals, question=q, user=u, start=start, end=end, prob=prob)
+    intervals = _unchecked(intervals, _argsort_by(start, u, q))  # already validated
+    q, u, start, end = intervals.question, intervals.user, intervals.start, intervals.end
     # Zero-length intervals stand nowhere, so they cannot overlap (and may tie in start).
     live = end > start
     ql, ul = q[live], u[live]
@@ -239,14 +425,14 @@ def _counts(question: IntArray, n_questions: int) -> IntArray:
 
 
 class _Clipped(NamedTuple):
-    """Intervals in chain order clipped to their question's open period [lo, hi], as times
+    """``intervals`` in chain order clipped to their question's open period [lo, hi], as times
     r = (t - lo) / (hi - lo) in [0, 1], with ln p_outcome; ``live`` where the clipped interval
     is not empty, ``joins`` where it ends exactly when the next one of its chain starts (both
     live), ``at_close`` where it stands at close (start < hi <= end)."""
 
+    intervals: Intervals
     question: IntArray
     user: IntArray
-    prob: FloatArray
     new_chain: BoolArray
     r_start: FloatArray
     r_end: FloatArray
@@ -270,14 +456,48 @@ def _clip(intervals: Intervals, questions: Questions) -> _Clipped:
     for times in (start, end):
         times -= lo
         times /= hi
-    # |p - 1| is 1 - p, so this is p_outcome for either outcome.
-    ln_p = clip_probability(iv.prob)
-    ln_p -= 1.0
-    ln_p += np.repeat(questions.outcome.astype(np.float64), count)
-    np.log(np.abs(ln_p, out=ln_p), out=ln_p)
-    return _Clipped(
-        iv.question, iv.user, iv.prob, new_chain, start, end, ln_p, live, joins, at_close
-    )
+    ln_p = _ln_p_outcome(iv, questions, count)
+    return _Clipped(iv, iv.question, iv.user, new_chain, start, end, ln_p, live, joins, at_close)
+
+
+def _by_kind(
+    iv: Intervals,
+    binary: Callable[[], FloatArray],
+    multi: Callable[[FloatArray, FloatArray], FloatArray],
+) -> FloatArray:
+    """Per row, ``binary()`` of the P(YES) rows and ``multi(p_outcome, sum_sq)`` of the
+    multiple-choice rows; each is computed over all rows (NaN where of the other kind), and
+    only when some row is of its kind."""
+    if iv.p_outcome is None or iv.sum_sq is None:
+        return binary()
+    values = multi(iv.p_outcome, iv.sum_sq)
+    on_binary = np.isnan(iv.p_outcome)
+    if on_binary.any():
+        values = np.where(on_binary, binary(), values)
+    return values
+
+
+def _ln_p_outcome(iv: Intervals, questions: Questions, count: IntArray) -> FloatArray:
+    """ln p_outcome of ``iv``'s rows, grouped by question with ``count`` rows each."""
+
+    def binary() -> FloatArray:
+        # |p - 1| is 1 - p, so this is p_outcome for either outcome.
+        ln_p = clip_probability(iv.prob)
+        ln_p -= 1.0
+        ln_p += np.repeat(questions.outcome.astype(np.float64), count)
+        return np.log(np.abs(ln_p, out=ln_p), out=ln_p)
+
+    return _by_kind(iv, binary, lambda p_outcome, _: _multi_ln_p(p_outcome))
+
+
+def _brier(iv: Intervals, questions: Questions, count: IntArray) -> FloatArray:
+    """Instantaneous Brier of ``iv``'s rows: (p - o)^2 binary, sum_i (p_i - o_i)^2 else."""
+
+    def binary() -> FloatArray:
+        brier = iv.prob - np.repeat(questions.outcome.astype(np.float64), count)
+        return np.square(brier, out=brier)
+
+    return _by_kind(iv, binary, _multi_brier)
 
 
 def _peer_integrals(
@@ -365,14 +585,19 @@ def score_questions(
 ) -> ScoreTable:
     """Time-averaged and at-close scores per (question, user) for many questions at once.
 
-    ``intervals.question`` indexes ``questions``. ``field`` (default: ``intervals``) is the set
-    of forecasts whose geometric mean peer scores compare against; see the module docstring.
+    ``intervals.question`` indexes ``questions``; a P(YES) row's question has two options.
+    ``field`` (default: ``intervals``) is the set of forecasts whose geometric mean peer scores
+    compare against; see the module docstring.
     """
     field = intervals if field is None else field
     same, nq = field is intervals, len(questions)
     for iv in (intervals, field):
         if len(iv) and iv.question.max() >= nq:
             raise ValueError("question index out of range")
+        if np.any(questions.n_options != 2):
+            binary_questions = iv.question[iv.binary_rows]
+            if np.any(questions.n_options[binary_questions] != 2):
+                raise ValueError("a P(YES) row belongs to a question of two options")
     mine = _clip(intervals, questions)
     others = mine if same else _clip(field, questions)
     closing = np.flatnonzero(others.at_close)
@@ -387,8 +612,7 @@ def score_questions(
 
     q, ln_p, first = mine.question, mine.ln_p, np.flatnonzero(mine.new_chain)
     weight = mine.r_end - mine.r_start
-    brier = mine.prob - np.repeat(questions.outcome.astype(np.float64), _counts(q, nq))
-    np.square(brier, out=brier)
+    brier = _brier(mine.intervals, questions, _counts(q, nq))
     # A complex reduceat sums two columns for the price of one.
     pair = np.empty(len(q), dtype=np.complex128)
     pair.real, pair.imag = weight, weight * ln_p
@@ -404,9 +628,15 @@ def score_questions(
     n_q, s_q, ln_close = n_close[q[rows]], s_close[q[rows]], ln_p[rows]
     with np.errstate(invalid="ignore", divide="ignore"):
         peer_close = np.where(n_q >= 2, 100 * n_q / (n_q - 1) * (ln_close - s_q / n_q), 0.0)
+    # ln n per row; on binary questions only, the scalar ln 2 binary scores always used.
+    ln_n: float | FloatArray = math.log(2)
+    ln_n_close: float | FloatArray = ln_n
+    if np.any(questions.n_options != 2):
+        by_question = _ln_options(questions.n_options)
+        ln_n, ln_n_close = by_question[q[first]], by_question[q[rows]]
     at_close = np.full((4, first.size), np.nan)
-    at_close[:, groups] = brier[rows], ln_close, 100 * (ln_close / math.log(2) + 1), peer_close
-    baseline = 100.0 * (log / math.log(2) + coverage)
+    at_close[:, groups] = brier[rows], ln_close, 100 * (ln_close / ln_n_close + 1), peer_close
+    baseline = 100.0 * (log / ln_n + coverage)
     return ScoreTable(
         q[first], mine.user[first], coverage, mean_brier, log, baseline, 100 * peer_sum, *at_close
     )
@@ -418,11 +648,14 @@ def score_question(
     closes_at: float,
     outcome: int,
     field: Intervals | None = None,
+    *,
+    n_options: int = 2,
 ) -> ScoreTable:
     """``score_questions`` for one question; the intervals' question indices are ignored."""
 
     def single(iv: Intervals) -> Intervals:
-        return Intervals.of_question(iv.user, iv.start, iv.end, iv.prob)
+        return _unchecked(iv, question=np.zeros(len(iv), dtype=np.int64))
 
+    questions = Questions([opens_at], [closes_at], [outcome], n_options)
     others = None if field is None or field is intervals else single(field)
-    return score_questions(single(intervals), Questions([opens_at], [closes_at], [outcome]), others)
+    return score_questions(single(intervals), questions, others)

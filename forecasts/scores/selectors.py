@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -31,12 +33,19 @@ from forecasts.models import (
     Resolution,
     Score,
 )
-from markets.selectors import price_steps
+from markets.lmsr import YES
+from markets.selectors import price_vector_steps
 
 PRIOR_QUESTIONS = 5
 TRACK_RECORD_TYPES = tuple(t.name for t in score_types.TRACK_RECORD)
 CALIBRATION_MIN_N = 10
 QUARTER_MONTHS = (1, 4, 7, 10)
+
+# Which questions calibration counts: every kind (a multiple-choice question one-vs-rest, a
+# pair per option), or the binary ones alone (one P(YES) each, as before multiple choice).
+CalibrationKinds = Literal["all", "binary"]
+CALIBRATION_KINDS: tuple[CalibrationKinds, ...] = ("all", "binary")
+DEFAULT_CALIBRATION_KINDS: CalibrationKinds = "all"
 
 
 def _period_q(
@@ -190,13 +199,16 @@ def user_track_record(*, user: User) -> TrackRecord:
 
 @dataclass(frozen=True)
 class CalibrationReport:
-    """Calibration of one forecaster: one probability per question (time-weighted)."""
+    """Calibration of one forecaster: one time-weighted probability per binary question (its
+    P(YES)) and per option of a multiple-choice question (one-vs-rest); ``n`` counts these
+    forecasts, ``questions`` the questions they come from."""
 
     n: int
     table: tuple[calibration.CalibrationBin, ...]
     decomposition: calibration.MurphyDecomposition | None
     windows: tuple[calibration.CalibrationWindow, ...]
     window_labels: tuple[str, ...]
+    questions: int = 0
 
 
 def _quarter_edges(times: np.ndarray) -> tuple[list[float], list[str]]:
@@ -214,7 +226,9 @@ def _quarter_edges(times: np.ndarray) -> tuple[list[float], list[str]]:
         year, month = (year + 1, 1) if month == 10 else (year, month + 3)
 
 
-def _report(probs: np.ndarray, outcomes: np.ndarray, times: np.ndarray) -> CalibrationReport:
+def _report(
+    probs: np.ndarray, outcomes: np.ndarray, times: np.ndarray, ids: list[int]
+) -> CalibrationReport:
     keep = ~np.isnan(probs)
     probs, outcomes, times = probs[keep], outcomes[keep], times[keep]
     if probs.size == 0:
@@ -228,14 +242,20 @@ def _report(probs: np.ndarray, outcomes: np.ndarray, times: np.ndarray) -> Calib
             probs, outcomes, times, np.asarray(edges), min_n=CALIBRATION_MIN_N
         ),
         window_labels=tuple(labels),
+        questions=len({q for q, k in zip(ids, keep, strict=True) if k}),
     )
 
 
-def _counted_questions(now: dt.datetime) -> Q:
-    """Only YES/NO questions whose scheduled resolve time has passed (no early-YES bias)."""
-    return Q(
-        question__resolution__in=[Resolution.YES, Resolution.NO], question__resolves_at__lte=now
-    )
+def _counted_resolutions(kinds: CalibrationKinds) -> list[str]:
+    """YES/NO, and for every kind a multiple-choice question resolved to an option (annulled
+    and ambiguous questions never count)."""
+    binary: list[str] = [Resolution.YES, Resolution.NO]
+    return binary if kinds == "binary" else [*binary, Resolution.OPTION]
+
+
+def _counted_questions(now: dt.datetime, kinds: CalibrationKinds) -> Q:
+    """Only questions of ``kinds`` whose scheduled resolve time has passed (no early-YES bias)."""
+    return Q(question__resolution__in=_counted_resolutions(kinds), question__resolves_at__lte=now)
 
 
 @dataclass(frozen=True)
@@ -247,45 +267,81 @@ class CalibrationWaiting:
     first_counts_at: dt.datetime | None
 
 
-def user_calibration_waiting(*, user: User, now: dt.datetime) -> CalibrationWaiting:
+def user_calibration_waiting(
+    *, user: User, now: dt.datetime, kinds: CalibrationKinds = DEFAULT_CALIBRATION_KINDS
+) -> CalibrationWaiting:
     """How many of the user's scored questions wait for their scheduled resolve time (1 query)."""
     waiting = Score.objects.filter(
         user=user,
-        question__resolution__in=[Resolution.YES, Resolution.NO],
+        question__resolution__in=_counted_resolutions(kinds),
         question__resolves_at__gt=now,
     ).aggregate(questions=Count("question", distinct=True), first=Min("question__resolves_at"))
     return CalibrationWaiting(questions=waiting["questions"], first_counts_at=waiting["first"])
 
 
-def _questions_arrays(rows: list[tuple], question_ids: list[int]) -> scoring.Questions:
-    by_id = {r[0]: r for r in rows}
-    return scoring.Questions(
-        opens_at=[by_id[q][1].timestamp() for q in question_ids],
-        closes_at=[min(by_id[q][2], by_id[q][3]).timestamp() for q in question_ids],
-        outcome=[1 if by_id[q][4] == Resolution.YES else 0 for q in question_ids],
+# The option of a binary question's one calibrated forecast, P(YES): calibration counts it
+# once, not again as P(NO), so binary numbers stay those of a forecast per question.
+YES_ONLY = -1
+
+
+def _one_vs_rest(
+    rows: list[tuple], question_rows: list[tuple]
+) -> tuple[list[tuple[int, int]], scoring.Intervals, scoring.Questions]:
+    """Each (question, option) as a question of its own, whose forecast is the probability of
+    that option and whose outcome is 1 if it happened: a binary question is one such, its
+    P(YES) against YES; a multiple-choice question of n options is n."""
+    units: dict[tuple[int, int], int] = {}
+    index: list[int] = []
+    start: list[float] = []
+    end: list[float] = []
+    prob: list[float] = []
+    for question_id, starts, ends, p in rows:
+        options = enumerate(p) if isinstance(p, Sequence) else ((YES_ONLY, p),)
+        for option, value in options:
+            index.append(units.setdefault((question_id, option), len(units)))
+            start.append(starts.timestamp())
+            end.append(math.nan if ends is None else ends.timestamp())
+            prob.append(value)
+    by_id = {r[0]: r for r in question_rows}
+
+    def happened(question_id: int, option: int) -> bool:
+        _, _, _, _, resolution, resolved_option = by_id[question_id]
+        if option == YES_ONLY:
+            return bool(resolution == Resolution.YES)
+        return bool(resolution == Resolution.OPTION and option == resolved_option)
+
+    questions = [by_id[q] for q, _ in units]
+    return (
+        list(units),
+        scoring.Intervals(
+            question=index,
+            user=np.zeros(len(index), dtype=np.int64),
+            start=start,
+            end=end,
+            prob=prob,
+        ),
+        scoring.Questions(
+            opens_at=[r[1].timestamp() for r in questions],
+            closes_at=[min(r[2], r[3]).timestamp() for r in questions],
+            outcome=[int(happened(q, option)) for q, option in units],
+        ),
     )
 
 
 def _time_weighted(
     rows: list[tuple], question_rows: list[tuple]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """rows: (question_id, start, end, prob); returns probs, outcomes, resolve times, ids."""
-    question_ids = sorted({r[0] for r in rows})
-    if not question_ids:
+    """rows: (question_id, start, end, p), p a binary question's P(YES) or a multiple-choice
+    question's probability of each option (a forecast's ``probabilities``, the crowd's
+    ``medians``, the market's prices); returns, per (question, option) forecast (see
+    ``_one_vs_rest``), its time-weighted probability, outcome, resolve time and question."""
+    if not rows:
         empty = np.zeros(0)
         return empty, empty, empty, []
-    questions = _questions_arrays(question_rows, question_ids)
-    index = np.searchsorted(question_ids, [r[0] for r in rows])
-    intervals = scoring.Intervals(
-        question=index,
-        user=np.zeros(len(rows), dtype=np.int64),
-        start=[r[1].timestamp() for r in rows],
-        end=[math.nan if r[2] is None else r[2].timestamp() for r in rows],
-        prob=[r[3] for r in rows],
-    )
+    units, intervals, questions = _one_vs_rest(rows, question_rows)
     weighted = calibration.time_weighted_probability(intervals, questions)
     resolved = {r[0]: r[3].timestamp() for r in question_rows}
-    ids = [question_ids[i] for i in weighted.question]
+    ids = [units[i][0] for i in weighted.question]
     return (
         weighted.prob,
         questions.outcome[weighted.question].astype(np.float64),
@@ -294,40 +350,44 @@ def _time_weighted(
     )
 
 
-_QUESTION_FIELDS = ("id", "opens_at", "closes_at", "resolved_at", "resolution")
+_QUESTION_FIELDS = ("id", "opens_at", "closes_at", "resolved_at", "resolution", "resolved_option")
 
 
 def user_calibration(
-    *, user: User, now: dt.datetime
+    *, user: User, now: dt.datetime, kinds: CalibrationKinds = DEFAULT_CALIBRATION_KINDS
 ) -> tuple[CalibrationReport, CalibrationReport]:
     """The user's calibration and the crowd's on the same questions (3 queries)."""
-    rows = list(
-        Forecast.objects.filter(_counted_questions(now), user=user)
+    rows = [
+        (question_id, start, end, probabilities if probability is None else probability)
+        for question_id, start, end, probability, probabilities in Forecast.objects.filter(
+            _counted_questions(now, kinds), user=user
+        )
         .order_by("question_id", "starts_at", "id")
-        .values_list("question_id", "starts_at", "ends_at", "probability")
-    )
+        .values_list("question_id", "starts_at", "ends_at", "probability", "probabilities")
+    ]
     question_rows = list(
         Question.objects.filter(pk__in={r[0] for r in rows}).values_list(*_QUESTION_FIELDS)
     )
     mine = _time_weighted(rows, question_rows)
-    crowd_rows = _crowd_rows(question_ids=mine[3])
-    crowd = _time_weighted(crowd_rows, question_rows)
-    return _report(*mine[:3]), _report(*crowd[:3])
+    crowd_rows = _crowd_rows(question_ids=sorted(set(mine[3])))
+    return _report(*mine), _report(*_time_weighted(crowd_rows, question_rows))
 
 
 def _crowd_rows(*, question_ids: list[int]) -> list[tuple]:
-    """The crowd median's history as (question_id, start, end, prob) intervals."""
+    """The crowd median's history as (question_id, start, end, probability) intervals: the
+    median of P(YES), or of each option renormalised (``AggregatePoint.medians``)."""
     points = list(
         AggregatePoint.objects.filter(question_id__in=question_ids)
         .order_by("question_id", "at")
-        .values_list("question_id", "at", "median")
+        .values_list("question_id", "at", "median", "medians")
     )
     rows = []
-    for i, (question_id, at, median) in enumerate(points):
+    for i, (question_id, at, median, medians) in enumerate(points):
         following = points[i + 1] if i + 1 < len(points) else None
         end = following[1] if following and following[0] == question_id else None
-        if median is not None:
-            rows.append((question_id, at, end, median))
+        value = median if median is not None else medians
+        if value is not None:
+            rows.append((question_id, at, end, value))
     return rows
 
 
@@ -338,40 +398,65 @@ def scores_list() -> QuerySet[Score]:
     )
 
 
-def user_market_calibration(*, user: User, now: dt.datetime) -> CalibrationReport:
+def user_market_calibration(
+    *, user: User, now: dt.datetime, kinds: CalibrationKinds = DEFAULT_CALIBRATION_KINDS
+) -> CalibrationReport:
     """The market's calibration on the questions the user's calibration counts (3 queries)."""
     counted = (
-        Forecast.objects.filter(_counted_questions(now), user=user)
+        Forecast.objects.filter(_counted_questions(now, kinds), user=user)
         .values_list("question_id", flat=True)
         .distinct()
     )
     return _market_report(Question.objects.filter(pk__in=counted))
 
 
-def market_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
+def market_calibration(
+    *,
+    now: dt.datetime,
+    include_practice: bool = False,
+    kinds: CalibrationKinds = DEFAULT_CALIBRATION_KINDS,
+) -> CalibrationReport:
     """The market price's calibration over every counted question with a market."""
-    return _market_report(_counted_resolved(now=now, include_practice=include_practice))
+    return _market_report(
+        _counted_resolved(now=now, include_practice=include_practice, kinds=kinds)
+    )
 
 
 def _market_report(questions: QuerySet[Question]) -> CalibrationReport:
-    """Time-weighted P(YES) of each question's market over its open period, one per question."""
+    """Time-weighted price of each question's market over its open period: P(YES) of a binary
+    question, each option's price of a multiple-choice one."""
     question_rows = list(questions.filter(market__isnull=False).values_list(*_QUESTION_FIELDS))
-    rows = price_steps(question_ids=[r[0] for r in question_rows])
-    return _report(*_time_weighted(rows, question_rows)[:3])
+    # A two-option multiple-choice market has two prices too: the question's kind decides.
+    multiple = {r[0] for r in question_rows if r[4] == Resolution.OPTION}
+    rows = [
+        (question_id, start, end, prices if question_id in multiple else prices[YES])
+        for question_id, start, end, prices in price_vector_steps(
+            question_ids=[r[0] for r in question_rows]
+        )
+    ]
+    return _report(*_time_weighted(rows, question_rows))
 
 
-def _counted_resolved(*, now: dt.datetime, include_practice: bool) -> QuerySet[Question]:
+def _counted_resolved(
+    *, now: dt.datetime, include_practice: bool, kinds: CalibrationKinds
+) -> QuerySet[Question]:
     questions = Question.objects.filter(
-        resolution__in=[Resolution.YES, Resolution.NO], resolves_at__lte=now
+        resolution__in=_counted_resolutions(kinds), resolves_at__lte=now
     )
     if not include_practice:
         questions = questions.exclude(source__key=PRACTICE_SOURCE_KEY)
     return questions
 
 
-def crowd_calibration(*, now: dt.datetime, include_practice: bool = False) -> CalibrationReport:
-    """The crowd median's calibration over every counted question (time-weighted, one each)."""
-    questions = _counted_resolved(now=now, include_practice=include_practice)
+def crowd_calibration(
+    *,
+    now: dt.datetime,
+    include_practice: bool = False,
+    kinds: CalibrationKinds = DEFAULT_CALIBRATION_KINDS,
+) -> CalibrationReport:
+    """The crowd median's calibration over every counted question (time-weighted, one forecast
+    per binary question and per option of a multiple-choice one)."""
+    questions = _counted_resolved(now=now, include_practice=include_practice, kinds=kinds)
     question_rows = list(questions.values_list(*_QUESTION_FIELDS))
     rows = _crowd_rows(question_ids=[r[0] for r in question_rows])
-    return _report(*_time_weighted(rows, question_rows)[:3])
+    return _report(*_time_weighted(rows, question_rows))

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -51,6 +51,9 @@ class ScoringInputs:
     user_ids: np.ndarray
     questions: scoring.Questions
     intervals: scoring.Intervals
+    # Multiple choice: by question index, the pmfs of its intervals (rows x options), in the
+    # intervals' order, for the crowd's history (binary questions have none here).
+    pmfs: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,30 +71,67 @@ def _seconds(moment: dt.datetime | None) -> float:
 
 
 def scoring_inputs_load(*, questions: Sequence[Question]) -> ScoringInputs:
-    """Fetch the forecasts of scorable questions, ordered as the maths' fast path expects."""
+    """Fetch the forecasts of scorable questions, ordered as the maths' fast path expects.
+
+    A binary forecast enters as P(YES); a multiple-choice one as the probability it gave the
+    option that happened and its sum of squares (``scoring.outcome_columns``), its pmf kept
+    for the crowd.
+    """
     scorable = sorted((q for q in questions if q.is_scorable), key=lambda q: q.pk)
     question_ids = np.array([q.pk for q in scorable], dtype=np.int64)
+    columns = ["question_id", "user_id", "starts_at", "ends_at", "probability"]
+    multiple = any(q.is_multiple_choice for q in scorable)
     rows = list(
         Forecast.objects.filter(question_id__in=question_ids.tolist())
         .order_by("question_id", "user_id", "starts_at", "id")
-        .values_list("question_id", "user_id", "starts_at", "ends_at", "probability")
+        .values_list(*columns, *(["probabilities"] if multiple else []))
     )
     raw_questions = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     raw_users = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     user_ids, user_index = np.unique(raw_users, return_inverse=True)
+    question_index = np.searchsorted(question_ids, raw_questions)
+    prob = np.fromiter(
+        (math.nan if r[4] is None else r[4] for r in rows), dtype=np.float64, count=len(rows)
+    )
+    outcome = [_outcome(q) for q in scorable]
+    pmfs: dict[int, np.ndarray] = {}
+    p_outcome = sum_sq = None
+    if multiple:
+        p_outcome, sum_sq = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+        for index, question in enumerate(scorable):
+            if not question.is_multiple_choice:
+                continue
+            lo, hi = np.searchsorted(question_index, [index, index + 1])
+            pmf = np.array([r[5] for r in rows[lo:hi]], dtype=np.float64).reshape(
+                hi - lo, len(question.option_labels)
+            )
+            pmfs[index] = pmf
+            p_outcome[lo:hi], sum_sq[lo:hi] = scoring.outcome_columns(pmf, outcome[index])
     intervals = scoring.Intervals(
-        question=np.searchsorted(question_ids, raw_questions),
+        question=question_index,
         user=user_index,
         start=np.fromiter((r[2].timestamp() for r in rows), dtype=np.float64, count=len(rows)),
         end=np.fromiter((_seconds(r[3]) for r in rows), dtype=np.float64, count=len(rows)),
-        prob=np.fromiter((r[4] for r in rows), dtype=np.float64, count=len(rows)),
+        prob=prob,
+        p_outcome=p_outcome,
+        sum_sq=sum_sq,
     )
     arrays = scoring.Questions(
         opens_at=[q.opens_at.timestamp() for q in scorable],
         closes_at=[q.scoring_closes_at.timestamp() for q in scorable],
-        outcome=[1 if q.resolution == Resolution.YES else 0 for q in scorable],
+        outcome=outcome,
+        n_options=[len(q.option_labels) for q in scorable],
     )
-    return ScoringInputs(question_ids, user_ids, arrays, intervals)
+    return ScoringInputs(question_ids, user_ids, arrays, intervals, pmfs)
+
+
+def _outcome(question: Question) -> int:
+    """What the maths takes as the outcome: 1 YES / 0 NO on a binary question (P(YES) is the
+    forecast), the index of the option that happened on a multiple-choice one."""
+    if question.is_multiple_choice:
+        assert question.resolved_option is not None
+        return question.resolved_option
+    return 1 if question.resolution == Resolution.YES else 0
 
 
 def _table_values(
@@ -116,20 +156,46 @@ def _crowd_intervals(inputs: ScoringInputs, series: Literal["median", "gmo"]) ->
     pieces: list[scoring.Intervals] = []
     bounds = np.searchsorted(inputs.intervals.question, np.arange(len(inputs.question_ids) + 1))
     iv = inputs.intervals
+    multiple = bool(inputs.pmfs)
     for index in range(len(inputs.question_ids)):
         lo, hi = bounds[index], bounds[index + 1]
         if lo == hi:
             continue
-        history = aggregation.aggregate_history(iv.start[lo:hi], iv.end[lo:hi], iv.prob[lo:hi])
-        crowd = history.as_intervals(series)
+        if index in inputs.pmfs:
+            options = aggregation.aggregate_pmf_history(
+                iv.start[lo:hi], iv.end[lo:hi], inputs.pmfs[index]
+            )
+            crowd = options.as_intervals(series, outcome=int(inputs.questions.outcome[index]))
+        else:
+            crowd = aggregation.aggregate_history(
+                iv.start[lo:hi], iv.end[lo:hi], iv.prob[lo:hi]
+            ).as_intervals(series)
+        size = len(crowd)
         pieces.append(
             scoring.Intervals(
-                np.full(len(crowd), index), crowd.user, crowd.start, crowd.end, crowd.prob
+                np.full(size, index),
+                crowd.user,
+                crowd.start,
+                crowd.end,
+                crowd.prob,
+                p_outcome=_or_nan(crowd.p_outcome, size) if multiple else None,
+                sum_sq=_or_nan(crowd.sum_sq, size) if multiple else None,
             )
         )
     if not pieces:
         return scoring.Intervals([], [], [], [], [])
-    return scoring.Intervals(*(np.concatenate([getattr(p, f) for p in pieces]) for f in _FIELDS))
+    joined = {f: np.concatenate([getattr(p, f) for p in pieces]) for f in _FIELDS}
+    if not multiple:
+        return scoring.Intervals(**joined)
+    return scoring.Intervals(
+        **joined,
+        p_outcome=np.concatenate([_or_nan(p.p_outcome, len(p)) for p in pieces]),
+        sum_sq=np.concatenate([_or_nan(p.sum_sq, len(p)) for p in pieces]),
+    )
+
+
+def _or_nan(values: np.ndarray | None, size: int) -> np.ndarray:
+    return np.full(size, np.nan) if values is None else values
 
 
 def scores_compute(inputs: ScoringInputs) -> ScoreValues:

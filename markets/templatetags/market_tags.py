@@ -1,4 +1,4 @@
-"""Formatting for the market pages: money, shares, and the YES price after a trade."""
+"""Formatting for the market pages: money, shares, a trade's outcome and the price after it."""
 
 from __future__ import annotations
 
@@ -38,8 +38,23 @@ def absolute(value: _Number | None) -> _Number | None:
 
 
 @register.filter
-def yes_after(trade: Trade) -> float:
+def yes_after(trade: Trade) -> float | None:
+    """P(YES) after the trade on a binary market; None (an em dash) on others."""
     return selectors.yes_price_after(trade)
+
+
+@register.filter
+def outcome_of(trade: Trade) -> str:
+    """The traded outcome as the pages name it: YES, NO; or an option's label."""
+    return trade.market.outcome_name(trade.outcome)
+
+
+@register.filter
+def price_after(trade: Trade) -> float:
+    """The "after" column of a trade: P(YES) on a binary market, as ever; on others the price
+    of the outcome traded (the trade's row names it)."""
+    yes = selectors.yes_price_after(trade)
+    return trade.price_after if yes is None else yes
 
 
 @register.filter
@@ -51,6 +66,12 @@ def trade_verb(trade: Trade) -> str:
 def gap_points(market: Market, median: float | None) -> str:
     """The market's P(YES) less the crowd's median ``median`` (as shown beside it), in
     percentage points: "+12.5 pts"; an em dash without a median."""
-    if median is None:
+    if median is None or market.price_yes is None:
         return "—"
     return f"{fixed((market.price_yes - median) * 100, 1, sign=True)} pts"
+
+
+@register.filter
+def outcome_name(market: Market, index: int) -> str:
+    """``market|outcome_name:index``: the outcome as the pages name it."""
+    return market.outcome_name(index)

@@ -151,7 +151,7 @@ def _written() -> tuple:
         _snapshot(),
         list(ApiToken.objects.values_list("pk", "revoked_at")),
         list(Question.objects.values_list("pk", "resolution")),
-        list(Market.objects.values_list("pk", "q_yes", "q_no")),
+        list(Market.objects.values_list("pk", "q")),
         Trade.objects.count(),
     )
 

@@ -54,6 +54,23 @@ def _still_resolved(world: World, role: str) -> None:
     assert resolution == ("" if role == "staff" else "yes")
 
 
+def _new_question(world: World) -> dict[str, Any]:
+    return {
+        "title": "Will the control be narrowed?",
+        "resolution_criteria": "YES if it is narrowed.",
+        "source": world.open_question.source.key,
+        "passage": world.open_question.passage,
+        "opens_at": "2026-06-12T12:00:00Z",
+        "closes_at": "2030-01-01T00:00:00Z",
+        "resolves_at": "2030-01-01T00:00:00Z",
+    }
+
+
+def _question_created(world: World, role: str) -> None:
+    created = Question.objects.filter(title="Will the control be narrowed?").exists()
+    assert created == (role == "staff")
+
+
 def _token_alive(world: World, role: str) -> None:
     revoked = ApiToken.objects.get(pk=world.token_ids["user"]).revoked_at is not None
     assert revoked == (role == "user")
@@ -103,7 +120,14 @@ CREATED = {**SIGNED_IN, "user": 201, "other": 201, "staff": 201}
 
 CASES = [
     Case("list questions", "GET", lambda w: "/questions/", READ),
-    Case("create question", "POST", lambda w: "/questions/", NOT_ALLOWED, lambda w: {}),
+    Case(
+        "create question",
+        "POST",
+        lambda w: "/questions/",
+        {**STAFF_ONLY, "staff": 201},
+        _new_question,
+        _question_created,
+    ),
     Case("question", "GET", q, READ),
     Case("replace question", "PUT", q, NOT_ALLOWED, lambda w: {}),
     Case("edit question", "PATCH", q, NOT_ALLOWED, lambda w: {}),

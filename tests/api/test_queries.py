@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from forecasts.lifecycle import question_resolve
+from forecasts.models import QuestionKind
 from forecasts.services import api_token_create, forecast_submit
 from markets.models import Market
 from markets.services import market_create
@@ -123,3 +124,35 @@ def test_a_cached_leaderboard_costs_one_query() -> None:
 
     assert response.status_code == 200
     assert len(captured) == 1  # the scores' version
+
+
+MULTIPLE_CHOICE_LISTS = [
+    "/api/v1/questions/",
+    "/api/v1/questions/?kind=multiple_choice",
+    "/api/v1/forecasts/",
+]
+
+
+def _populate_multiple_choice(ada, n: int) -> None:
+    for _ in range(n):
+        question = QuestionFactory(kind=QuestionKind.MULTIPLE_CHOICE, options=["A", "B", "C"])
+        for user in (ada, UserFactory()):
+            forecast_submit(
+                user=user, question_id=question.pk, probabilities=[0.2, 0.3, 0.5], now=T0
+            )
+
+
+@pytest.mark.parametrize("path", MULTIPLE_CHOICE_LISTS)
+def test_lists_of_multiple_choice_rows_do_not_grow_with_their_options(path: str) -> None:
+    ada = UserFactory(username="ada")
+    client = APIClient()
+    _, secret = api_token_create(user=ada, name="counting")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    _populate_multiple_choice(ada, 2)
+    few = _queries(client, path)
+
+    _populate_multiple_choice(ada, 10)
+    many = _queries(client, path)
+
+    assert few == many, f"{path}: {few} queries for few rows, {many} for many"
+    assert many <= BUDGET, f"{path}: {many} queries"

@@ -12,12 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from forecasts.charts.render import (
+    OptionsHistory,
     QuestionHistory,
     ReliabilitySeries,
     ScoreSeries,
     WindowSummary,
     render_calibration_over_time,
     render_question_history,
+    render_question_options,
     render_reliability,
     render_score_over_time,
     window_summaries,
@@ -61,6 +63,21 @@ def history(**changes: object) -> QuestionHistory:
     return QuestionHistory(**(fields | changes))  # type: ignore[arg-type]
 
 
+def options(**changes: object) -> OptionsHistory:
+    fields: dict[str, object] = {
+        "labels": ["Lifted", "Narrowed", "Still in force"],
+        "times": [days(1), days(3), days(8)],
+        "medians": [None, (0.5, 0.3, 0.2), (0.2, 0.6, 0.2)],
+        "opens_at": T0,
+        "closes_at": days(20),
+        "resolution": "option",
+        "resolved_option": 1,
+        "resolved_at": days(22),
+        "now": days(30),
+    }
+    return OptionsHistory(**(fields | changes))  # type: ignore[arg-type]
+
+
 def scores(n: int = 4, reference: float | None = 0.0) -> ScoreSeries:
     values = [10.0, -5.0, 20.0, 3.0][:n]
     crowd = [5.0, None, 12.0, 8.0][:n]
@@ -75,6 +92,7 @@ CHARTS: dict[str, tuple[Callable[..., bytes], object, tuple[int, int]]] = {
         (640, 800),
     ),
     "history": (render_question_history, history(), (640, 480)),
+    "options": (render_question_options, options(), (640, 480)),
     "score": (render_score_over_time, scores(), (640, 480)),
 }
 
@@ -257,6 +275,26 @@ def test_question_history_of_an_open_question_without_market() -> None:
     assert ids(root, "marker-") == []
 
 
+def test_question_options_draws_a_line_per_option_and_names_the_one_that_happened() -> None:
+    root = svg(render_question_options, options())
+
+    assert ids(root, "series-option-") == [f"series-option-{i}" for i in range(3)]
+    assert len(ids(root, "marker-close")) == len(ids(root, "marker-resolution")) == 1
+    assert {"Lifted", "Narrowed", "Still in force", "Resolved: Narrowed"} <= set(texts(root))
+
+
+def test_question_options_tells_twenty_options_apart() -> None:
+    labels = [f"Lab {k}" for k in range(20)]
+    twenty = options(
+        labels=labels, times=[days(1)], medians=[[0.05] * 20], resolution=None, resolved_at=None
+    )
+
+    root = svg(render_question_options, twenty)
+
+    assert len(ids(root, "series-option-")) == 20
+    assert set(labels) <= set(texts(root))
+
+
 def test_score_over_time_draws_scores_mean_and_reference() -> None:
     root = svg(render_score_over_time, scores())
 
@@ -299,6 +337,11 @@ EMPTY: dict[str, tuple[Callable[..., bytes], object, str]] = {
         render_question_history,
         history(times=[days(1)], median=[None], gmo=[math.nan], own=[], market=[]),
         "Forecast history",
+    ),
+    "options, nothing shown": (
+        render_question_options,
+        options(medians=[None, None, None]),
+        "The crowd's median of each option",
     ),
     "score, none": (render_score_over_time, scores(0), "Peer score over time"),
     "score, one": (render_score_over_time, scores(1), "Peer score over time"),

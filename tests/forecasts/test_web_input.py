@@ -72,7 +72,7 @@ def _written() -> tuple:
         list(ApiToken.objects.values_list("pk", "revoked_at")),
         list(Question.objects.values_list("pk", "resolution")),
         list(get_user_model().objects.values_list("pk", "email", "password")),
-        list(Market.objects.values_list("pk", "q_yes", "q_no")),
+        list(Market.objects.values_list("pk", "q")),
         Trade.objects.count(),
         Account.objects.count(),
     )

@@ -41,5 +41,5 @@ def snapshot() -> tuple[object, ...]:
         list(LedgerEntry.objects.values_list("id", "amount")),
         list(Trade.objects.values_list("id")),
         list(Account.objects.values_list("id", "balance")),
-        list(Market.objects.values_list("id", "q_yes", "q_no", "maker_balance", "status")),
+        list(Market.objects.values_list("id", "q", "maker_balance", "status")),
     )

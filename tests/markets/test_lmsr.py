@@ -306,6 +306,22 @@ def test_shares_to_price_reaches_the_target(market, data, target) -> None:
     assert prices(moved, b)[outcome] == pytest.approx(target, abs=1e-9)
 
 
+@given(markets(max_x=30.0), st.data(), st.floats(0.01, 0.99))
+def test_a_target_price_moves_the_other_outcomes_in_proportion(market, data, target) -> None:
+    q, b = market
+    outcome = data.draw(st.integers(0, len(q) - 1))
+    before = prices(q, b)
+
+    shares = shares_to_price(q, b, outcome, target)
+
+    moved = prices(tuple(float(v) + (shares if j == outcome else 0.0) for j, v in enumerate(q)), b)
+    # Buying one outcome leaves the others' shares alone, so every other price is scaled by
+    # one factor: they keep their ratios and share what the traded outcome gave up or took.
+    scales = [moved[j] / before[j] for j in range(len(q)) if j != outcome]
+    assert scales == pytest.approx([scales[0]] * len(scales), rel=1e-9)
+    assert moved[outcome] == pytest.approx(target, abs=1e-9)
+
+
 @given(markets(max_n=2), targets)
 def test_binary_price_targeting_sets_q_yes_minus_q_no_to_b_logit_p(market, target) -> None:
     ((q_yes, q_no), b) = market

@@ -21,9 +21,7 @@ class Command(BaseCommand):
         problems: dict[str, Mapping[Any, object]] = {
             "account balance differs from its entries (cached, ledger)": audit.account_mismatches,
             "maker pot differs from its entries (cached, ledger)": audit.maker_mismatches,
-            "shares differ from the trades (q_yes, q_no, traded yes, traded no)": (
-                audit.share_mismatches
-            ),
+            "shares differ from the trades (q, traded per outcome)": (audit.share_mismatches),
             "maker pot below zero": audit.negative_pots,
             "settled maker lost more than b ln n (loss, bound)": audit.maker_overdrawn,
             "annulled market left an account off zero ((market, account): net)": (
