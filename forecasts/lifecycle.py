@@ -81,10 +81,7 @@ def question_resolve(
     if question.resolution:
         if question.resolution != resolution or question.resolved_option != option:
             raise ValidationError(
-                {
-                    "resolution": f"Already resolved {question.get_resolution_display()}; "
-                    "unresolve it first."
-                }
+                {"resolution": f"Already resolved {question.resolution_label}; unresolve it first."}
             )
         question_scores_compute(question=question, now=now)
         market_settle(question_id=question.pk, now=now)

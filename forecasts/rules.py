@@ -100,6 +100,9 @@ def parse_probabilities(raw: object, *, options: int) -> tuple[float, ...]:
     return tuple(values)
 
 
+RESERVED_LABELS = frozenset({"annulled", "ambiguous"})
+
+
 def option_errors(options: object) -> list[str]:
     """What is wrong with a multiple-choice question's option labels: 2 to 20 distinct,
     non-empty labels of at most 100 characters, in order."""
@@ -115,6 +118,10 @@ def option_errors(options: object) -> list[str]:
         errors.append(f"An option's label may be at most {OPTION_LABEL_MAX} characters.")
     if len({label.casefold() for label in labels}) != len(labels):
         errors.append("Each option needs its own label.")
+    # A resolution names an option by its label, or says "annulled" or "ambiguous": an option
+    # of either name could not be told from that resolution.
+    if any(label.casefold() in RESERVED_LABELS for label in labels):
+        errors.append("An option cannot be called 'annulled' or 'ambiguous'.")
     return errors
 
 

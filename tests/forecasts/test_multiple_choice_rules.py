@@ -17,6 +17,7 @@ from forecasts.lifecycle import (
     question_unresolve,
 )
 from forecasts.models import Forecast, Forecaster, Question, QuestionKind, Resolution, Score
+from forecasts.notices import question_followups
 from forecasts.rules import option_errors, parse_probabilities
 from forecasts.services import forecast_submit
 from markets.audit import ledger_audit
@@ -63,6 +64,7 @@ def test_a_vector_summing_to_one_within_a_millionth_is_taken_as_given() -> None:
         (["Lifted", " "], "An option's label cannot be empty."),
         (["Lifted", "x" * 101], "An option's label may be at most 100 characters."),
         ("Lifted, Narrowed", "Give the options as a list of labels."),
+        (["Lifted", "Annulled"], "An option cannot be called 'annulled' or 'ambiguous'."),
     ],
 )
 def test_bad_options_are_named(options: object, message: str) -> None:
@@ -354,3 +356,23 @@ def test_a_multiple_choice_market_pays_the_option_resolved() -> None:
     paid = LedgerEntry.objects.filter(account__user=trader, kind=EntryKind.PAYOUT)
     assert sum(e.amount for e in paid) == Decimal(10)
     assert ledger_audit().ok
+
+
+@pytest.mark.django_db
+def test_the_resolution_notice_names_the_option_that_happened(mailoutbox) -> None:
+    question = _due_multiple_choice()
+    ada = UserFactory(email="ada@example.org")
+    forecast_submit(user=ada, question_id=question.pk, probabilities=[0.4, 0.3, 0.2, 0.1], now=T0)
+    question_resolve(
+        question_id=question.pk,
+        resolution="option",
+        option=2,
+        resolved_by=None,
+        now=T0 + dt.timedelta(days=12),
+    )
+
+    question_followups(question_id=question.pk, now=T0 + dt.timedelta(days=12))
+
+    (notice,) = mailoutbox
+    assert notice.subject.startswith("[Crux] Resolved Set aside by a court:")
+    assert "resolved Set aside by a court." in notice.body
