@@ -13,7 +13,6 @@ import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
 
 import numpy as np
 from celery import shared_task
@@ -193,58 +192,30 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
     # Locked as ``forecast_submit`` locks it, so no forecast lands between the read and the write.
     question = Question.objects.select_for_update().get(pk=question_id)
-    if question.is_multiple_choice:
-        return _options_aggregates_rebuild(question)
+    multiple = question.is_multiple_choice
+    # One history either way: a binary question's P(YES) per point, or a multiple-choice
+    # question's vector per point, in the columns of its kind.
+    median, gmo, crowd = (
+        ("medians", "geometric_means", "crowd_medians")
+        if multiple
+        else ("median", "geometric_mean_odds", "crowd_median")
+    )
     forecasts = list(
         Forecast.objects.filter(question=question)
         .order_by("starts_at", "id")
-        .values_list("starts_at", "ends_at", "probability")
+        .values_list("starts_at", "ends_at", "probabilities" if multiple else "probability")
     )
     moments = {f[0].timestamp(): f[0] for f in forecasts}
     moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
-    history = aggregation.aggregate_history(
-        [f[0].timestamp() for f in forecasts],
-        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
-        [cast(float, f[2]) for f in forecasts],  # binary: every forecast has one
-    )
-    wanted = [
-        (moments[t], m if n else None, g if n else None, n)
-        for t, m, g, n in zip(
-            history.times.tolist(),
-            history.median.tolist(),
-            history.gmo.tolist(),
-            history.n_forecasters.tolist(),
-            strict=True,
-        )
-    ]
-    last = wanted[-1] if wanted else (None, None, None, 0)
-    Question.objects.filter(pk=question.pk).update(crowd_median=last[1], crowd_forecasters=last[3])
-    points = AggregatePoint.objects.filter(question=question).order_by("at")
-    if list(points.values_list("at", "median", "geometric_mean_odds", "forecasters")) == wanted:
-        return 0
-    points.delete()
-    AggregatePoint.objects.bulk_create(
-        AggregatePoint(question=question, at=at, median=m, geometric_mean_odds=g, forecasters=n)
-        for at, m, g, n in wanted
-    )
-    return len(wanted)
-
-
-def _options_aggregates_rebuild(question: Question) -> int:
-    """``question_aggregates_rebuild`` of a multiple-choice question: a vector per point."""
-    forecasts = list(
-        Forecast.objects.filter(question=question)
-        .order_by("starts_at", "id")
-        .values_list("starts_at", "ends_at", "probabilities")
-    )
-    moments = {f[0].timestamp(): f[0] for f in forecasts}
-    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
-    n = len(question.option_labels)
-    history = aggregation.aggregate_pmf_history(
-        [f[0].timestamp() for f in forecasts],
-        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
-        np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), n),
-    )
+    starts = [f[0].timestamp() for f in forecasts]
+    ends = [math.nan if f[1] is None else f[1].timestamp() for f in forecasts]
+    history: aggregation.AggregateHistory | aggregation.PmfAggregateHistory
+    if multiple:
+        n = len(question.option_labels)
+        values = np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), n)
+        history = aggregation.aggregate_pmf_history(starts, ends, values)
+    else:
+        history = aggregation.aggregate_history(starts, ends, [f[2] for f in forecasts])
     wanted = [
         (moments[t], m if c else None, g if c else None, c)
         for t, m, g, c in zip(
@@ -256,15 +227,13 @@ def _options_aggregates_rebuild(question: Question) -> int:
         )
     ]
     last = wanted[-1] if wanted else (None, None, None, 0)
-    Question.objects.filter(pk=question.pk).update(
-        crowd_medians=last[1], crowd_median=None, crowd_forecasters=last[3]
-    )
+    Question.objects.filter(pk=question.pk).update(**{crowd: last[1], "crowd_forecasters": last[3]})
     points = AggregatePoint.objects.filter(question=question).order_by("at")
-    if list(points.values_list("at", "medians", "geometric_means", "forecasters")) == wanted:
+    if list(points.values_list("at", median, gmo, "forecasters")) == wanted:
         return 0
     points.delete()
     AggregatePoint.objects.bulk_create(
-        AggregatePoint(question=question, at=at, medians=m, geometric_means=g, forecasters=c)
+        AggregatePoint(question=question, at=at, forecasters=c, **{median: m, gmo: g})
         for at, m, g, c in wanted
     )
     return len(wanted)
