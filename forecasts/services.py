@@ -121,57 +121,40 @@ def forecast_withdraw(*, user: User, question_id: int, now: dt.datetime | None =
 
 
 def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint:
-    """Record the crowd's forecast from ``now``: read only the standing forecasts (cheap)."""
-    if question.is_multiple_choice:
-        return _options_aggregate_append(question=question, now=now)
-    # A binary question's forecasts all carry a probability (forecast_submit refuses one on a
-    # multiple-choice question, and the constraint forecast_one_kind_of_probability holds).
-    standing = cast(
-        "list[float]",
-        list(
-            Forecast.objects.filter(question=question, ends_at__isnull=True)
-            .order_by("starts_at", "id")
-            .values_list("probability", flat=True)
-        ),
-    )
-    median, gmo, count = aggregation.aggregate_now(standing)
-    Question.objects.filter(pk=question.pk).update(
-        crowd_median=median if count else None, crowd_forecasters=count
-    )
-    point, _ = AggregatePoint.objects.update_or_create(
-        question=question,
-        at=now,
-        defaults={
-            "median": median if count else None,
-            "geometric_mean_odds": gmo if count else None,
-            "forecasters": count,
-        },
-    )
-    return point
+    """Record the crowd's forecast from ``now``: read only the standing forecasts (cheap).
 
-
-def _options_aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint:
-    """``_aggregate_append`` for a multiple-choice question: each option's crowd, renormalised."""
+    A binary question's crowd is a P(YES) (``median``, ``geometric_mean_odds``); a
+    multiple-choice question's is a vector per option, renormalised (``medians``,
+    ``geometric_means``)."""
+    multiple = question.is_multiple_choice
     standing = list(
         Forecast.objects.filter(question=question, ends_at__isnull=True)
         .order_by("starts_at", "id")
-        .values_list("probabilities", flat=True)
+        .values_list("probabilities" if multiple else "probability", flat=True)
     )
-    n = len(question.option_labels)
-    matrix = np.array(standing, dtype=np.float64).reshape(len(standing), n)
-    median, gmo, count = aggregation.aggregate_pmf_now(matrix)
-    medians = median.tolist() if count else None
+    median: float | list[float] | None
+    gmo: float | list[float] | None
+    if multiple:
+        n = len(question.option_labels)
+        matrix = np.array(standing, dtype=np.float64).reshape(len(standing), n)
+        vectors = aggregation.aggregate_pmf_now(matrix)
+        median, gmo, count = vectors.median.tolist(), vectors.gmo.tolist(), vectors.n_forecasters
+        fields = ("medians", "geometric_means", "crowd_medians")
+    else:
+        # Every forecast of a binary question carries a P(YES): forecast_submit refuses one on
+        # a multiple-choice question, and the constraint forecast_one_kind_of_probability holds.
+        median, gmo, count = aggregation.aggregate_now(cast("list[float]", standing))
+        fields = ("median", "geometric_mean_odds", "crowd_median")
+    if not count:
+        median = gmo = None
+    median_field, gmo_field, crowd_field = fields
     Question.objects.filter(pk=question.pk).update(
-        crowd_medians=medians, crowd_median=None, crowd_forecasters=count
+        **{crowd_field: median, "crowd_forecasters": count}
     )
     point, _ = AggregatePoint.objects.update_or_create(
         question=question,
         at=now,
-        defaults={
-            "medians": medians,
-            "geometric_means": gmo.tolist() if count else None,
-            "forecasters": count,
-        },
+        defaults={median_field: median, gmo_field: gmo, "forecasters": count},
     )
     return point
 
