@@ -30,7 +30,7 @@ from markets import pricing, selectors, services
 from markets.models import Market, MarketStatus, Trade
 from markets.serializers import (
     ACTION_CHOICES,
-    OUTCOME_HELP,
+    OUTCOME_INPUT_HELP,
     AccountSerializer,
     LeaderboardQuery,
     MarketCreateSerializer,
@@ -60,7 +60,7 @@ PAGE_PARAMETERS = [
     ),
 ]
 SIZE_PARAMETERS = [
-    OpenApiParameter("outcome", str, required=True, description=OUTCOME_HELP),
+    OpenApiParameter("outcome", str, required=True, description=OUTCOME_INPUT_HELP),
     OpenApiParameter("action", str, enum=ACTION_CHOICES, required=True),
     OpenApiParameter(
         "shares", OpenApiTypes.DECIMAL, description="Shares (a sale is given in shares)."

@@ -24,12 +24,14 @@ equivalently, the entries of kinds trade/payout/refund/reversal sum to exactly 0
 Outcomes
 --------
 A market has n >= 2 outcomes, numbered 0..n-1 as in ``markets.lmsr`` (binary: YES = 0, NO = 1),
-fixed when it opens. Its outstanding shares ``Market.q`` are one column holding the vector: a
-JSON list of n decimal strings, read as a tuple of ``Decimal`` (``SharesField``). Strings keep
-the 0.0001 grid exact on SQLite and PostgreSQL alike (a JSON number would pass through a float),
-and one column keeps a market one row: a trade rewrites the vector under the market's row lock,
-and a list of markets costs no extra query for their outcomes. A trade records its outcome by
-index; the labels (``Market.labels``) name them at the edges.
+fixed when it opens: a binary question's market has YES and NO, a multiple-choice question's
+has one outcome per option, labelled as the option. Its outstanding shares ``Market.q`` are one
+column holding the vector: a JSON list of n decimal strings, read as a tuple of ``Decimal``
+(``SharesField``). Strings keep the 0.0001 grid exact on SQLite and PostgreSQL alike (a JSON
+number would pass through a float), and one column keeps a market one row: a trade rewrites the
+vector under the market's row lock, and a list of markets costs no extra query for their
+outcomes. A trade records its outcome by index; the labels (``Market.labels``, read from the
+question: load it with the market) name them at the edges.
 
 Positions
 ---------
@@ -99,14 +101,11 @@ BINARY_LABELS = ("yes", "no")
 MAX_OUTCOMES = 20
 
 
-def outcome_labels(n: int) -> tuple[str, ...]:
-    """The labels of a market's ``n`` outcomes, by index: what a trade may name its outcome by
-    and what the API shows. Binary: ("yes", "no")."""
-    if n == 2:
-        return BINARY_LABELS
-    # TODO: a multiple-choice question's options name its market's outcomes, once questions
-    # have options; until then the outcomes are numbered from 1, as a person counts them.
-    return tuple(f"option {i}" for i in range(1, n + 1))
+def market_labels(question: Question) -> tuple[str, ...]:
+    """The labels of the outcomes of a market on ``question``, by index: what a trade may name
+    its outcome by and what the API shows. Binary: ("yes", "no"); multiple choice: the
+    question's options, as written."""
+    return tuple(question.options) if question.is_multiple_choice else BINARY_LABELS
 
 
 def outcome_name(labels: Sequence[str], index: int) -> str:
@@ -182,11 +181,13 @@ class Market(models.Model):
 
     @property
     def is_binary(self) -> bool:
-        return self.n_outcomes == 2
+        """A YES/NO market (a multiple-choice question of two options is not one)."""
+        return not self.question.is_multiple_choice
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return outcome_labels(self.n_outcomes)
+        """Its outcomes' labels, by index (its question's: load it with the market)."""
+        return market_labels(self.question)
 
     def outcome_name(self, index: int) -> str:
         return outcome_name(self.labels, index)

@@ -102,12 +102,15 @@ def choice_text(labels: Sequence[str]) -> str:
 
 def parse_outcome(raw: object, labels: Sequence[str] = BINARY_LABELS) -> int:
     """The index of the outcome ``raw`` names: one of ``labels`` (any case; binary: "yes",
-    "no"), or its index 0..n-1 as an integer."""
+    "no"), or its index 0..n-1 as an integer, or as a string of digits that is no label (a
+    query string carries only strings; a label that reads as a number is the label)."""
     if isinstance(raw, str):
         text = raw.strip().casefold()
         for index, label in enumerate(labels):
             if label.casefold() == text:
                 return index
+        if text.isascii() and text.isdigit() and len(text) <= 3:
+            raw = int(text)
     if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(labels):
         return int(raw)
     raise ValidationError({"outcome": f"Choose {choice_text(labels)}."})

@@ -111,7 +111,7 @@ def positions_valued(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     One query for the page's markets. The value is shares x price while the market is open;
     once it has paid out or refunded, the money is in the balance and the position is worth 0.
     """
-    markets = Market.objects.in_bulk({row["market"] for row in rows})
+    markets = Market.objects.select_related("question").in_bulk({row["market"] for row in rows})
     valued = []
     for row in rows:
         market = markets[row["market"]]
@@ -309,7 +309,7 @@ def shares_after(trade: Trade, n_outcomes: int) -> tuple[Decimal, ...]:
 
 def market_tape(*, market: Market) -> QuerySet[Trade]:
     """The market's trades, newest first (shown without their traders), with their market."""
-    return price_history(market=market).select_related("market").reverse()
+    return price_history(market=market).select_related("market__question").reverse()
 
 
 def account_trades(*, account: Account | None, market_id: int | None = None) -> QuerySet[Trade]:

@@ -29,7 +29,11 @@ MONEY_HELP = 'Play money: a decimal string with 4 places, e.g. "12.3400".'
 SHARES_HELP = 'Shares: a decimal string with 4 places, e.g. "10.0000".'
 OUTCOME_HELP = (
     'The outcome\'s label, in any case: "yes" or "no" on a binary market; on others, one of '
-    "the labels the market's `outcomes` list."
+    "the labels the market's `outcomes` list (a multiple-choice question's options)."
+)
+OUTCOME_INPUT_HELP = (
+    OUTCOME_HELP[:-1] + "; or its index in `outcomes`, from 0, as an integer (or as a string "
+    "of digits that is no outcome's label)."
 )
 ACTION_CHOICES = ["buy", "sell"]
 TICK = Decimal("0.0001")
@@ -52,6 +56,24 @@ class OutcomeField(serializers.Field):
 
     def to_representation(self, value: Trade) -> str:
         return value.market.labels[value.outcome]
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "string", "maxLength": 200}, {"type": "integer", "minimum": 0}]}
+)
+class OutcomeInputField(serializers.Field):
+    """An outcome as a request names it: a label (string) or an index (integer), passed on as
+    given: ``markets.money.parse_outcome`` reads it against the market's labels and refuses
+    anything else by offering them."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(help_text=OUTCOME_INPUT_HELP, **kwargs)
+
+    def to_internal_value(self, data: object) -> object:
+        return data
+
+    def to_representation(self, value: object) -> object:
+        return value
 
 
 class MarketOutcomeSerializer(serializers.Serializer):
@@ -220,7 +242,7 @@ class TradeOrderSerializer(StrictSerializer):
     """A buy gives exactly one of shares, amount or target_price; a sale gives shares. The
     outcome is read among the market's labels, ``labels`` in the context (binary if not)."""
 
-    outcome = serializers.CharField(max_length=200, help_text=OUTCOME_HELP)
+    outcome = OutcomeInputField()
     action = serializers.ChoiceField(choices=ACTION_CHOICES)
     shares = serializers.DecimalField(
         max_digits=14,

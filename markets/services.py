@@ -27,7 +27,6 @@ from django.utils import timezone
 from forecasts.models import Question, Resolution
 from markets import lmsr
 from markets.models import (
-    MAX_OUTCOMES,
     SETTLEMENT_KINDS,
     Account,
     EntryKind,
@@ -84,14 +83,14 @@ def market_create(
     *,
     question_id: int,
     b: Decimal,
-    n_outcomes: int | None = None,
     now: dt.datetime | None = None,
 ) -> Market:
-    """Open a market on the question with liquidity ``b`` and ``n_outcomes`` outcomes (fixed
-    from now on), no shares outstanding; its maker's pot gets the subsidy, b ln n.
+    """Open a market on the question with liquidity ``b``, one outcome per outcome of the
+    question (YES and NO, or each option of a multiple-choice question: fixed from now on), no
+    shares outstanding; its maker's pot gets the subsidy, b ln n.
 
-    Refusals name ``question`` (the question cannot get a market), ``b`` or ``n_outcomes``, as
-    the API's and the admin's forms name what they send.
+    Refusals name ``question`` (the question cannot get a market) or ``b``, as the API's and
+    the admin's forms name what they send.
     """
     now = now or timezone.now()
     liquidity = positive(b, "b", lmsr.MONEY_QUANTUM)
@@ -100,11 +99,7 @@ def market_create(
     question = Question.objects.select_for_update().filter(pk=question_id).first()
     if question is None:
         raise ValidationError({"question": "No such question."})
-    # The question's outcomes by default: Yes and No, or a multiple-choice question's options.
-    if n_outcomes is None:
-        n_outcomes = len(question.option_labels)
-    if isinstance(n_outcomes, bool) or not 2 <= n_outcomes <= MAX_OUTCOMES:
-        raise ValidationError({"n_outcomes": f"A market has from 2 to {MAX_OUTCOMES} outcomes."})
+    n_outcomes = len(question.option_labels)
     if question.resolution:
         raise ValidationError({"question": "This question is resolved: it cannot get a market."})
     if not takes_a_market(question, now):

@@ -8,7 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
-from forecasts.models import Forecast, Question, SourceDocument
+from forecasts.models import Forecast, Question, QuestionKind, SourceDocument
 from markets.models import Market, Trade
 from markets.money import Order
 from markets.services import market_trade
@@ -88,3 +88,23 @@ def sell(
     """A sale given as a request gives it, parsed by ``Order.parse``, traded by ``market_trade``."""
     order = Order.parse(outcome=outcome, action="sell", shares=shares, labels=market.labels)
     return market_trade(user=user, market_id=market.pk, order=order, now=now)
+
+
+OPTIONS3 = ("Lifted", "Narrowed", "Still in force")
+
+
+class MultipleChoiceQuestionFactory(QuestionFactory):
+    """An open multiple-choice question, with ``OPTIONS3`` unless given ``options``."""
+
+    kind = QuestionKind.MULTIPLE_CHOICE
+    options = factory.LazyFunction(lambda: list(OPTIONS3))
+
+
+def options_question(n: int, **fields: object) -> Question:
+    """An open multiple-choice question of ``n`` options (binary when ``n`` is 2, as a market
+    of two outcomes on a yes/no question)."""
+    if n == 2:
+        return QuestionFactory(**fields)
+    return MultipleChoiceQuestionFactory(
+        options=[f"Outcome {i}" for i in range(1, n + 1)], **fields
+    )

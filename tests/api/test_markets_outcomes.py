@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from forecasts.services import api_token_create
 from markets.models import Market
 from markets.services import market_create
-from tests.factories import QuestionFactory, UserFactory, buy
+from tests.factories import MultipleChoiceQuestionFactory, QuestionFactory, UserFactory, buy
 from tests.markets.conftest import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def market3() -> Market:
     now = dt.datetime.now(tz=dt.UTC)
-    question = QuestionFactory(opens_at=now - dt.timedelta(days=1))
-    return market_create(question_id=question.pk, b=Decimal(100), n_outcomes=3, now=now)
+    question = MultipleChoiceQuestionFactory(opens_at=now - dt.timedelta(days=1))
+    return market_create(question_id=question.pk, b=Decimal(100), now=now)
 
 
 def client_for(username: str) -> APIClient:
@@ -36,15 +36,15 @@ def client_for(username: str) -> APIClient:
 
 
 def test_a_market_lists_each_outcome_with_its_price(market3) -> None:
-    buy(UserFactory(), market3, outcome="option 2", shares=25)
+    buy(UserFactory(), market3, outcome="Narrowed", shares=25)
 
     body = APIClient().get(f"/api/v1/markets/{market3.pk}/").json()
 
     prices = Market.objects.get(pk=market3.pk).prices()
     assert [(o["index"], o["label"]) for o in body["outcomes"]] == [
-        (0, "option 1"),
-        (1, "option 2"),
-        (2, "option 3"),
+        (0, "Lifted"),
+        (1, "Narrowed"),
+        (2, "Still in force"),
     ]
     assert [o["price"] for o in body["outcomes"]] == pytest.approx(prices)
     assert sum(o["price"] for o in body["outcomes"]) == pytest.approx(1)
@@ -69,7 +69,7 @@ def test_a_trade_names_its_outcome_by_label_and_shows_it(market3) -> None:
 
     done = client.post(
         f"/api/v1/markets/{market3.pk}/trades/",
-        {"outcome": "Option 3", "action": "buy", "target_price": "0.5"},
+        {"outcome": "Still in force", "action": "buy", "target_price": "0.5"},
         format="json",
     )
     tape = APIClient().get(f"/api/v1/markets/{market3.pk}/trades/").json()["results"]
@@ -77,14 +77,57 @@ def test_a_trade_names_its_outcome_by_label_and_shows_it(market3) -> None:
 
     assert done.status_code == 201, done.json()
     trade = done.json()["trade"]
-    assert (trade["outcome"], trade["yes_price_after"]) == ("option 3", None)
+    assert (trade["outcome"], trade["yes_price_after"]) == ("Still in force", None)
     assert trade["price_after"] == pytest.approx(0.5, abs=1e-4)
-    assert [t["outcome"] for t in tape] == ["option 3"]
-    assert [(p["outcome"], p["shares"]) for p in positions] == [("option 3", trade["shares"])]
+    assert [t["outcome"] for t in tape] == ["Still in force"]
+    assert [(p["outcome"], p["shares"]) for p in positions] == [("Still in force", trade["shares"])]
     assert Market.objects.get(pk=market3.pk).q[2] == Decimal(trade["shares"])
 
 
-@pytest.mark.parametrize("outcome", ["option 4", "yes", 0, "0"])
+@pytest.mark.parametrize("outcome", [2, "2", " still IN force "])
+def test_a_trade_names_its_outcome_by_index_as_well_as_label(market3, outcome) -> None:
+    done = client_for("cy").post(
+        f"/api/v1/markets/{market3.pk}/trades/",
+        {"outcome": outcome, "action": "buy", "shares": "5"},
+        format="json",
+    )
+
+    assert done.status_code == 201, done.json()
+    assert done.json()["trade"]["outcome"] == "Still in force"
+    assert Market.objects.get(pk=market3.pk).q == (Decimal(0), Decimal(0), Decimal(5))
+
+
+def test_a_quote_names_its_outcome_by_index_in_the_query_string(market3) -> None:
+    quote = client_for("cy").get(
+        f"/api/v1/markets/{market3.pk}/quote/", {"outcome": "1", "action": "buy", "shares": "5"}
+    )
+
+    assert quote.status_code == 200, quote.json()
+    assert quote.json()["outcome"] == "Narrowed"
+
+
+def test_a_label_that_reads_as_a_number_is_the_label_not_an_index(now) -> None:
+    question = MultipleChoiceQuestionFactory(options=["2", "1", "0"], opens_at=now)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=now)
+
+    done = client_for("cy").post(
+        f"/api/v1/markets/{market.pk}/trades/",
+        {"outcome": "0", "action": "buy", "shares": "5"},
+        format="json",
+    )
+    by_index = client_for("cy").post(
+        f"/api/v1/markets/{market.pk}/trades/",
+        {"outcome": 0, "action": "buy", "shares": "5"},
+        format="json",
+    )
+
+    assert (done.status_code, by_index.status_code) == (201, 201)
+    assert (done.json()["trade"]["outcome"], by_index.json()["trade"]["outcome"]) == ("0", "2")
+
+
+@pytest.mark.parametrize(
+    "outcome", ["option 4", "yes", 3, "3", -1, "-1", True, "1.0", [1], {"a": 1}]
+)
 def test_a_trade_on_an_outcome_the_market_lacks_is_refused_naming_it(market3, outcome) -> None:
     client = client_for("bob")
     before = snapshot()
@@ -96,23 +139,23 @@ def test_a_trade_on_an_outcome_the_market_lacks_is_refused_naming_it(market3, ou
     )
 
     assert refused.status_code == 400
-    assert refused.json()["errors"] == {"outcome": ["Choose option 1, option 2 or option 3."]}
+    assert refused.json()["errors"] == {"outcome": ["Choose Lifted, Narrowed or Still in force."]}
     assert snapshot() == before
 
 
 def test_a_quote_gives_every_outcomes_price_after(market3) -> None:
-    query = {"outcome": "option 1", "action": "buy", "amount": "30"}
+    query = {"outcome": "Lifted", "action": "buy", "amount": "30"}
 
     body = APIClient().get(f"/api/v1/markets/{market3.pk}/quote/", query).json()
 
-    assert body["outcome"] == "option 1" and body["yes_price_after"] is None
+    assert body["outcome"] == "Lifted" and body["yes_price_after"] is None
     assert body["prices_after"][0] == body["price_after"] > 1 / 3
     assert body["prices_after"][1] == pytest.approx(body["prices_after"][2])
     assert sum(body["prices_after"]) == pytest.approx(1)
 
 
 def test_the_price_history_is_a_vector_per_step(market3) -> None:
-    trade = buy(UserFactory(), market3, outcome="option 2", shares=30)
+    trade = buy(UserFactory(), market3, outcome="Narrowed", shares=30)
 
     body = APIClient().get(f"/api/v1/markets/{market3.pk}/price-history/").json()
 

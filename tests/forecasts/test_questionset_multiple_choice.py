@@ -32,8 +32,7 @@ CHOICE = {
     "opens_at": "2026-06-12T12:00:00Z",
     "closes_at": "2027-06-30T12:00:00Z",
     "resolves_at": "2027-07-01T12:00:00Z",
-    # Markets over n outcomes are not the importer's to test.
-    "market_liquidity": 0,
+    "market_liquidity": 0,  # a market of its options: tested on its own below
 }
 
 
@@ -226,6 +225,12 @@ def test_the_essay_imports_its_multiple_choice_questions_with_their_options() ->
         q["key"]: q["options"] for q in _essay_choices()
     }
     assert all(q.closes_at.year == 2027 for q in imported)
+    # Each trades in a market of its options, opened at the uniform price.
+    markets = Market.objects.filter(question__in=imported).select_related("question")
+    assert {m.question.key: m.labels for m in markets} == {
+        q.key: tuple(q.options) for q in imported
+    }
+    assert all(m.prices() == pytest.approx([1 / m.n_outcomes] * m.n_outcomes) for m in markets)
 
 
 def test_the_readme_names_every_key_a_question_file_may_hold() -> None:

@@ -36,7 +36,7 @@ from forecasts.models import Question
 from markets.audit import ledger_audit
 from markets.models import Account, EntryKind, Market, MarketStatus, Trade
 from markets.services import account_grant, account_open, holding, market_create, market_settle
-from tests.factories import T0, QuestionFactory, UserFactory, buy, sell
+from tests.factories import T0, QuestionFactory, UserFactory, buy, options_question, sell
 from tests.markets.conftest import snapshot
 
 NOW = T0 + dt.timedelta(days=30)
@@ -71,7 +71,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for user in self.users:
             account_open(user=user, now=NOW)
         self.markets = [
-            market_create(question_id=QuestionFactory().pk, b=b, n_outcomes=n, now=NOW)
+            market_create(question_id=options_question(n).pk, b=b, now=NOW)
             for b, n in zip(bs, OUTCOMES, strict=True)
         ]
 

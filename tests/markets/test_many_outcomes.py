@@ -1,7 +1,7 @@
 """A market with three outcomes: opening, trading every way, settling, unwinding, the books.
 
 Binary is the case n = 2 of the same code (the rest of tests/markets); here n = 3, whose
-outcomes are labelled "option 1" to "option 3" until questions give their options.
+outcomes are labelled "Lifted" to "Still in force" until questions give their options.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from forecasts.models import Question
+from forecasts.models import Question, Resolution
 from markets import lmsr
 from markets.audit import ledger_audit
 from markets.models import Market, MarketStatus, Trade
@@ -32,18 +32,25 @@ from markets.services import (
     market_unsettle,
     subsidy,
 )
-from tests.factories import QuestionFactory, UserFactory, buy, sell
+from tests.factories import (
+    OPTIONS3,
+    MultipleChoiceQuestionFactory,
+    UserFactory,
+    buy,
+    options_question,
+    sell,
+)
 from tests.markets.conftest import assert_ledger_balanced, balance, snapshot
 
 pytestmark = pytest.mark.django_db
 
-LABELS = ("option 1", "option 2", "option 3")
+LABELS = OPTIONS3
 
 
 @pytest.fixture
 def market3(now: dt.datetime) -> Market:
     """An open market with b = 100 and three outcomes on an open question."""
-    return market_create(question_id=QuestionFactory().pk, b=Decimal(100), n_outcomes=3, now=now)
+    return market_create(question_id=MultipleChoiceQuestionFactory().pk, b=Decimal(100), now=now)
 
 
 def fresh(market: Market) -> Market:
@@ -51,9 +58,13 @@ def fresh(market: Market) -> Market:
 
 
 def resolve_to(market: Market, resolution: str, now: dt.datetime) -> Market | None:
-    """What resolving the question to ``resolution`` does to its market: the question's
-    resolution names an outcome by label (until questions have options to name)."""
-    Question.objects.filter(pk=market.question_id).update(resolution=resolution, resolved_at=now)
+    """What resolving the question to ``resolution`` (an option's label, "annulled" or
+    "ambiguous") does to its market."""
+    if resolution in LABELS:
+        named = {"resolution": Resolution.OPTION, "resolved_option": LABELS.index(resolution)}
+    else:
+        named = {"resolution": resolution}
+    Question.objects.filter(pk=market.question_id).update(**named, resolved_at=now)
     return market_settle(question_id=market.question_id, now=now)
 
 
@@ -69,16 +80,26 @@ def test_a_market_of_three_opens_even_with_a_subsidy_of_b_ln_3(market3) -> None:
     assert_ledger_balanced()
 
 
-@pytest.mark.parametrize("n", [1, 21, 0, True])
-def test_a_market_needs_2_to_20_outcomes(now, n) -> None:
-    question = QuestionFactory()
-    before = snapshot()
+@pytest.mark.parametrize("n", [2, 3, 20])
+def test_a_market_has_one_outcome_per_option_of_its_question(now, n) -> None:
+    question = options_question(n)
 
-    with pytest.raises(ValidationError) as refused:
-        market_create(question_id=question.pk, b=Decimal(10), n_outcomes=n, now=now)
+    market = market_create(question_id=question.pk, b=Decimal(10), now=now)
 
-    assert "n_outcomes" in refused.value.message_dict
-    assert snapshot() == before
+    assert market.n_outcomes == n and market.q == (Decimal(0),) * n
+    assert market.labels == (("yes", "no") if n == 2 else tuple(question.options))
+    assert market.is_binary == (n == 2)
+    assert market.maker_balance == subsidy(Decimal(10), n)
+    assert_ledger_balanced()
+
+
+def test_a_two_option_question_gets_a_market_of_its_options_not_yes_and_no(now) -> None:
+    question = MultipleChoiceQuestionFactory(options=["Fable", "Mythos"])
+
+    market = market_create(question_id=question.pk, b=Decimal(10), now=now)
+
+    assert market.labels == ("Fable", "Mythos") and not market.is_binary
+    assert market.price_yes is None
 
 
 # --- trading ----------------------------------------------------------------------------------
@@ -89,7 +110,7 @@ def test_buying_shares_of_one_outcome_charges_the_lmsr_cost_and_moves_only_its_s
 ) -> None:
     expected = lmsr.charge_for((0, 0, 0), 100.0, 2, Decimal(10))
 
-    trade = buy(trader, market3, outcome="option 3", shares=10, now=now)
+    trade = buy(trader, market3, outcome="Still in force", shares=10, now=now)
 
     market = fresh(market3)
     assert trade.outcome == 2 and trade.cost == expected
@@ -110,10 +131,10 @@ def test_buying_by_amount_spends_at_most_the_amount(market3, trader, now) -> Non
 def test_a_target_price_for_one_outcome_moves_the_others_in_proportion(
     market3, trader, now
 ) -> None:
-    buy(trader, market3, outcome="option 1", shares=40, now=now)
+    buy(trader, market3, outcome="Lifted", shares=40, now=now)
     before = fresh(market3).prices()
 
-    buy(trader, market3, outcome="option 2", target_price="0.6", now=now)
+    buy(trader, market3, outcome="Narrowed", target_price="0.6", now=now)
 
     after = fresh(market3).prices()
     assert after[1] == pytest.approx(0.6, abs=1e-5)
@@ -124,9 +145,9 @@ def test_a_target_price_for_one_outcome_moves_the_others_in_proportion(
 
 
 def test_selling_back_returns_the_market_to_where_it_was(market3, trader, now) -> None:
-    bought = buy(trader, market3, outcome="option 2", shares=30, now=now)
+    bought = buy(trader, market3, outcome="Narrowed", shares=30, now=now)
 
-    sold = sell(trader, market3, outcome="option 2", shares=30, now=now)
+    sold = sell(trader, market3, outcome="Narrowed", shares=30, now=now)
 
     assert fresh(market3).q == (Decimal(0),) * 3
     assert -bought.cost <= sold.cost < 0  # the round trip never makes the trader money
@@ -134,25 +155,25 @@ def test_selling_back_returns_the_market_to_where_it_was(market3, trader, now) -
 
 
 def test_selling_shares_not_held_is_refused(market3, trader, now) -> None:
-    buy(trader, market3, outcome="option 2", shares=3, now=now)
+    buy(trader, market3, outcome="Narrowed", shares=3, now=now)
 
     with pytest.raises(ValidationError, match="You hold 0"):
-        sell(trader, market3, outcome="option 3", shares=1, now=now)
+        sell(trader, market3, outcome="Still in force", shares=1, now=now)
 
 
-@pytest.mark.parametrize("outcome", ["option 4", "yes", 3, -1, "2", None])
+@pytest.mark.parametrize("outcome", ["option 4", "yes", 3, -1, "3", "-1", None])
 def test_an_outcome_the_market_lacks_is_refused_naming_outcome(market3, trader, now, outcome):
     before = snapshot()
 
     with pytest.raises(ValidationError) as refused:
         buy(trader, market3, outcome=outcome, shares=1, now=now)
 
-    assert refused.value.message_dict == {"outcome": ["Choose option 1, option 2 or option 3."]}
+    assert refused.value.message_dict == {"outcome": ["Choose Lifted, Narrowed or Still in force."]}
     assert snapshot() == before
 
 
 def test_labels_are_read_in_any_case(market3, trader, now) -> None:
-    trade = buy(trader, market3, outcome="  OPTION 2 ", shares=1, now=now)
+    trade = buy(trader, market3, outcome="  NARROWED ", shares=1, now=now)
 
     assert trade.outcome == 1
 
@@ -160,7 +181,7 @@ def test_labels_are_read_in_any_case(market3, trader, now) -> None:
 def test_an_order_for_an_outcome_a_binary_market_lacks_is_refused_by_the_service(
     market, trader, now
 ) -> None:
-    order = Order.parse(outcome="option 3", action="buy", shares=1, labels=LABELS)
+    order = Order.parse(outcome="Still in force", action="buy", shares=1, labels=LABELS)
     before = snapshot()
 
     with pytest.raises(ValidationError) as refused:
@@ -174,21 +195,21 @@ def test_an_order_for_an_outcome_a_binary_market_lacks_is_refused_by_the_service
 
 
 def test_a_holding_has_shares_of_each_outcome_marked_at_their_prices(market3, trader, now) -> None:
-    buy(trader, market3, outcome="option 1", shares=5, now=now)
-    buy(trader, market3, outcome="option 3", shares=7, now=now)
+    buy(trader, market3, outcome="Lifted", shares=5, now=now)
+    buy(trader, market3, outcome="Still in force", shares=7, now=now)
 
     [holding] = holdings(account=account_open(user=trader), market=fresh(market3))
 
     prices = holding.market.prices()
     assert holding.shares == (Decimal(5), Decimal(0), Decimal(7))
     assert holding.value == pytest.approx(5 * prices[0] + 7 * prices[2])
-    assert [name for name, _, _ in holding.outcomes()] == ["Option 1", "Option 2", "Option 3"]
+    assert [name for name, _, _ in holding.outcomes()] == ["Lifted", "Narrowed", "Still in force"]
     assert holding.yes_shares is None
 
 
 def test_price_steps_are_a_vector_per_step(market3, market, trader, now) -> None:
-    first = buy(trader, market3, outcome="option 2", shares=20, now=now)
-    second = buy(trader, market3, outcome="option 1", shares=10, now=now + dt.timedelta(hours=1))
+    first = buy(trader, market3, outcome="Narrowed", shares=20, now=now)
+    second = buy(trader, market3, outcome="Lifted", shares=10, now=now + dt.timedelta(hours=1))
 
     steps = price_vector_steps(question_ids=[market3.question_id, market.question_id])
 
@@ -210,7 +231,7 @@ def test_price_steps_are_a_vector_per_step(market3, market, trader, now) -> None
 def test_every_page_of_the_price_history_prices_all_outcomes_as_the_trades_left_them(
     market3, trader, now
 ) -> None:
-    outcomes = ["option 1", "option 3", "option 2", "option 3", "option 1"]
+    outcomes = ["Lifted", "Still in force", "Narrowed", "Still in force", "Lifted"]
     trades = [
         buy(trader, market3, outcome=o, shares=5 + i, now=now + dt.timedelta(minutes=i))
         for i, o in enumerate(outcomes)
@@ -234,13 +255,13 @@ def test_every_page_of_the_price_history_prices_all_outcomes_as_the_trades_left_
 
 def test_settlement_pays_one_per_share_of_the_winner_only(market3, trader, now) -> None:
     other, third = UserFactory(), UserFactory()
-    buy(trader, market3, outcome="option 2", shares=30, now=now)
-    buy(other, market3, outcome="option 1", shares=50, now=now)
-    buy(third, market3, outcome="option 3", amount=20, now=now)
+    buy(trader, market3, outcome="Narrowed", shares=30, now=now)
+    buy(other, market3, outcome="Lifted", shares=50, now=now)
+    buy(third, market3, outcome="Still in force", amount=20, now=now)
     before = {u: balance(u) for u in (trader, other, third)}
 
-    settled = resolve_to(market3, "option 2", now)
-    resolve_to(market3, "option 2", now)  # the repeat changes nothing
+    settled = resolve_to(market3, "Narrowed", now)
+    resolve_to(market3, "Narrowed", now)  # the repeat changes nothing
 
     assert settled is not None and settled.status == MarketStatus.RESOLVED
     assert balance(trader) == before[trader] + 30
@@ -250,11 +271,11 @@ def test_settlement_pays_one_per_share_of_the_winner_only(market3, trader, now) 
 
 
 def test_the_maker_loses_at_most_b_ln_3_when_the_favourite_wins(market3, now) -> None:
-    buy(UserFactory(), market3, outcome="option 1", target_price="0.99", now=now)
+    buy(UserFactory(), market3, outcome="Lifted", target_price="0.99", now=now)
     for _ in range(3):
-        buy(UserFactory(), market3, outcome="option 1", amount=900, now=now)
+        buy(UserFactory(), market3, outcome="Lifted", amount=900, now=now)
 
-    settled = resolve_to(market3, "option 1", now)
+    settled = resolve_to(market3, "Lifted", now)
 
     assert settled is not None
     loss = subsidy(Decimal(100), 3) - settled.maker_balance
@@ -264,9 +285,9 @@ def test_the_maker_loses_at_most_b_ln_3_when_the_favourite_wins(market3, now) ->
 
 def test_annulment_unwinds_every_trade(market3, trader, now) -> None:
     other = UserFactory()
-    buy(trader, market3, outcome="option 3", shares=40, now=now)
-    sell(trader, market3, outcome="option 3", shares=15, now=now)
-    buy(other, market3, outcome="option 1", amount=50, now=now)
+    buy(trader, market3, outcome="Still in force", shares=40, now=now)
+    sell(trader, market3, outcome="Still in force", shares=15, now=now)
+    buy(other, market3, outcome="Lifted", amount=50, now=now)
 
     settled = resolve_to(market3, "annulled", now)
 
@@ -277,10 +298,12 @@ def test_annulment_unwinds_every_trade(market3, trader, now) -> None:
 
 
 def test_unsettling_reverses_the_payout_and_reopens_the_market(market3, trader, now) -> None:
-    buy(trader, market3, outcome="option 3", shares=30, now=now)
+    buy(trader, market3, outcome="Still in force", shares=30, now=now)
     before = (balance(trader), fresh(market3).maker_balance)
-    resolve_to(market3, "option 3", now)
-    Question.objects.filter(pk=market3.question_id).update(resolution="", resolved_at=None)
+    resolve_to(market3, "Still in force", now)
+    Question.objects.filter(pk=market3.question_id).update(
+        resolution="", resolved_option=None, resolved_at=None
+    )
 
     reopened = market_unsettle(question_id=market3.question_id, now=now)
 
@@ -290,7 +313,7 @@ def test_unsettling_reverses_the_payout_and_reopens_the_market(market3, trader, 
 
 
 def test_a_resolution_naming_no_outcome_of_the_market_is_refused(market3, trader, now) -> None:
-    buy(trader, market3, outcome="option 3", shares=30, now=now)
+    buy(trader, market3, outcome="Still in force", shares=30, now=now)
     Question.objects.filter(pk=market3.question_id).update(resolution="yes", resolved_at=now)
     before = snapshot()
 
@@ -305,10 +328,10 @@ def test_a_resolution_naming_no_outcome_of_the_market_is_refused(market3, trader
 
 def test_trades_after_the_effective_time_are_unwound_before_the_payout(market3, now) -> None:
     early, late = UserFactory(), UserFactory()
-    buy(early, market3, outcome="option 1", shares=10, now=now)
-    buy(late, market3, outcome="option 1", shares=10, now=now + dt.timedelta(hours=2))
+    buy(early, market3, outcome="Lifted", shares=10, now=now)
+    buy(late, market3, outcome="Lifted", shares=10, now=now + dt.timedelta(hours=2))
 
-    resolve_to(market3, "option 1", now + dt.timedelta(hours=1))
+    resolve_to(market3, "Lifted", now + dt.timedelta(hours=1))
 
     assert balance(late) == Decimal(1000)
     assert Trade.objects.filter(account__user=early).get().cost + balance(early) == 1010
@@ -319,7 +342,7 @@ def test_trades_after_the_effective_time_are_unwound_before_the_payout(market3, 
 
 
 def test_the_audit_reports_shares_that_differ_from_the_trades(market3, trader, now) -> None:
-    buy(trader, market3, outcome="option 2", shares=4, now=now)
+    buy(trader, market3, outcome="Narrowed", shares=4, now=now)
     Market.objects.filter(pk=market3.pk).update(q=(Decimal(0), Decimal(4), Decimal(1)))
 
     audit = ledger_audit()

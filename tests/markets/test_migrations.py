@@ -15,7 +15,7 @@ from django.db.migrations.executor import MigrationExecutor
 from markets.audit import ledger_audit
 from markets.models import Market, Trade
 from markets.services import market_create
-from tests.factories import T0, QuestionFactory, UserFactory, buy, sell
+from tests.factories import T0, QuestionFactory, UserFactory, buy, options_question, sell
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,7 +94,7 @@ def test_a_binary_market_made_before_the_vector_migrates_forward_exactly(migrate
 
 
 def test_a_market_of_three_outcomes_stops_the_reverse_migration(migrated_back) -> None:
-    market_create(question_id=QuestionFactory().pk, b=Decimal(10), n_outcomes=3, now=T0)
+    market_create(question_id=options_question(3).pk, b=Decimal(10), now=T0)
 
     with pytest.raises(RuntimeError, match="more than two outcomes"):
         migrate(BEFORE)

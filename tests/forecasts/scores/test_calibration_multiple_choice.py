@@ -127,7 +127,7 @@ def test_a_crowd_without_medians_yet_leaves_only_the_crowd_out() -> None:
 def test_the_market_counts_each_option_price() -> None:
     ada = UserFactory()
     question = _question(kind=QuestionKind.MULTIPLE_CHOICE, options=["A", "B", "C"])
-    market_create(question_id=question.pk, b=Decimal(100), n_outcomes=3, now=T0)
+    market_create(question_id=question.pk, b=Decimal(100), now=T0)
     forecast_submit(user=ada, question_id=question.pk, probabilities=[0.5, 0.3, 0.2], now=T0)
     # Written directly: settling a market of options is not wired to the resolution yet, and
     # calibration reads only these fields.
