@@ -8,6 +8,13 @@ forecast P(YES) = p is the pmf (p, 1 - p), YES being option 0: binary rows are g
 ``prob`` with outcome 1 (YES) or 0 (NO), multiple-choice rows as ``p_outcome`` and ``sum_sq``
 (``outcome_columns`` reduces pmfs to them); one set of intervals may mix both kinds.
 
+Numeric and date questions (``forecasts.maths.continuous``) enter as rows of the bucket mass
+p_k their CDF gave the outcome (of 202 buckets: ``n_options`` 202, ``outcome`` the bucket) and
+their CRPS as ``loss``, with ``Questions.ln_base`` the log of the outcome bucket's base mass.
+Their ln p_k is not floored (a valid CDF gives every bucket that can hold the outcome at least
+0.01/200); baseline is 100 * ln(p_k / base_k) / 2 and peer is halved (Metaculus's continuous
+scores); the ``brier`` columns hold the CRPS, averaged over covered time as Brier is.
+
 Times are float seconds on a common epoch (e.g. Unix seconds). P(YES) is clipped to
 [0.001, 0.999] wherever a log is taken, as it always was; a multiple-choice p_k only to at
 least 0.001 (every valid option is already >= 0.001, and p_k <= 1 - (n - 1) * 0.001).
@@ -49,6 +56,7 @@ sorting; other rows are sorted first (about twice the time at a million rows, sa
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple, cast
@@ -202,6 +210,7 @@ class Intervals:
     prob: FloatArray
     p_outcome: FloatArray | None
     sum_sq: FloatArray | None
+    loss: FloatArray | None
 
     def __init__(
         self,
@@ -213,6 +222,7 @@ class Intervals:
         *,
         p_outcome: ArrayLike | None = None,
         sum_sq: ArrayLike | None = None,
+        loss: ArrayLike | None = None,
     ) -> None:
         _set(self, question=_as_int(question), user=_as_int(user))
         _set(self, start=_as_float(start), end=np.fmin(_as_float(end), np.inf))  # NaN -> inf
@@ -220,13 +230,17 @@ class Intervals:
             raise ValueError("p_outcome and sum_sq come together")
         if prob is None and p_outcome is None:
             raise ValueError("intervals need P(YES) prob or p_outcome and sum_sq")
+        if loss is not None and p_outcome is None:
+            raise ValueError("a continuous row's loss comes with its p_outcome")
         prob_given = prob is not None
         prob = np.full(self.start.shape, np.nan) if prob is None else prob
-        _set(self, prob=_as_float(prob), p_outcome=None, sum_sq=None)
+        _set(self, prob=_as_float(prob), p_outcome=None, sum_sq=None, loss=None)
         if p_outcome is not None and sum_sq is not None:
             _set(self, p_outcome=_as_float(p_outcome), sum_sq=_as_float(sum_sq))
+        if loss is not None:
+            _set(self, loss=_as_float(loss))
         arrays = [self.question, self.user, self.start, self.end, self.prob]
-        arrays += [a for a in (self.p_outcome, self.sum_sq) if a is not None]
+        arrays += [a for a in (self.p_outcome, self.sum_sq, self.loss) if a is not None]
         if len({a.shape for a in arrays}) != 1 or self.start.ndim != 1:
             raise ValueError("interval arrays must be 1-D and of equal length")
         if not len(self):
@@ -244,6 +258,7 @@ class Intervals:
             raise ValueError("question and user indices must be non-negative")
 
     def _check_kinds(self, p_outcome: FloatArray, sum_sq: FloatArray, mixed: bool) -> None:
+        loss = self.loss
         if mixed:
             multi = ~np.isnan(p_outcome)
             if not np.array_equal(np.isnan(self.prob), multi):
@@ -251,8 +266,17 @@ class Intervals:
             if not _in_range(self.prob[~multi], 0.0, 1.0):
                 raise ValueError("probabilities must lie in [0, 1]")
             p_outcome, sum_sq = p_outcome[multi], sum_sq[multi]
+            loss = None if loss is None else loss[multi]
         if not _in_range(p_outcome, 0.0, 1.0):
             raise ValueError("p_outcome must lie in [0, 1]")
+        if loss is not None:
+            # Continuous rows: p_outcome (the bucket's mass) and loss, sum_sq NaN.
+            continuous = ~np.isnan(loss)
+            if not np.array_equal(np.isnan(sum_sq), continuous):
+                raise ValueError("a continuous row has a loss and no sum_sq")
+            if not _in_range(loss[continuous], 0.0, sys.float_info.max):
+                raise ValueError("a loss must be finite and at least 0")
+            p_outcome, sum_sq = p_outcome[~continuous], sum_sq[~continuous]
         # p_k^2 <= sum_sq <= (sum_i p_i)^2 <= (1 + 1e-6)^2 for a pmf summing to 1 within 1e-6.
         gap = np.square(p_outcome)
         np.subtract(sum_sq, gap, out=gap)
@@ -269,10 +293,11 @@ class Intervals:
         *,
         p_outcome: ArrayLike | None = None,
         sum_sq: ArrayLike | None = None,
+        loss: ArrayLike | None = None,
     ) -> Intervals:
         """Intervals of a single question (question index 0)."""
         question = np.zeros_like(_as_int(user))
-        return cls(question, user, start, end, prob, p_outcome=p_outcome, sum_sq=sum_sq)
+        return cls(question, user, start, end, prob, p_outcome=p_outcome, sum_sq=sum_sq, loss=loss)
 
     @classmethod
     def of_pmfs(
@@ -314,7 +339,7 @@ def _unchecked(
     out = object.__new__(Intervals)
     _set(out, question=pick(iv.question) if question is None else question)
     _set(out, user=pick(iv.user), start=pick(iv.start), end=pick(iv.end), prob=pick(iv.prob))
-    _set(out, p_outcome=pick(iv.p_outcome), sum_sq=pick(iv.sum_sq))
+    _set(out, p_outcome=pick(iv.p_outcome), sum_sq=pick(iv.sum_sq), loss=pick(iv.loss))
     return out
 
 
@@ -329,6 +354,7 @@ class Questions:
     closes_at: FloatArray
     outcome: IntArray
     n_options: IntArray
+    ln_base: FloatArray
 
     def __init__(
         self,
@@ -336,6 +362,8 @@ class Questions:
         closes_at: ArrayLike,
         outcome: ArrayLike,
         n_options: ArrayLike = 2,
+        *,
+        ln_base: ArrayLike | None = None,
     ) -> None:
         _set(self, opens_at=_as_float(opens_at), closes_at=_as_float(closes_at))
         _set(self, outcome=_as_int(outcome))
@@ -351,6 +379,17 @@ class Questions:
             raise ValueError("a question has at least two options")
         if not np.all((self.outcome >= 0) & (self.outcome < self.n_options)):
             raise ValueError("outcomes must be 0 or 1 (binary) or an option's index")
+        base = np.full(self.outcome.shape, np.nan) if ln_base is None else _as_float(ln_base)
+        if base.shape != self.outcome.shape:
+            raise ValueError("ln_base must be one per question")
+        if np.any(np.isinf(base)) or np.any(base > 0):
+            raise ValueError("ln_base must be the log of a probability in (0, 1]")
+        _set(self, ln_base=base)
+
+    @property
+    def continuous(self) -> BoolArray:
+        """Which questions are numeric or date ones (scored on their ``ln_base``)."""
+        return ~np.isnan(self.ln_base)
 
     def __len__(self) -> int:
         return int(self.outcome.size)
@@ -487,7 +526,13 @@ def _ln_p_outcome(iv: Intervals, questions: Questions, count: IntArray) -> Float
         ln_p += np.repeat(questions.outcome.astype(np.float64), count)
         return np.log(np.abs(ln_p, out=ln_p), out=ln_p)
 
-    return _by_kind(iv, binary, lambda p_outcome, _: _multi_ln_p(p_outcome))
+    ln_p = _by_kind(iv, binary, lambda p_outcome, _: _multi_ln_p(p_outcome))
+    if iv.loss is not None and iv.p_outcome is not None:
+        # A continuous row's bucket mass is taken as it is: a valid CDF gives every bucket that
+        # can hold the outcome at least 0.01/200 (0.001 an open bound's), below the 0.001 floor.
+        continuous = ~np.isnan(iv.loss)
+        ln_p[continuous] = np.log(iv.p_outcome[continuous])
+    return ln_p
 
 
 def _brier(iv: Intervals, questions: Questions, count: IntArray) -> FloatArray:
@@ -497,7 +542,11 @@ def _brier(iv: Intervals, questions: Questions, count: IntArray) -> FloatArray:
         brier = iv.prob - np.repeat(questions.outcome.astype(np.float64), count)
         return np.square(brier, out=brier)
 
-    return _by_kind(iv, binary, _multi_brier)
+    brier = _by_kind(iv, binary, _multi_brier)
+    if iv.loss is not None:
+        # A continuous row's quadratic score is its CRPS, Brier's continuous counterpart.
+        brier = np.where(np.isnan(iv.loss), brier, iv.loss)
+    return brier
 
 
 def _peer_integrals(
@@ -637,9 +686,34 @@ def score_questions(
     at_close = np.full((4, first.size), np.nan)
     at_close[:, groups] = brier[rows], ln_close, 100 * (ln_close / ln_n_close + 1), peer_close
     baseline = 100.0 * (log / ln_n + coverage)
+    peer = 100 * peer_sum
+    if questions.continuous.any():
+        _continuous_scores(questions, q[first], coverage, log, baseline, peer)
+        continuous = questions.continuous[q[rows]]
+        chain = groups[continuous]
+        ln_base = questions.ln_base[q[rows][continuous]]
+        at_close[2, chain] = 50.0 * (ln_close[continuous] - ln_base)
+        at_close[3, chain] /= 2.0
     return ScoreTable(
-        q[first], mine.user[first], coverage, mean_brier, log, baseline, 100 * peer_sum, *at_close
+        q[first], mine.user[first], coverage, mean_brier, log, baseline, peer, *at_close
     )
+
+
+def _continuous_scores(
+    questions: Questions,
+    question: IntArray,
+    coverage: FloatArray,
+    log: FloatArray,
+    baseline: FloatArray,
+    peer: FloatArray,
+) -> None:
+    """Rescore, in place, the rows of numeric and date questions (Metaculus): baseline
+    100 * ln(pmf_k / base_k) / 2 time-averaged, i.e. 100 * (log - coverage ln base_k) / 2, and
+    the peer score halved; ``question`` is each row's question index."""
+    rows = questions.continuous[question]
+    ln_base = questions.ln_base[question[rows]]
+    baseline[rows] = 50.0 * (log[rows] - coverage[rows] * ln_base)
+    peer[rows] /= 2.0
 
 
 def score_question(
