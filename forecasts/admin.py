@@ -16,14 +16,27 @@ from django.utils.html import format_html
 
 from crux.users import signed_in_user
 from forecasts import lifecycle
-from forecasts.models import Forecast, Profile, Question, Resolution, SourceDocument
+from forecasts.models import (
+    OPTION_LABEL_MAX,
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    AutoOutcome,
+    Forecast,
+    Profile,
+    Question,
+    QuestionKind,
+    Resolution,
+    SourceDocument,
+)
 from forecasts.rules import (
     PASSAGE_NOT_IN_SOURCE,
+    option_errors,
     passage_in_source,
     passages_broken_by,
     question_reschedule,
     web_url,
 )
+from markets.models import Market
 
 QUESTION_DATES = ("opens_at", "closes_at", "resolves_at")
 
@@ -32,7 +45,7 @@ class ForecastInline(admin.TabularInline):
     """Forecasts are history: visible beside their question, never edited by hand."""
 
     model = Forecast
-    fields = ("user", "probability", "starts_at", "ends_at", "rationale")
+    fields = ("user", "probability", "probabilities_shown", "starts_at", "ends_at", "rationale")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -41,6 +54,18 @@ class ForecastInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+    @admin.display(description="Probabilities")
+    def probabilities_shown(self, forecast: Forecast) -> str:
+        return probabilities_text(forecast)
+
+
+def probabilities_text(forecast: Forecast) -> str:
+    """A multiple-choice forecast's probabilities, in the order of its question's options
+    ("-" on a binary forecast, whose probability of YES has its own column)."""
+    if forecast.probabilities is None:
+        return "-"
+    return ", ".join(f"{p:g}" for p in forecast.probabilities)
 
 
 class WebURLField(forms.URLField):
@@ -82,9 +107,48 @@ class SourceDocumentAdmin(admin.ModelAdmin):
     prepopulated_fields = {"key": ("title",)}
 
 
+class OptionsField(forms.CharField):
+    """A multiple-choice question's option labels as a text: one label per line, in order,
+    each stripped; blank lines are skipped. A stored list is shown back one label per line."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(label) for label in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def option_index(label: str, options: list[str]) -> int | None:
+    """The index of the option ``label`` names, in any case (labels differ in more than case);
+    None if it names none."""
+    wanted = label.strip().casefold()
+    return next((i for i, option in enumerate(options) if option.casefold() == wanted), None)
+
+
 class QuestionForm(forms.ModelForm):
-    """The rules the importer enforces: the passage occurs verbatim in its source; and a
-    resolved question keeps its dates, which its scores and payouts were computed from."""
+    """The rules the importer enforces: the passage occurs verbatim in its source; a resolved
+    question keeps its dates, which its scores and payouts were computed from; a
+    multiple-choice question has valid options, and its automatic outcome names one of them;
+    and the kind and options are fixed once forecasts or trades may be spread over them."""
+
+    options = OptionsField(
+        required=False,
+        help_text=f"Multiple choice: one label per line, in order ({OPTIONS_MIN} to "
+        f"{OPTIONS_MAX}). Empty on a binary question. Fixed once the question opens, or has "
+        "forecasts or a market.",
+    )
+    auto_option = forms.CharField(
+        required=False,
+        label="Automatic option",
+        max_length=OPTION_LABEL_MAX,
+        help_text="Multiple choice, with the automatic outcome “An option”: the label of the "
+        "option applied when the question falls due unresolved.",
+    )
 
     class Meta:
         model = Question
@@ -95,9 +159,18 @@ class QuestionForm(forms.ModelForm):
             "body",
             "resolution_criteria",
             "passage",
+            "kind",
+            "options",
             *QUESTION_DATES,
             "auto_outcome",
+            "auto_option",
         )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The stored option index, shown as the label staff type.
+        if self.instance.auto_option is not None:
+            self.initial["auto_option"] = self.instance.auto_outcome_label
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -113,14 +186,104 @@ class QuestionForm(forms.ModelForm):
                         "This question is resolved: its scores and payouts were computed from "
                         "its dates. To change them, unresolve it first (on its resolution page).",
                     )
+        kind, options = cleaned.get("kind"), cleaned.get("options")
+        # The form takes the automatic option by label; the column holds its index, found
+        # below once the options are known good (None until then, or when none is named).
+        label, cleaned["auto_option"] = cleaned.get("auto_option", ""), None
+        if kind is not None and options is not None:  # else reported on the field already
+            self._clean_options(kind, options)
+        if kind is None or options is None or self.has_error("options"):
+            if cleaned.get("auto_outcome") == AutoOutcome.OPTION:
+                self.add_error(
+                    "auto_option", "Name an option once the kind and the options are valid."
+                )
+        else:
+            self._clean_auto_outcome(kind, options, label)
         return cleaned
+
+    def _clean_options(self, kind: str, options: list[str]) -> None:
+        if kind == QuestionKind.MULTIPLE_CHOICE:
+            for problem in option_errors(options):
+                self.add_error("options", problem)
+        elif options:
+            self.add_error(
+                "options",
+                "Only a multiple-choice question has options: choose that kind, or leave "
+                "this empty.",
+            )
+        question = self.instance
+        if question.pk is None or (kind, options) == (question.kind, question.options):
+            return
+        fixed_by = self._outcomes_fixed_by(question)
+        if fixed_by is None:
+            return
+        if kind != question.kind:
+            self.add_error(
+                "kind", f"Fixed once {fixed_by} (it is {question.get_kind_display().lower()})."
+            )
+        else:
+            self.add_error(
+                "options",
+                f"Fixed once {fixed_by}; they are: {'; '.join(question.options) or 'none'}.",
+            )
+
+    @staticmethod
+    def _outcomes_fixed_by(question: Question) -> str | None:
+        """Why the question's kind and options can no longer change (its forecasts and its
+        market are spread over its outcomes), or None while they still may."""
+        if question.opens_at <= timezone.now():
+            return "the question has opened"
+        if question.forecasts.exists():
+            return "the question has forecasts"
+        if Market.objects.filter(question=question).exists():
+            return "the question has a market"
+        return None
+
+    def _clean_auto_outcome(self, kind: str, options: list[str], label: str) -> None:
+        """Turn the automatic option's label into its index (``auto_option``): named exactly
+        when the automatic outcome is "An option", which only a multiple-choice question has,
+        whose automatic outcome is never Yes or No."""
+        auto = self.cleaned_data.get("auto_outcome")
+        if kind != QuestionKind.MULTIPLE_CHOICE:
+            if auto == AutoOutcome.OPTION:
+                self.add_error(
+                    "auto_outcome", "Only a multiple-choice question resolves to an option."
+                )
+            if label:
+                self.add_error("auto_option", "Only a multiple-choice question has options.")
+            return
+        if auto in (AutoOutcome.YES, AutoOutcome.NO):
+            self.add_error(
+                "auto_outcome",
+                "A multiple-choice question resolves to one of its options: choose “An "
+                "option” and name it below, or None.",
+            )
+        elif auto == AutoOutcome.OPTION:
+            index = option_index(label, options)
+            if index is None:
+                self.add_error("auto_option", f"Name one of the options ({'; '.join(options)}).")
+            else:
+                self.cleaned_data["auto_option"] = index
+        elif label:
+            self.add_error(
+                "auto_option",
+                "Choose “An option” as the automatic outcome to name one, or leave this empty.",
+            )
 
 
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionForm
-    list_display = ("title", "opens_at", "closes_at", "resolves_at", "resolution", "auto_outcome")
-    list_filter = ("resolution", "auto_outcome", "source")
+    list_display = (
+        "title",
+        "kind",
+        "opens_at",
+        "closes_at",
+        "resolves_at",
+        "resolution",
+        "auto_outcome",
+    )
+    list_filter = ("kind", "resolution", "auto_outcome", "source")
     search_fields = ("title", "body", "passage", "key")
     date_hierarchy = "closes_at"
     # Resolution goes through the service (scores, notifications): never edited as plain fields.
@@ -141,9 +304,19 @@ class QuestionAdmin(admin.ModelAdmin):
     actions = ["resolve_yes", "resolve_no", "annul", "unresolve"]
     fieldsets = (
         (None, {"fields": ("key", "source", "title", "body", "resolution_criteria", "passage")}),
+        ("Outcomes", {"fields": ("kind", "options")}),
         (
             "Dates",
-            {"fields": ("opens_at", "closes_at", "resolves_at", "closed_at", "auto_outcome")},
+            {
+                "fields": (
+                    "opens_at",
+                    "closes_at",
+                    "resolves_at",
+                    "closed_at",
+                    "auto_outcome",
+                    "auto_option",
+                )
+            },
         ),
         (
             "Resolution",
@@ -253,11 +426,30 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(Forecast)
 class ForecastAdmin(admin.ModelAdmin):
-    list_display = ("question", "user", "probability", "starts_at", "ends_at")
+    list_display = (
+        "question",
+        "user",
+        "probability",
+        "probabilities_shown",
+        "starts_at",
+        "ends_at",
+    )
     list_filter = ("question",)
     search_fields = ("user__username", "question__title")
     list_select_related = ("question", "user")
-    readonly_fields = ("question", "user", "probability", "rationale", "starts_at", "ends_at")
+    readonly_fields = (
+        "question",
+        "user",
+        "probability",
+        "probabilities_shown",
+        "rationale",
+        "starts_at",
+        "ends_at",
+    )
+
+    @admin.display(description="Probabilities")
+    def probabilities_shown(self, forecast: Forecast) -> str:
+        return probabilities_text(forecast)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

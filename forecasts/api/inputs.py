@@ -5,8 +5,10 @@ a request names (the question of a forecast, the source of a question), which th
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -31,6 +33,7 @@ from forecasts.rules import (
     parse_probability,
     passage_in_source,
 )
+from markets.services import MAX_LIQUIDITY
 
 PROBABILITIES_SCHEMA = {
     "type": "array",
@@ -224,8 +227,21 @@ class QuestionCreateSerializer(StrictSerializer):
         help_text='Applied when resolves_at passes unresolved: "yes" or "no" on a binary '
         "question, an option's label on a multiple-choice one; empty: staff resolve.",
     )
+    market_liquidity = serializers.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=4,
+        min_value=Decimal(0),
+        max_value=MAX_LIQUIDITY,
+        help_text="The liquidity b of the market opened with the question (in the same "
+        "transaction), in play money: a decimal string or number, at most 4 decimal places. "
+        "One outcome per option (Yes and No on a binary question); the maker is subsidised "
+        "b ln n. 0: no market. Default: the site's default liquidity. A question already "
+        "closed to forecasts gets no market.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.setdefault("market_liquidity", Decimal(settings.MARKET_DEFAULT_LIQUIDITY))
         source: SourceDocument = attrs["source"]
         errors: dict[str, list[str]] = {}
         if not passage_in_source(attrs["passage"], source.text):

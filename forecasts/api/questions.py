@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
@@ -37,6 +41,8 @@ from forecasts.models import (
     SourceDocument,
 )
 from forecasts.scores import selectors as score_selectors
+from markets.models import takes_a_market
+from markets.services import market_create
 
 STATUS_CHOICES = ["upcoming", "open", "closing", "closed", "awaiting", "resolved", "all"]
 
@@ -132,25 +138,31 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         tags=["questions (staff)"],
     )
     def create(self, request: Request) -> Response:
-        """Create a question of either kind (staff), drawn from a verbatim passage of a source."""
+        """Create a question of either kind (staff), drawn from a verbatim passage of a source,
+        and, while it can still take forecasts, its market (``market_liquidity``, as a question
+        file's): both or neither."""
         data = QuestionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        created = services.question_create(
-            source_id=given["source"].pk,
-            key=given.get("key", ""),
-            title=given["title"],
-            body=given["body"],
-            resolution_criteria=given["resolution_criteria"],
-            passage=given["passage"],
-            kind=given["kind"],
-            options=given["options"],
-            opens_at=given["opens_at"],
-            closes_at=given["closes_at"],
-            resolves_at=given["resolves_at"],
-            auto_outcome=given["auto_outcome"],
-            auto_option=given["auto_option"],
-        )
+        now = timezone.now()
+        with transaction.atomic():
+            created = services.question_create(
+                source_id=given["source"].pk,
+                key=given.get("key", ""),
+                title=given["title"],
+                body=given["body"],
+                resolution_criteria=given["resolution_criteria"],
+                passage=given["passage"],
+                kind=given["kind"],
+                options=given["options"],
+                opens_at=given["opens_at"],
+                closes_at=given["closes_at"],
+                resolves_at=given["resolves_at"],
+                auto_outcome=given["auto_outcome"],
+                auto_option=given["auto_option"],
+                now=now,
+            )
+            _market_open(created, b=given["market_liquidity"], now=now)
         question = self.get_queryset().get(pk=created.pk)
         return Response(self._detail(question), status=status.HTTP_201_CREATED)
 
@@ -210,6 +222,23 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         lifecycle.question_unresolve(question_id=question.pk)
         return self.retrieve(request, pk=pk)
+
+
+def _market_open(question: Question, *, b: Decimal, now: dt.datetime) -> None:
+    """Open the new question's market with liquidity ``b`` as the importer does: none for 0,
+    nor on a question already closed to forecasts. A refused liquidity is named as the request
+    names it, ``market_liquidity``; the caller's transaction then writes no question either."""
+    if not b or not takes_a_market(question, now):
+        return
+    try:
+        market_create(question_id=question.pk, b=b, now=now)
+    except ValidationError as error:
+        raise ValidationError(
+            {
+                "market_liquidity" if field == "b" else field: messages
+                for field, messages in error.message_dict.items()
+            }
+        ) from None
 
 
 # --- sources and tokens ------------------------------------------------------------------------

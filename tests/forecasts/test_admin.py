@@ -76,10 +76,13 @@ def _question_form(question: Question, **changes: object) -> dict[str, object]:
         "body": question.body,
         "resolution_criteria": question.resolution_criteria,
         "passage": question.passage,
+        "kind": question.kind,
+        "options": "\r\n".join(question.options),
         "opens_at": question.opens_at,
         "closes_at": question.closes_at,
         "resolves_at": question.resolves_at,
         "auto_outcome": question.auto_outcome,
+        "auto_option": "" if question.auto_option is None else question.auto_outcome_label,
         **changes,
     }
     data: dict[str, object] = {}
