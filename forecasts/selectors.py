@@ -285,13 +285,14 @@ def _vector(values: list[float] | None) -> tuple[float, ...] | None:
 @dataclass(frozen=True)
 class CrowdPoint:
     """The crowd from ``at`` until the next point: as ``AggregatePoint``, where not shown None
-    (``medians``: a multiple-choice question's, per option)."""
+    (``medians`` and ``geometric_means``: a multiple-choice question's, per option)."""
 
     at: dt.datetime
     median: float | None
     geometric_mean_odds: float | None
     forecasters: int
     medians: tuple[float, ...] | None = None
+    geometric_means: tuple[float, ...] | None = None
 
 
 def question_crowd_history(*, question: Question, now: dt.datetime) -> list[CrowdPoint]:
@@ -304,7 +305,14 @@ def question_crowd_history(*, question: Question, now: dt.datetime) -> list[Crow
     points = question.aggregates.order_by("at")
     if crowd_is_public(question.resolution):
         return [
-            CrowdPoint(p.at, p.median, p.geometric_mean_odds, p.forecasters, _vector(p.medians))
+            CrowdPoint(
+                p.at,
+                p.median,
+                p.geometric_mean_odds,
+                p.forecasters,
+                _vector(p.medians),
+                _vector(p.geometric_means),
+            )
             for p in points
         ]
     history: list[CrowdPoint] = []

@@ -403,22 +403,37 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The calibration section's tabs (``?kinds=``): which questions it counts, by name.
+CALIBRATION_TABS: dict[score_selectors.CalibrationKinds, str] = {
+    "all": "All questions",
+    "binary": "Binary questions only",
+}
+
+
 def track_record(request: HttpRequest, username: str) -> HttpResponse:
     user = get_object_or_404(get_user_model(), username=username)
     now = timezone.now()
+    # A link with an unknown ``kinds`` still shows the page, as the default would.
+    kinds = (
+        score_selectors.calibration_kinds(request.GET.get("kinds"))
+        or score_selectors.DEFAULT_CALIBRATION_KINDS
+    )
     record = score_selectors.user_track_record(user=user)
-    mine, crowd = score_selectors.user_calibration(user=user, now=now)
-    market = score_selectors.user_market_calibration(user=user, now=now)
+    mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
+    market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
+    waiting = score_selectors.user_calibration_waiting(user=user, now=now, kinds=kinds)
     return render(
         request,
         "forecasts/track_record.html",
         {
             "subject": user,
             "record": record,
+            "kinds": kinds,
+            "kinds_tabs": CALIBRATION_TABS.items(),
             "calibration": mine,
             "crowd_calibration": crowd,
             "market_calibration": market,
-            "calibration_waiting": score_selectors.user_calibration_waiting(user=user, now=now),
+            "calibration_waiting": waiting,
             "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
             "score_types": score_types.TRACK_RECORD,
             "min_n": score_selectors.CALIBRATION_MIN_N,

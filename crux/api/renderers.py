@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -46,7 +47,13 @@ def csv_cell(value: Any) -> Any:
     Numbers are data and are written as they are: a float or an int, and text that is exactly
     a decimal number (``-0.25``, the API's decimal strings such as ``-12.3400``), which a
     spreadsheet reads as a number, never as a formula. So negative values stay usable.
+
+    A list or a mapping (a multiple-choice forecast's ``probabilities``) is one cell of JSON,
+    ``[0.2, 0.5, 0.3]``, as the JSON API gives it: readable, and parsed by any JSON parser
+    (the text Python would write for a list of labels, ``['a']``, is not JSON).
     """
+    if isinstance(value, list | tuple | dict):
+        value = json.dumps(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
         return "'" + value
     return value

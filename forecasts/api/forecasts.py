@@ -77,6 +77,10 @@ class ForecastViewSet(
     def list(  # type: ignore[override]
         self, request: Request, *args: Any, **kwargs: Any
     ) -> Response | HttpResponseBase:
+        """Your forecasts, newest first. ``format=csv`` gives every matching one (not a page),
+        a row each: a binary forecast's ``probability`` with ``probabilities`` empty; a
+        multiple-choice one's ``probabilities`` as one cell holding a JSON array in the order
+        of the question's ``options`` (``[0.2, 0.5, 0.3]``) with ``probability`` empty."""
         if request.accepted_renderer.format == "csv":  # every matching row, not a page
             return csv_export(self.get_queryset(), ForecastSerializer, filename="forecasts.csv")
         return super().list(request, *args, **kwargs)

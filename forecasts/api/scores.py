@@ -79,7 +79,11 @@ def _filtered_scores(query: dict[str, Any]) -> QuerySet[Score]:
 
 @extend_schema(tags=["scores"])
 class ScoreListView(JsonErrorsMixin, ScoresCacheThrottling):
-    """Scores of resolved questions, by user, question, score type, forecaster and period."""
+    """Scores of resolved questions, by user, question, score type, forecaster and period.
+
+    ``format=csv`` gives every matching score (not a page), a row each: the outcome that
+    happened is ``resolved_option``, its index in the question's options, and
+    ``resolved_option_label`` (``Yes``, ``No``, or a multiple-choice question's option)."""
 
     permission_classes = [permissions.AllowAny]
     renderer_classes = [*APIView.renderer_classes, CSVRenderer]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
@@ -259,10 +260,25 @@ class AggregatePointSerializer(serializers.ModelSerializer):
         help_text="Multiple choice: each option's median, renormalised, in the order of the "
         "question's options, shown by the rule of median (null on a binary question).",
     )
+    geometric_means = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        read_only=True,
+        help_text="Multiple choice: each option's geometric mean, renormalised, in the order "
+        "of the question's options, shown by the rule of geometric_mean_odds (null until the "
+        "question is scored, and on a binary question).",
+    )
 
     class Meta:
         model = AggregatePoint
-        fields = ["at", "median", "geometric_mean_odds", "medians", "forecasters"]
+        fields = [
+            "at",
+            "median",
+            "geometric_mean_odds",
+            "medians",
+            "geometric_means",
+            "forecasters",
+        ]
 
 
 class ForecastSerializer(serializers.ModelSerializer):
@@ -275,7 +291,8 @@ class ForecastSerializer(serializers.ModelSerializer):
         allow_null=True,
         read_only=True,
         help_text="Multiple choice: one probability per option, in the order of the "
-        "question's options (null on a binary question, whose forecast is probability).",
+        "question's options (null on a binary question, whose forecast is probability). In "
+        "CSV, one cell holding a JSON array, such as [0.2, 0.5, 0.3] (empty when null).",
     )
 
     class Meta:
@@ -296,6 +313,19 @@ class WithdrawResultSerializer(serializers.Serializer):
     withdrawn = serializers.IntegerField()
 
 
+def _outcome_label(question: Question) -> str | None:
+    """The label of what happened, as ``question_row``'s ``resolved_option_label``."""
+    index = question.outcome_index
+    return None if index is None else question.option_labels[index]
+
+
+RESOLVED_OPTION_HELP = (
+    "The index in the question's options of the outcome that happened (a binary question: 0 "
+    'for YES, 1 for NO; a multiple-choice one resolves "option"); null if none did.'
+)
+RESOLVED_OPTION_LABEL_HELP = 'The label of resolved_option ("Yes", "No", or the option\'s).'
+
+
 class ScoreSerializer(serializers.ModelSerializer):
     user = serializers.CharField(
         source="user.username",
@@ -306,6 +336,13 @@ class ScoreSerializer(serializers.ModelSerializer):
     )
     question_title = serializers.CharField(source="question.title", read_only=True)
     resolution = serializers.CharField(source="question.resolution", read_only=True)
+    resolved_option = serializers.IntegerField(
+        source="question.outcome_index",
+        read_only=True,
+        allow_null=True,
+        help_text=RESOLVED_OPTION_HELP,
+    )
+    resolved_option_label = serializers.SerializerMethodField(help_text=RESOLVED_OPTION_LABEL_HELP)
     resolved_at = serializers.DateTimeField(source="question.resolved_at", read_only=True)
 
     class Meta:
@@ -315,6 +352,8 @@ class ScoreSerializer(serializers.ModelSerializer):
             "question",
             "question_title",
             "resolution",
+            "resolved_option",
+            "resolved_option_label",
             "resolved_at",
             "forecaster",
             "user",
@@ -323,6 +362,10 @@ class ScoreSerializer(serializers.ModelSerializer):
             "coverage",
             "computed_at",
         ]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_resolved_option_label(self, score: Score) -> str | None:
+        return _outcome_label(score.question)
 
 
 class LeaderboardRowSerializer(serializers.Serializer):
@@ -339,10 +382,18 @@ class TrackRecordRowSerializer(serializers.Serializer):
     question = serializers.IntegerField(source="question.pk")
     title = serializers.CharField(source="question.title")
     resolution = serializers.CharField(source="question.resolution")
+    resolved_option = serializers.IntegerField(
+        source="question.outcome_index", allow_null=True, help_text=RESOLVED_OPTION_HELP
+    )
+    resolved_option_label = serializers.SerializerMethodField(help_text=RESOLVED_OPTION_LABEL_HELP)
     resolved_at = serializers.DateTimeField(source="question.resolved_at")
     coverage = serializers.FloatField()
     scores = serializers.DictField(child=serializers.FloatField())
     crowd = serializers.DictField(child=serializers.FloatField())
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_resolved_option_label(self, row: Any) -> str | None:
+        return _outcome_label(row.question)
 
 
 class TrackRecordSerializer(serializers.Serializer):

@@ -110,11 +110,10 @@ def _practice(params: QueryDict) -> bool:
 def _kinds(params: QueryDict) -> score_selectors.CalibrationKinds:
     """The ``kinds`` option of a calibration chart: ``all`` when absent (multiple-choice
     questions one-vs-rest beside the binary ones) or ``binary``; anything else is a 404."""
-    value = params.get("kinds", score_selectors.DEFAULT_CALIBRATION_KINDS)
-    for kinds in score_selectors.CALIBRATION_KINDS:
-        if value == kinds:
-            return kinds
-    raise Http404("Unknown kinds of question")
+    kinds = score_selectors.calibration_kinds(params.get("kinds"))
+    if kinds is None:
+        raise Http404("Unknown kinds of question")
+    return kinds
 
 
 def _kinds_key(params: QueryDict) -> str:

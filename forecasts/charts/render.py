@@ -2,9 +2,10 @@
 
 Each ``render_*(data, format="png", *, title=None) -> bytes`` takes the frozen dataclasses below
 (or ``forecasts.maths.calibration``'s) and returns PNG (640 x 480 px; the calibration-over-time
-chart 640 x 800 px) or SVG bytes; another format raises ValueError. Probabilities are P(YES) in
-[0, 1] and datetimes are timezone-aware. Too little data gives a chart with just the title and "Not
-enough data yet" instead of an error; each function says what too little is.
+chart 640 x 800 px) or SVG bytes; another format raises ValueError. Probabilities are in [0, 1]
+(P(YES), or in a calibration chart the probability of whatever was forecast) and datetimes are
+timezone-aware. Too little data gives a chart with just the title and "Not enough data yet"
+instead of an error; each function says what too little is.
 
 The same input gives the same bytes. SVG keeps its text as text and gives the drawn parts
 unique ``id`` attributes, so tests and pages can find and count them:
@@ -181,10 +182,11 @@ def _known(value: float | None) -> float | None:
 def render_reliability(
     series: Sequence[ReliabilitySeries], format: str = "png", *, title: str | None = None
 ) -> bytes:
-    """Reliability diagram of one to three series on the same axes: observed frequency of YES
-    against the mean forecast of each non-empty bin, Wilson 95 % bars, marker area proportional
-    to the bin's n, and a strip below with each bin's n. Fewer than two forecasts in all give
-    the "Not enough data yet" chart; more than three series raise ValueError."""
+    """Reliability diagram of one to three series on the same axes: how often what was forecast
+    happened (YES, or an option against the rest) against the mean forecast of each non-empty
+    bin, Wilson 95 % bars, marker area proportional to the bin's n, and a strip below with each
+    bin's n. Fewer than two forecasts in all give the "Not enough data yet" chart; more than
+    three series raise ValueError."""
     check_format(format)
     if len(series) > MAX_SERIES:
         raise ValueError(f"at most {MAX_SERIES} series fit one reliability diagram")
@@ -211,7 +213,7 @@ def render_reliability(
             for k, b in ((k, b) for k, b in enumerate(s.bins) if b.n > 0):
                 at = ((b.lower + b.upper) / 2, row)
                 strip.text(*at, f"{b.n}", **note, gid=f"counts-{slug}-{k}")
-        ax.set_ylabel("Observed frequency of YES")
+        ax.set_ylabel("Observed frequency")
         ax.tick_params(labelbottom=False)
         ax.legend(handles=handles, loc="upper left")
         strip.set_ylim(len(series) - 0.5, -0.5)
@@ -254,7 +256,7 @@ def _over_time_lines(ax: Axes, windows: Sequence[WindowSummary]) -> None:
     ax.set_xlim(-0.5, len(windows) - 0.5)
     ax.set_ylim(bottom=0)
     ax.grid(axis="x", visible=False)
-    ax.set_xlabel("Window of resolution time (n = questions resolved in it)")
+    ax.set_xlabel("Window of resolution time (n = forecasts resolved in it)")
     ax.set_ylabel("Brier score and its terms")
     ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, borderaxespad=0.2)
 
@@ -304,7 +306,7 @@ def render_calibration_over_time(
             heading += f" (latest {len(shown)}; {first} earlier, n = {hidden}, not shown)"
         bottom.suptitle(heading, x=0.02, ha="left", fontsize=10)
         bottom.supxlabel("Forecast probability", fontsize=10)
-        bottom.supylabel("Observed frequency of YES", fontsize=10)
+        bottom.supylabel("Observed frequency", fontsize=10)
         return to_bytes(figure, format)
 
 

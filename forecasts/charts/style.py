@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import math
 import re
+import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -111,9 +112,15 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     return figure
 
 
+# About what one line of the title holds across a 640 px chart (12 pt bold).
+TITLE_CHARS = 60
+
+
 def set_title(figure: Figure, title: str) -> None:
-    """The chart's title, left-aligned above everything else."""
-    figure.suptitle(plain(title), x=0.02, ha="left")
+    """The chart's title, left-aligned above everything else; a long one (a question's title,
+    a calibration chart's choice of questions) wraps rather than running off the image."""
+    wrapped = textwrap.fill(title, TITLE_CHARS, break_long_words=False, break_on_hyphens=False)
+    figure.suptitle(plain(wrapped), x=0.02, ha="left")
 
 
 def to_bytes(figure: Figure, format: str) -> bytes:

@@ -48,6 +48,17 @@ CALIBRATION_KINDS: tuple[CalibrationKinds, ...] = ("all", "binary")
 DEFAULT_CALIBRATION_KINDS: CalibrationKinds = "all"
 
 
+def calibration_kinds(value: str | None) -> CalibrationKinds | None:
+    """The kinds that ``value`` names (``DEFAULT_CALIBRATION_KINDS`` when it is None); None
+    when it names none, for the caller to refuse or to fall back on the default."""
+    if value is None:
+        return DEFAULT_CALIBRATION_KINDS
+    for kinds in CALIBRATION_KINDS:
+        if value == kinds:
+            return kinds
+    return None
+
+
 def _period_q(
     since: dt.datetime | None, until: dt.datetime | None, include_practice: bool = False
 ) -> Q:

@@ -46,6 +46,20 @@ def test_a_cell_that_would_be_a_formula_is_quoted_and_a_number_is_left_alone(
     assert csv_cell(value) == written
 
 
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ([0.2, 0.5, 0.3], "[0.2, 0.5, 0.3]"),
+        ((0.25, 0.75), "[0.25, 0.75]"),
+        (["Lifted", "It's kept"], '["Lifted", "It\'s kept"]'),
+        ({"Lifted": 0.5}, '{"Lifted": 0.5}'),
+        ([], "[]"),
+    ],
+)
+def test_a_list_or_a_mapping_is_one_cell_of_json(value: object, written: str) -> None:
+    assert csv_cell(value) == written
+
+
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 

@@ -209,9 +209,18 @@ def test_reliability_keeps_labels_and_title_as_literal_text() -> None:
     words = text(root)
 
     assert "Bets from $5 to $10" in words
-    assert "Observed frequency of YES" in words
+    assert "Observed frequency" in words
     assert "Forecast probability" in words
     assert "the crowd" in words
+
+
+def test_a_long_title_wraps_between_words_instead_of_running_off_the_chart() -> None:
+    title = "Calibration of a-forecaster-with-a-long-name, the crowd and the market, binary only"
+
+    lines = texts(svg(render_reliability, [YOU], title=title))
+
+    assert "Calibration of a-forecaster-with-a-long-name, the crowd and" in lines
+    assert "the market, binary only" in lines
 
 
 def test_reliability_rejects_a_fourth_series() -> None:
