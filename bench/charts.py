@@ -36,7 +36,7 @@ def main() -> None:
     setup_django()
     import numpy as np
 
-    from forecasts.charts import render as charts
+    from forecasts.charts import calibration_charts as charts
     from forecasts.maths import calibration
 
     rng = np.random.default_rng(args.seed)

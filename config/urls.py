@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crux.health import health
-from forecasts import views as forecast_views
+from forecasts.account_views import signup
 from forecasts.auth_forms import (
     ThrottledPasswordResetForm,
     TokenRevokingPasswordChangeForm,
@@ -63,7 +63,7 @@ urlpatterns = [
     *account_views,
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include("config.api_urls")),
-    path("accounts/signup/", forecast_views.signup, name="signup"),
+    path("accounts/signup/", signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("markets/", include("markets.urls")),
     path("", include("forecasts.urls")),

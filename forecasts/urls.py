@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from forecasts import staff_views, views
+from forecasts import account_views, record_views, staff_views, views
 from forecasts.charts import views as chart_views
 from forecasts.charts.registry import Kind
 
@@ -21,12 +21,12 @@ urlpatterns = [
         views.forecast_withdraw,
         name="forecast_withdraw",
     ),
-    path("me/forecasts/", views.my_forecasts, name="my_forecasts"),
-    path("me/settings/", views.user_settings, name="settings"),
-    path("me/tokens/", views.token_create, name="token_create"),
-    path("me/tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
-    path("leaderboard/", views.leaderboard, name="leaderboard"),
-    path("users/<str:username>/", views.track_record, name="track_record"),
+    path("me/forecasts/", account_views.my_forecasts, name="my_forecasts"),
+    path("me/settings/", account_views.user_settings, name="settings"),
+    path("me/tokens/", account_views.token_create, name="token_create"),
+    path("me/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token_revoke"),
+    path("leaderboard/", record_views.leaderboard, name="leaderboard"),
+    path("users/<str:username>/", record_views.track_record, name="track_record"),
     re_path(
         rf"^charts/users/(?P<username>[^/]+)/{CHART}",
         chart_views.web_chart,

@@ -1,4 +1,5 @@
-"""Web pages: thin views that parse input once and call services and selectors."""
+"""The question pages (the list, a question with its forecast form, withdrawing a forecast, a
+source's questions): thin views that parse input once and call services and selectors."""
 
 from __future__ import annotations
 
@@ -8,30 +9,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors, services
-from forecasts.forms import (
-    ForecastForm,
-    MultipleChoiceForecastForm,
-    SettingsForm,
-    SignupForm,
-    TokenForm,
-)
-from forecasts.maths import score_types
-from forecasts.models import ApiToken, Forecast, Question, QuestionStatus
-from forecasts.scores import selectors as score_selectors
+from forecasts.forms import ForecastForm, MultipleChoiceForecastForm
+from forecasts.models import Forecast, Question, QuestionStatus
 from markets.panel import panel_context
 
 
@@ -253,96 +243,6 @@ def forecast_withdraw(request: AuthenticatedHttpRequest, question_id: int) -> Ht
     return redirect("forecasts:question_detail", question_id=question.pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    profile = selectors.profile_get(user=request.user)
-    initial = {"email": request.user.email, "notify_on_resolution": profile.notify_on_resolution}
-    form = SettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
-        messages.success(request, "Settings saved.")
-        return redirect("forecasts:settings")
-    return _render_settings(request, form=form, token_form=TokenForm())
-
-
-def _render_settings(
-    request: AuthenticatedHttpRequest,
-    *,
-    form: SettingsForm | None = None,
-    token_form: TokenForm,
-    new_secret: str | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    if form is None:
-        profile = selectors.profile_get(user=request.user)
-        form = SettingsForm(
-            initial={
-                "email": request.user.email,
-                "notify_on_resolution": profile.notify_on_resolution,
-            }
-        )
-    response = render(
-        request,
-        "forecasts/settings.html",
-        {
-            "form": form,
-            "token_form": token_form,
-            "tokens": selectors.user_tokens(user=request.user),
-            "new_secret": new_secret,
-        },
-        status=status,
-    )
-    if new_secret:  # no cache on the way (nor the browser's history) keeps a copy
-        add_never_cache_headers(response)
-    return response
-
-
-@login_required
-@require_POST
-def token_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    token_form = TokenForm(request.POST)
-    if token_form.is_valid():
-        try:
-            _, secret = services.api_token_create(
-                user=request.user, name=token_form.cleaned_data["name"]
-            )
-        except ValidationError as error:
-            token_form.add_error("name", error.message_dict.get("name", error.messages))
-        else:
-            # Rendered, not redirected: the secret is shown this once and stored nowhere.
-            return _render_settings(request, token_form=TokenForm(), new_secret=secret)
-    return _render_settings(request, token_form=token_form, status=400)
-
-
-@login_required
-@require_POST
-def token_revoke(request: AuthenticatedHttpRequest, token_id: int) -> HttpResponse:
-    try:
-        token = services.api_token_revoke(user=request.user, token_id=token_id)
-    except ApiToken.DoesNotExist:
-        raise Http404("No such token") from None
-    messages.success(request, f"Revoked the token “{token.name}”.")
-    return redirect("forecasts:settings")
-
-
-@login_required
-def my_forecasts(request: AuthenticatedHttpRequest) -> HttpResponse:
-    now = timezone.now()
-    summaries = selectors.user_question_summaries(user=request.user)
-    rows = [
-        (
-            s,
-            s.question.status(now),
-            _lead(s.question.option_labels, s.latest.pmf)
-            if s.question.is_multiple_choice
-            else None,
-        )
-        for s in summaries
-    ]
-    return render(request, "forecasts/my_forecasts.html", {"rows": rows})
-
-
 def source_detail(request: HttpRequest, source_key: str) -> HttpResponse:
     source = selectors.source_get(key=source_key)
     if source is None:
@@ -351,91 +251,4 @@ def source_detail(request: HttpRequest, source_key: str) -> HttpResponse:
         request,
         "forecasts/source_detail.html",
         {"source": source, "questions": source.questions.order_by("closes_at", "id")},
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("forecasts:question_list")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}. Pick a question and forecast.")
-        target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            target = reverse("forecasts:question_list")
-        return redirect(target)
-    return render(request, "registration/signup.html", {"form": form})
-
-
-def _parse_day(raw: str | None) -> dt.datetime | None:
-    try:
-        day = dt.date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
-def leaderboard(request: HttpRequest) -> HttpResponse:
-    score_type = score_types.BY_NAME.get(request.GET.get("score", ""), score_types.PEER)
-    since = _parse_day(request.GET.get("since"))
-    until = _parse_day(request.GET.get("until"))
-    practice = request.GET.get("practice") == "1"
-    board = score_selectors.leaderboard(
-        score_type=score_type.name, since=since, until=until, include_practice=practice
-    )
-    return render(
-        request,
-        "forecasts/leaderboard.html",
-        {
-            "board": board,
-            "practice": practice,
-            "score_types": score_types.CHOICES,
-            "since": since,
-            "until": until,
-            "prior_questions": score_selectors.PRIOR_QUESTIONS,
-            "uninformed": score_type.uninformed,
-        },
-    )
-
-
-# The calibration section's tabs (``?kinds=``): which questions it counts, by name.
-CALIBRATION_TABS: dict[score_selectors.CalibrationKinds, str] = {
-    "all": "All questions",
-    "binary": "Binary questions only",
-}
-
-
-def track_record(request: HttpRequest, username: str) -> HttpResponse:
-    user = get_object_or_404(get_user_model(), username=username)
-    now = timezone.now()
-    # A link with an unknown ``kinds`` still shows the page, as the default would.
-    kinds = (
-        score_selectors.calibration_kinds(request.GET.get("kinds"))
-        or score_selectors.DEFAULT_CALIBRATION_KINDS
-    )
-    record = score_selectors.user_track_record(user=user)
-    mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
-    market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
-    waiting = score_selectors.user_calibration_waiting(user=user, now=now, kinds=kinds)
-    return render(
-        request,
-        "forecasts/track_record.html",
-        {
-            "subject": user,
-            "record": record,
-            "kinds": kinds,
-            "kinds_tabs": CALIBRATION_TABS.items(),
-            "calibration": mine,
-            "crowd_calibration": crowd,
-            "market_calibration": market,
-            "calibration_waiting": waiting,
-            "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
-            "score_types": score_types.TRACK_RECORD,
-            "min_n": score_selectors.CALIBRATION_MIN_N,
-        },
     )

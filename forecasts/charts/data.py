@@ -15,7 +15,8 @@ from django.db.models import Max
 
 from crux.formatting import unsigned_zero
 from forecasts import selectors
-from forecasts.charts import render as charts
+from forecasts.charts.calibration_charts import ReliabilitySeries, window_summaries
+from forecasts.charts.question_charts import OptionsHistory, QuestionHistory, ScoreSeries
 from forecasts.maths import score_types
 from forecasts.models import (
     AggregatePoint,
@@ -72,11 +73,11 @@ def user_calibration_chart(
     mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
     market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
     name = user.get_username()
-    series = [charts.ReliabilitySeries(name, mine.table)]
+    series = [ReliabilitySeries(name, mine.table)]
     if crowd.n:
-        series.append(charts.ReliabilitySeries("the crowd, same questions", crowd.table))
+        series.append(ReliabilitySeries("the crowd, same questions", crowd.table))
     if market.n:
-        series.append(charts.ReliabilitySeries("the market, same questions", market.table))
+        series.append(ReliabilitySeries("the market, same questions", market.table))
     rows = (
         _bin_rows(name, mine.table)
         + _bin_rows("the crowd", crowd.table)
@@ -98,9 +99,9 @@ def crowd_calibration_chart(
     market = score_selectors.market_calibration(
         now=now, include_practice=include_practice, kinds=kinds
     )
-    series = [charts.ReliabilitySeries("the crowd (median)", report.table)]
+    series = [ReliabilitySeries("the crowd (median)", report.table)]
     if market.n:
-        series.append(charts.ReliabilitySeries("the market (price)", market.table))
+        series.append(ReliabilitySeries("the market (price)", market.table))
     return ChartData(
         series,
         _bin_rows("the crowd", report.table) + _bin_rows("the market", market.table),
@@ -116,7 +117,7 @@ def user_calibration_over_time_chart(
     kinds: score_selectors.CalibrationKinds = score_selectors.DEFAULT_CALIBRATION_KINDS,
 ) -> ChartData:
     mine, _ = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
-    windows = charts.window_summaries(mine.windows, mine.window_labels)
+    windows = window_summaries(mine.windows, mine.window_labels)
     rows = [
         {
             "window": w.label,
@@ -152,7 +153,7 @@ def user_score_chart(*, user: User, score_type: str) -> ChartData:
             score_type=score_type,
         ).values_list("question_id", "value")
     )
-    series = charts.ScoreSeries(
+    series = ScoreSeries(
         score_label=spec.label,
         resolved_at=[m[1] for m in mine],
         values=[m[2] for m in mine],
@@ -189,7 +190,7 @@ def question_history_chart(*, question: Question, user: User | None, now: dt.dat
         )
     resolved = question.resolution or None
     market = [(at, p) for _, at, _, p in price_steps(question_ids=[question.pk])]
-    history = charts.QuestionHistory(
+    history = QuestionHistory(
         times=[p.at for p in points],
         median=[p.median for p in points],
         gmo=[p.geometric_mean_odds for p in points],
@@ -226,7 +227,7 @@ def question_options_chart(*, question: Question, now: dt.datetime) -> ChartData
     points = selectors.question_crowd_history(question=question, now=now)
     labels = question.option_labels
     medians = [_option_medians(p) for p in points]
-    history = charts.OptionsHistory(
+    history = OptionsHistory(
         labels=labels,
         times=[p.at for p in points],
         medians=medians,

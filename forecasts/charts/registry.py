@@ -2,7 +2,8 @@
 image is keyed, and so where it is served.
 
 The web views, the API views and the cache read this table. A new chart is one entry here, a
-gatherer in ``data`` and a renderer in ``render``: its addresses follow from its kind and name.
+gatherer in ``data`` and a renderer in ``calibration_charts`` or ``question_charts``: its
+addresses follow from its kind and name.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, QueryDict
 from django.urls import reverse
 
-from forecasts.charts import data, render
+from forecasts.charts import calibration_charts, data, question_charts
 from forecasts.maths import score_types
 from forecasts.models import Question
 from forecasts.scores import selectors as score_selectors
@@ -157,7 +158,7 @@ _CHARTS: list[Chart[Any]] = [
         gather=lambda s: data.user_calibration_chart(
             user=s.user, now=s.now, kinds=_kinds(s.params)
         ),
-        render=render.render_reliability,
+        render=calibration_charts.render_reliability,
         cache_subject=lambda s: f"{_user(s)}{_kinds_key(s.params)}",
         version=_scores_version,
     ),
@@ -167,7 +168,7 @@ _CHARTS: list[Chart[Any]] = [
         gather=lambda s: data.user_calibration_over_time_chart(
             user=s.user, now=s.now, kinds=_kinds(s.params)
         ),
-        render=render.render_calibration_over_time,
+        render=calibration_charts.render_calibration_over_time,
         cache_subject=lambda s: f"{_user(s)}{_kinds_key(s.params)}",
         version=_scores_version,
     ),
@@ -175,7 +176,7 @@ _CHARTS: list[Chart[Any]] = [
         name="scores",
         kind=Kind.USER,
         gather=lambda s: data.user_score_chart(user=s.user, score_type=_score_type(s.params)),
-        render=render.render_score_over_time,
+        render=question_charts.render_score_over_time,
         cache_subject=lambda s: f"{_user(s)}-{_score_type(s.params)}",
         version=_scores_version,
     ),
@@ -185,7 +186,7 @@ _CHARTS: list[Chart[Any]] = [
         gather=lambda s: data.crowd_calibration_chart(
             now=s.now, include_practice=_practice(s.params), kinds=_kinds(s.params)
         ),
-        render=render.render_reliability,
+        render=calibration_charts.render_reliability,
         cache_subject=lambda s: (
             ("crowd-practice" if _practice(s.params) else "crowd") + _kinds_key(s.params)
         ),
@@ -195,7 +196,7 @@ _CHARTS: list[Chart[Any]] = [
         name="history",
         kind=Kind.QUESTION,
         gather=lambda s: data.question_history_chart(question=s.question, user=s.viewer, now=s.now),
-        render=render.render_question_history,
+        render=question_charts.render_question_history,
         cache_subject=_question,
         version=_question_version,
     ),
@@ -203,7 +204,7 @@ _CHARTS: list[Chart[Any]] = [
         name="options",
         kind=Kind.QUESTION,
         gather=lambda s: data.question_options_chart(question=s.question, now=s.now),
-        render=render.render_question_options,
+        render=question_charts.render_question_options,
         cache_subject=_question_public,
         version=_question_public_version,
     ),

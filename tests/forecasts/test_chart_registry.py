@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 
 from forecasts.charts import registry
 from forecasts.charts.cache import chart_key
+from forecasts.charts.calibration_charts import ReliabilitySeries, render_reliability
 from forecasts.charts.data import ChartData
 from forecasts.charts.registry import CHARTS, Chart, Kind, UserSubject
-from forecasts.charts.render import ReliabilitySeries, render_reliability
 from forecasts.lifecycle import question_resolve
 from forecasts.maths.calibration import calibration_table
 from forecasts.services import forecast_submit

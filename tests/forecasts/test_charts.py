@@ -11,18 +11,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from forecasts.charts.render import (
-    OptionsHistory,
-    QuestionHistory,
+from forecasts.charts.calibration_charts import (
     ReliabilitySeries,
-    ScoreSeries,
     WindowSummary,
     render_calibration_over_time,
+    render_reliability,
+    window_summaries,
+)
+from forecasts.charts.question_charts import (
+    OptionsHistory,
+    QuestionHistory,
+    ScoreSeries,
     render_question_history,
     render_question_options,
-    render_reliability,
     render_score_over_time,
-    window_summaries,
 )
 from forecasts.maths.calibration import CalibrationWindow, MurphyDecomposition, calibration_table
 
