@@ -32,7 +32,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from forecasts.maths.aggregation import aggregate_history
-from forecasts.maths.scoring import Intervals, Questions, ScoreTable, score_questions
+from forecasts.maths.intervals import Intervals, Questions, ScoreTable
+from forecasts.maths.scoring import score_questions
 
 COLUMNS = (
     "coverage",

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.scoring import COLUMNS, best_of, one_question, peak_rss_mb, synthetic
 from forecasts.maths.aggregation import aggregate_history, aggregate_pmf_history
-from forecasts.maths.scoring import Intervals, Questions, ScoreTable, score_questions
+from forecasts.maths.intervals import Intervals, Questions, ScoreTable
+from forecasts.maths.scoring import score_questions
 
 TOLERANCE = 1e-9
 RATIO_TARGET = 3.0

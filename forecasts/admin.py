@@ -20,7 +20,6 @@ from forecasts.models import (
     OPTION_LABEL_MAX,
     OPTIONS_MAX,
     OPTIONS_MIN,
-    AutoOutcome,
     Forecast,
     Profile,
     Question,
@@ -29,10 +28,14 @@ from forecasts.models import (
     SourceDocument,
 )
 from forecasts.rules import (
+    OUTCOME_FIELDS,
     PASSAGE_NOT_IN_SOURCE,
-    option_errors,
+    outcome_changes_refused,
+    outcome_value_iso,
+    parse_outcome_value,
     passage_in_source,
     passages_broken_by,
+    question_outcomes,
     question_reschedule,
     web_url,
 )
@@ -123,24 +126,31 @@ class OptionsField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def option_index(label: str, options: list[str]) -> int | None:
-    """The index of the option ``label`` names, in any case (labels differ in more than case);
-    None if it names none."""
-    wanted = label.strip().casefold()
-    return next((i for i, option in enumerate(options) if option.casefold() == wanted), None)
+RANGE_ENDS = ("range_min", "range_max")
+RANGE_HELP = (
+    "Numeric: a number. Date: an ISO 8601 date or date-time in UTC (2027-06-30 is 00:00 UTC; "
+    "2027-06-30T12:00Z). Empty on the other kinds. Fixed once the question opens, or has "
+    "forecasts or a market."
+)
 
 
 class QuestionForm(forms.ModelForm):
-    """The rules the importer enforces: the passage occurs verbatim in its source; a resolved
-    question keeps its dates, which its scores and payouts were computed from; a
-    multiple-choice question has valid options, and its automatic outcome names one of them;
-    and the kind and options are fixed once forecasts or trades may be spread over them."""
+    """The rules the importer and the API enforce: the passage occurs verbatim in its source;
+    a resolved question keeps its dates, which its scores and payouts were computed from; a
+    question's kind and what it takes (options, range, automatic outcome) are checked by
+    ``question_outcomes``; and they are fixed once forecasts or trades may be spread over
+    them."""
 
     options = OptionsField(
         required=False,
         help_text=f"Multiple choice: one label per line, in order ({OPTIONS_MIN} to "
-        f"{OPTIONS_MAX}). Empty on a binary question. Fixed once the question opens, or has "
+        f"{OPTIONS_MAX}). Empty on the other kinds. Fixed once the question opens, or has "
         "forecasts or a market.",
+    )
+    # Text, parsed once the kind is known: a number, or a date question's ISO 8601 date.
+    range_min = forms.CharField(required=False, label="Range: low end", help_text=RANGE_HELP)
+    range_max = forms.CharField(
+        required=False, label="Range: high end", help_text="As the low end, and above it."
     )
     auto_option = forms.CharField(
         required=False,
@@ -159,8 +169,7 @@ class QuestionForm(forms.ModelForm):
             "body",
             "resolution_criteria",
             "passage",
-            "kind",
-            "options",
+            *OUTCOME_FIELDS,
             *QUESTION_DATES,
             "auto_outcome",
             "auto_option",
@@ -168,9 +177,14 @@ class QuestionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        question = self.instance
         # The stored option index, shown as the label staff type.
-        if self.instance.auto_option is not None:
-            self.initial["auto_option"] = self.instance.auto_outcome_label
+        if question.auto_option is not None:
+            self.initial["auto_option"] = question.auto_outcome_label
+        # A date question's range, stored in epoch seconds, shown as staff type it.
+        if question.kind == QuestionKind.DATE:
+            for name in RANGE_ENDS:
+                self.initial[name] = outcome_value_iso(getattr(question, name))
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -186,51 +200,62 @@ class QuestionForm(forms.ModelForm):
                         "This question is resolved: its scores and payouts were computed from "
                         "its dates. To change them, unresolve it first (on its resolution page).",
                     )
-        kind, options = cleaned.get("kind"), cleaned.get("options")
-        # The form takes the automatic option by label; the column holds its index, found
-        # below once the options are known good (None until then, or when none is named).
+        # The form takes the automatic option by label; the column holds its index.
         label, cleaned["auto_option"] = cleaned.get("auto_option", ""), None
-        if kind is not None and options is not None:  # else reported on the field already
-            self._clean_options(kind, options)
-        if kind is None or options is None or self.has_error("options"):
-            if cleaned.get("auto_outcome") == AutoOutcome.OPTION:
-                self.add_error(
-                    "auto_option", "Name an option once the kind and the options are valid."
-                )
-        else:
-            self._clean_auto_outcome(kind, options, label)
+        kind = cleaned.get("kind")
+        if kind is None:  # reported on the field; the rest depends on it
+            cleaned.update(dict.fromkeys(RANGE_ENDS))
+            return cleaned
+        outcomes, problems = question_outcomes(
+            kind=kind,
+            options=cleaned.get("options", []),
+            auto_outcome=cleaned.get("auto_outcome", ""),
+            auto_option_label=label,
+            range_min=cleaned.get("range_min"),
+            range_max=cleaned.get("range_max"),
+            open_lower_bound=cleaned.get("open_lower_bound", False),
+            open_upper_bound=cleaned.get("open_upper_bound", False),
+            log_scale=cleaned.get("log_scale", False),
+            unit=cleaned.get("unit", ""),
+        )
+        for field, said in problems.items():
+            if not self.has_error(field):  # else reported by the field already
+                self.add_error(field, said)
+        if outcomes is None:
+            self._typed_range(kind)
+            return cleaned
+        cleaned.update(outcomes.columns())
+        self._refuse_fixed_changes(outcomes.columns())
         return cleaned
 
-    def _clean_options(self, kind: str, options: list[str]) -> None:
-        if kind == QuestionKind.MULTIPLE_CHOICE:
-            for problem in option_errors(options):
-                self.add_error("options", problem)
-        elif options:
-            self.add_error(
-                "options",
-                "Only a multiple-choice question has options: choose that kind, or leave "
-                "this empty.",
-            )
+    def _typed_range(self, kind: str) -> None:
+        """The range as the columns take it, even on a form refused for something else (the
+        model's own checks then run on it): a parsed value, or None. An end that cannot be
+        parsed is reported, and the model leaves it alone."""
+        for name in RANGE_ENDS:
+            if name not in self.cleaned_data:
+                continue
+            raw = self.cleaned_data[name]
+            if self.has_error(name) or not raw:
+                self.cleaned_data[name] = None
+            else:
+                self.cleaned_data[name] = parse_outcome_value(raw, kind=kind, field=name)
+
+    def _refuse_fixed_changes(self, wanted: dict[str, Any]) -> None:
         question = self.instance
-        if question.pk is None or (kind, options) == (question.kind, question.options):
+        if question.pk is None or all(wanted[f] == getattr(question, f) for f in OUTCOME_FIELDS):
             return
         fixed_by = self._outcomes_fixed_by(question)
         if fixed_by is None:
             return
-        if kind != question.kind:
-            self.add_error(
-                "kind", f"Fixed once {fixed_by} (it is {question.get_kind_display().lower()})."
-            )
-        else:
-            self.add_error(
-                "options",
-                f"Fixed once {fixed_by}; they are: {'; '.join(question.options) or 'none'}.",
-            )
+        refused = outcome_changes_refused(question, wanted, fixed_by=fixed_by)
+        for field, said in refused.items():
+            self.add_error(field, said)
 
     @staticmethod
     def _outcomes_fixed_by(question: Question) -> str | None:
-        """Why the question's kind and options can no longer change (its forecasts and its
-        market are spread over its outcomes), or None while they still may."""
+        """Why the question's kind, options and range can no longer change (its forecasts and
+        its market are spread over its outcomes), or None while they still may."""
         if question.opens_at <= timezone.now():
             return "the question has opened"
         if question.forecasts.exists():
@@ -238,37 +263,6 @@ class QuestionForm(forms.ModelForm):
         if Market.objects.filter(question=question).exists():
             return "the question has a market"
         return None
-
-    def _clean_auto_outcome(self, kind: str, options: list[str], label: str) -> None:
-        """Turn the automatic option's label into its index (``auto_option``): named exactly
-        when the automatic outcome is "An option", which only a multiple-choice question has,
-        whose automatic outcome is never Yes or No."""
-        auto = self.cleaned_data.get("auto_outcome")
-        if kind != QuestionKind.MULTIPLE_CHOICE:
-            if auto == AutoOutcome.OPTION:
-                self.add_error(
-                    "auto_outcome", "Only a multiple-choice question resolves to an option."
-                )
-            if label:
-                self.add_error("auto_option", "Only a multiple-choice question has options.")
-            return
-        if auto in (AutoOutcome.YES, AutoOutcome.NO):
-            self.add_error(
-                "auto_outcome",
-                "A multiple-choice question resolves to one of its options: choose “An "
-                "option” and name it below, or None.",
-            )
-        elif auto == AutoOutcome.OPTION:
-            index = option_index(label, options)
-            if index is None:
-                self.add_error("auto_option", f"Name one of the options ({'; '.join(options)}).")
-            else:
-                self.cleaned_data["auto_option"] = index
-        elif label:
-            self.add_error(
-                "auto_option",
-                "Choose “An option” as the automatic outcome to name one, or leave this empty.",
-            )
 
 
 @admin.register(Question)
@@ -304,7 +298,7 @@ class QuestionAdmin(admin.ModelAdmin):
     actions = ["resolve_yes", "resolve_no", "annul", "unresolve"]
     fieldsets = (
         (None, {"fields": ("key", "source", "title", "body", "resolution_criteria", "passage")}),
-        ("Outcomes", {"fields": ("kind", "options")}),
+        ("Outcomes", {"fields": OUTCOME_FIELDS}),
         (
             "Dates",
             {

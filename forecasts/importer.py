@@ -15,8 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from forecasts.models import AutoOutcome, Question, QuestionKind, SourceDocument
-from forecasts.rules import column_errors, option_errors, passage_in_source, passages_broken_by
+from forecasts.models import CONTINUOUS_KINDS, Question, QuestionKind, SourceDocument
+from forecasts.rules import (
+    NO_MARKET,
+    Outcomes,
+    auto_outcome_named,
+    column_errors,
+    outcome_changes_refused,
+    passage_in_source,
+    passages_broken_by,
+    question_outcomes,
+)
 from markets.models import Market
 from markets.services import market_create
 
@@ -38,18 +47,18 @@ SOURCE_TEXT_FIELDS = ("key", "title", "author", "url")
 # one Crux does not support, silently ignored would import a different question than written.
 FILE_KEYS = ("source", "questions")
 SOURCE_KEYS = ("key", "title", "author", "published_on", "text_file", "url")
+# A numeric or date question's range, by Metaculus's names (a date's as ISO 8601 dates).
+RANGE_KEYS = ("range_min", "range_max", "open_lower_bound", "open_upper_bound", "log_scale", "unit")
 QUESTION_KEYS = (
     "key",
     *QUESTION_TEXT_FIELDS,
     "kind",
     "options",
+    *RANGE_KEYS,
     *QUESTION_TIME_FIELDS,
     "auto_outcome",
     "market_liquidity",
 )
-# A binary question's automatic outcome is written as stored; a multiple-choice question's
-# names one of its options by label (stored as ``option`` and the option's index).
-BINARY_AUTO_OUTCOMES = (AutoOutcome.NONE, AutoOutcome.YES, AutoOutcome.NO)
 
 
 class FileErrors:
@@ -125,65 +134,41 @@ def _question_values(
     times = [values[field] for field in QUESTION_TIME_FIELDS]
     if None not in times and not times[0] < times[1] <= times[2]:
         errors.messages.append(f"{where} needs opens_at < closes_at <= resolves_at")
-    values["kind"], values["options"] = _kind_and_options(entry, where=where, errors=errors)
-    values["auto_outcome"], values["auto_option"] = _auto_outcome(
-        entry, kind=values["kind"], options=values["options"], where=where, errors=errors
-    )
+    outcomes = _outcomes(entry, where=where, errors=errors)
+    if outcomes is not None:
+        values |= outcomes.columns()
     return values if len(errors.messages) == before else None
 
 
-def _kind_and_options(
-    entry: dict[str, Any], *, where: str, errors: FileErrors
-) -> tuple[str | None, list[str]]:
-    """The question's kind (binary unless given; None if it is none Crux knows) and its option
-    labels (none for binary)."""
+def _outcomes(entry: dict[str, Any], *, where: str, errors: FileErrors) -> Outcomes | None:
+    """The question's kind (binary unless given) and what it takes, checked by the rules every
+    edge applies (``question_outcomes``). A file's ``auto_outcome`` names a multiple-choice
+    question's option by label, and so do its messages (the column of its index is
+    ``auto_option``)."""
     kind = entry.get("kind", QuestionKind.BINARY.value)
-    if not isinstance(kind, str) or kind not in QuestionKind.values:
-        kinds = " or ".join(repr(k) for k in QuestionKind.values)
-        errors.add(where, "kind", [f"Must be {kinds} (got {kind!r})."])
-        return None, []
-    if kind != QuestionKind.MULTIPLE_CHOICE:
-        if "options" in entry:
-            errors.add(
-                where,
-                "options",
-                ['Only a multiple-choice question has options (kind = "multiple_choice").'],
-            )
-        return kind, []
-    if "options" not in entry:
-        errors.add(where, "options", ["A multiple-choice question needs its option labels."])
-        return kind, []
-    problems = option_errors(entry["options"])
-    errors.add(where, "options", problems)
-    return kind, [] if problems else [label.strip() for label in entry["options"]]
-
-
-def _auto_outcome(
-    entry: dict[str, Any], *, kind: str | None, options: list[str], where: str, errors: FileErrors
-) -> tuple[str, int | None]:
-    """The stored automatic outcome and option index: ``yes``/``no`` on a binary question; on a
-    multiple-choice one, the option whose label the file names."""
-    auto = entry.get("auto_outcome", "")
-    if kind is None:  # what it may name depends on the kind, which is reported already
-        return "", None
-    if kind != QuestionKind.MULTIPLE_CHOICE:
-        if not isinstance(auto, str) or auto not in BINARY_AUTO_OUTCOMES:
-            errors.add(where, "auto_outcome", ["Must be 'yes', 'no' or absent."])
-        return auto, None
-    if auto == "":
-        return AutoOutcome.NONE.value, None
-    if isinstance(auto, str) and auto.strip() in options:
-        return AutoOutcome.OPTION.value, options.index(auto.strip())
-    if options:  # otherwise the options themselves are reported, and there is nothing to name
-        errors.add(
-            where, "auto_outcome", [f"Must be one of the options' labels or absent (got {auto!r})."]
-        )
-    return "", None
+    auto_outcome, label = auto_outcome_named(kind, entry.get("auto_outcome", ""))
+    outcomes, problems = question_outcomes(
+        kind=kind,
+        options=entry.get("options"),
+        auto_outcome=auto_outcome,
+        auto_option_label=label,
+        range_min=entry.get("range_min"),
+        range_max=entry.get("range_max"),
+        open_lower_bound=entry.get("open_lower_bound", False),
+        open_upper_bound=entry.get("open_upper_bound", False),
+        log_scale=entry.get("log_scale", False),
+        unit=entry.get("unit", ""),
+    )
+    for field, messages in problems.items():
+        errors.add(where, "auto_outcome" if field == "auto_option" else field, messages)
+    return outcomes
 
 
 def _liquidity(entry: dict[str, Any], errors: FileErrors) -> Decimal:
-    """The question's market liquidity ``b``: ``market_liquidity`` or the site default; 0: none."""
-    raw = entry.get("market_liquidity", settings.MARKET_DEFAULT_LIQUIDITY)
+    """The question's market liquidity ``b``: ``market_liquidity`` or the site default; 0: none.
+    A numeric or date question has no market: none by default, and any other is refused."""
+    continuous = entry.get("kind") in CONTINUOUS_KINDS
+    raw = entry.get("market_liquidity", 0 if continuous else settings.MARKET_DEFAULT_LIQUIDITY)
     try:
         value = Decimal(str(raw))
     except InvalidOperation:
@@ -192,6 +177,8 @@ def _liquidity(entry: dict[str, Any], errors: FileErrors) -> Decimal:
         errors.messages.append(
             f"Question {entry.get('key')!r}: market_liquidity must be a number >= 0"
         )
+    elif continuous and value:
+        errors.messages.append(f"Question {entry.get('key')!r}: market_liquidity: {NO_MARKET}")
     return value
 
 
@@ -272,8 +259,8 @@ def _refuse_breaking_stored_rows(
     checked: QuestionFile, existing: dict[str, Question], *, now: dt.datetime
 ) -> None:
     """Refuse, listing every problem, a file whose import would break what is stored: a
-    passage of a question the file leaves out that the new text loses, or the kind or options
-    of a question that has opened (its forecasts are spread over those options)."""
+    passage of a question the file leaves out that the new text loses, or the kind, options
+    or range of a question that has opened (its forecasts are spread over them)."""
     errors = FileErrors()
     left_out = Question.objects.filter(source__key=checked.source["key"]).exclude(
         key__in=[key for key, _, _ in checked.questions]
@@ -287,17 +274,9 @@ def _refuse_breaking_stored_rows(
         question = existing.get(key)
         if question is None or now < question.opens_at:
             continue
-        where = f"Question {key!r}:"
-        if question.kind != values["kind"]:
-            errors.add(
-                where, "kind", [f"Fixed once the question has opened (it is {question.kind!r})."]
-            )
-        elif question.options != values["options"]:
-            errors.add(
-                where,
-                "options",
-                [f"Fixed once the question has opened (they are {question.options!r})."],
-            )
+        refused = outcome_changes_refused(question, values, fixed_by="the question has opened")
+        for field, messages in refused.items():
+            errors.add(f"Question {key!r}:", field, messages)
     errors.raise_any()
 
 
@@ -308,7 +287,8 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
     Idempotent by the stable keys of the source and the questions: importing the same file
     twice creates nothing new; edited text or dates update the existing rows in place.
     Each question still open for forecasts gets a market (liquidity ``market_liquidity``, or
-    ``MARKET_DEFAULT_LIQUIDITY``; 0 for none) unless it has one; closed ones get none.
+    ``MARKET_DEFAULT_LIQUIDITY``; 0 for none) unless it has one; closed ones get none, nor do
+    numeric and date questions.
     """
     now = now or timezone.now()
     checked = questions_read(path=path)

@@ -23,7 +23,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from crux.tasks import RETRY
-from forecasts.maths import aggregation
+from forecasts.maths import aggregation, cdf_aggregation
+from forecasts.maths.continuous import CDF_POINTS
 from forecasts.models import (
     AggregatePoint,
     Forecast,
@@ -31,12 +32,14 @@ from forecasts.models import (
     Resolution,
     ResolutionNotice,
     Score,
+    outcome_value_text,
 )
 from forecasts.notices import (
     question_followups_task,
     questions_awaiting_reminder,
     questions_remind_staff_task,
 )
+from forecasts.rules import parse_outcome_value
 from forecasts.scores.services import question_scores_compute
 from markets.models import SETTLEMENT_KINDS, LedgerEntry
 from markets.services import market_settle, market_unsettle
@@ -60,6 +63,7 @@ def question_resolve(
     resolution: str,
     resolved_by: User | None,
     option: int | None = None,
+    value: float | None = None,
     effective_at: dt.datetime | None = None,
     note: str = "",
     automatic: bool = False,
@@ -68,17 +72,24 @@ def question_resolve(
     """Resolve a question and store its scores, in one transaction.
 
     A binary question resolves YES, NO, annulled or ambiguous; a multiple-choice one to an
-    option (``resolution="option"`` and the option's index), annulled or ambiguous.
+    option (``resolution="option"`` and the option's index), annulled or ambiguous; a
+    numeric or date one to a ``value`` (``resolution="value"``; a date's in UTC epoch
+    seconds) within its range or beyond an open bound, below or above an open bound
+    (``below_lower_bound``, ``above_upper_bound``), annulled or ambiguous.
     ``effective_at`` (default: now) is when the outcome became known; if it precedes the
     scheduled close, scoring ends there. Resolving again with the same outcome changes
     nothing; a different outcome must be preceded by an unresolve.
     """
     question = Question.objects.select_for_update().get(pk=question_id)
-    _check_outcome(question, resolution, option)
+    _check_outcome(question, resolution, option, value)
     now = now or timezone.now()
     effective_at = effective_at or now
     if question.resolution:
-        if question.resolution != resolution or question.resolved_option != option:
+        if (question.resolution, question.resolved_option, question.resolved_value) != (
+            resolution,
+            option,
+            value,
+        ):
             raise ValidationError(
                 {"resolution": f"Already resolved {question.resolution_label}; unresolve it first."}
             )
@@ -96,6 +107,7 @@ def question_resolve(
         )
     question.resolution = resolution
     question.resolved_option = option
+    question.resolved_value = value
     question.resolved_at = effective_at
     question.resolved_by = resolved_by
     question.resolution_note = note.strip()
@@ -111,22 +123,70 @@ def question_resolve(
     return question
 
 
-def _check_outcome(question: Question, resolution: str, option: int | None) -> None:
+def _check_outcome(
+    question: Question, resolution: str, option: int | None, value: float | None
+) -> None:
     """The outcomes the question's kind takes; refused naming the field otherwise."""
     allowed: tuple[Resolution, ...]
     if question.is_multiple_choice:
-        allowed = (Resolution.OPTION, Resolution.ANNULLED, Resolution.AMBIGUOUS)
+        allowed = (Resolution.OPTION, *NO_OUTCOME)
+    elif question.is_continuous:
+        allowed = (Resolution.VALUE, Resolution.BELOW, Resolution.ABOVE, *NO_OUTCOME)
     else:
-        allowed = (Resolution.YES, Resolution.NO, Resolution.ANNULLED, Resolution.AMBIGUOUS)
+        allowed = (Resolution.YES, Resolution.NO, *NO_OUTCOME)
     if resolution not in allowed:
         raise ValidationError({"resolution": f"Choose one of: {', '.join(allowed)}."})
-    if resolution != Resolution.OPTION:
-        if option is not None:
-            raise ValidationError({"option": "Only a resolution to an option names one."})
-        return
-    if option is None or not 0 <= option < len(question.option_labels):
-        labels = "; ".join(f"{i}: {label}" for i, label in enumerate(question.option_labels))
-        raise ValidationError({"option": f"Choose one of the question's options ({labels})."})
+    if resolution != Resolution.OPTION and option is not None:
+        raise ValidationError({"option": "Only a resolution to an option names one."})
+    if resolution != Resolution.VALUE and value is not None:
+        raise ValidationError({"value": "Only a resolution to a value names one."})
+    if resolution == Resolution.OPTION:
+        if option is None or not 0 <= option < len(question.option_labels):
+            labels = "; ".join(f"{i}: {label}" for i, label in enumerate(question.option_labels))
+            raise ValidationError({"option": f"Choose one of the question's options ({labels})."})
+    elif question.is_continuous and resolution != Resolution.VALUE:
+        _check_bound_passed(question, resolution)
+    elif resolution == Resolution.VALUE:
+        _check_value(question, value)
+
+
+# What a resolution may say besides an outcome, on a question of any kind.
+NO_OUTCOME = (Resolution.ANNULLED, Resolution.AMBIGUOUS)
+
+
+def _check_bound_passed(question: Question, resolution: str) -> None:
+    """Below or above the range only where that bound is open: a closed bound says the
+    outcome cannot lie beyond it."""
+    if resolution == Resolution.BELOW and not question.open_lower_bound:
+        raise ValidationError(
+            {"resolution": "The range's lower bound is closed: the outcome cannot lie below it."}
+        )
+    if resolution == Resolution.ABOVE and not question.open_upper_bound:
+        raise ValidationError(
+            {"resolution": "The range's upper bound is closed: the outcome cannot lie above it."}
+        )
+
+
+def _check_value(question: Question, value: float | None) -> None:
+    """A finite value (a date's within the years 1 to 9999) within the range, or beyond a
+    bound that is open."""
+    if not isinstance(value, int | float):
+        raise ValidationError({"value": "Give the value that happened."})
+    value = parse_outcome_value(value, kind=question.kind)
+    low, high = question.range_min, question.range_max
+    assert low is not None and high is not None
+    if value < low and not question.open_lower_bound:
+        raise ValidationError(
+            {"value": f"Below the range's closed lower bound, {_shown(question, low)}."}
+        )
+    if value > high and not question.open_upper_bound:
+        raise ValidationError(
+            {"value": f"Above the range's closed upper bound, {_shown(question, high)}."}
+        )
+
+
+def _shown(question: Question, value: float) -> str:
+    return outcome_value_text(kind=question.kind, value=value, unit=question.unit)
 
 
 @transaction.atomic
@@ -138,6 +198,7 @@ def question_unresolve(*, question_id: int, now: dt.datetime | None = None) -> Q
         return question
     question.resolution = ""
     question.resolved_option = None
+    question.resolved_value = None
     question.resolved_at = None
     question.resolved_by = None
     question.resolution_note = ""
@@ -192,6 +253,8 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
     # Locked as ``forecast_submit`` locks it, so no forecast lands between the read and the write.
     question = Question.objects.select_for_update().get(pk=question_id)
+    if question.is_continuous:
+        return _cdf_aggregates_rebuild(question)
     multiple = question.is_multiple_choice
     # One history either way: a binary question's P(YES) per point, or a multiple-choice
     # question's vector per point, in the columns of its kind.
@@ -237,6 +300,61 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
         for at, m, g, c in wanted
     )
     return len(wanted)
+
+
+def _cdf_aggregates_rebuild(question: Question) -> int:
+    """``question_aggregates_rebuild`` of a numeric or date question: the recency-weighted mean
+    CDF over time (``AggregatePoint.cdf``), rewritten only if it differs."""
+    forecasts = list(
+        Forecast.objects.filter(question=question)
+        .order_by("starts_at", "id")
+        .values_list("starts_at", "ends_at", "cdf")
+    )
+    moments = {f[0].timestamp(): f[0] for f in forecasts}
+    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
+    history = cdf_aggregation.aggregate_cdf_history(
+        [f[0].timestamp() for f in forecasts],
+        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
+        np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), CDF_POINTS),
+    )
+    wanted = [
+        (moments[t], cdf if count else None, count)
+        for t, cdf, count in zip(
+            history.times.tolist(),
+            history.cdf.tolist(),
+            history.n_forecasters.tolist(),
+            strict=True,
+        )
+    ]
+    last = wanted[-1] if wanted else (None, None, 0)
+    Question.objects.filter(pk=question.pk).update(crowd_cdf=last[1], crowd_forecasters=last[2])
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    if _same_cdf_history(list(points.values_list("at", "cdf", "forecasters")), wanted):
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(question=question, at=at, cdf=cdf, forecasters=count)
+        for at, cdf, count in wanted
+    )
+    return len(wanted)
+
+
+def _same_cdf_history(
+    stored: list[tuple[dt.datetime, list[float] | None, int]],
+    wanted: list[tuple[dt.datetime, list[float] | None, int]],
+) -> bool:
+    """Whether the stored history is the wanted one: the same moments and counts, and CDFs
+    equal up to rounding (each forecast's append weighs the standing forecasts with a factor
+    that the history's blocks do not share, which moves a mean in its last bits)."""
+    if [(at, n) for at, _, n in stored] != [(at, n) for at, _, n in wanted]:
+        return False
+    for (_, have, _), (_, want, _) in zip(stored, wanted, strict=True):
+        if have is None or want is None:
+            if have is not want:
+                return False
+        elif not np.allclose(have, want, rtol=0, atol=1e-12):
+            return False
+    return True
 
 
 # --- what the lifecycle sweep does -----------------------------------------------------------

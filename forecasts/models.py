@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from forecasts.maths.continuous import Scale
 
 # The source of the practice questions that ``seed_demo`` creates: kept out of leaderboards
 # and the crowd's calibration unless asked for, so demo data never mixes in silently.
@@ -36,6 +39,14 @@ class SourceDocument(models.Model):
 class QuestionKind(models.TextChoices):
     BINARY = "binary", "Binary (yes/no)"
     MULTIPLE_CHOICE = "multiple_choice", "Multiple choice"
+    NUMERIC = "numeric", "Numeric"
+    DATE = "date", "Date"
+
+
+# Numeric and date questions: a forecast is a CDF on this many evenly spaced points of the
+# (scaled) range, as Metaculus's (``forecasts.maths.continuous``).
+CONTINUOUS_KINDS = (QuestionKind.NUMERIC, QuestionKind.DATE)
+UNIT_MAX = 30
 
 
 # A multiple-choice question's options: at least two, at most twenty, each label this long.
@@ -51,8 +62,24 @@ class Resolution(models.TextChoices):
     NO = "no", "No"
     # A multiple-choice question resolved to one of its options (``resolved_option``).
     OPTION = "option", "An option"
+    # A numeric or date question resolved to a value (``resolved_value``), or beyond an open
+    # bound of its range (Metaculus's names).
+    VALUE = "value", "A value"
+    BELOW = "below_lower_bound", "Below the lower bound"
+    ABOVE = "above_upper_bound", "Above the upper bound"
     ANNULLED = "annulled", "Annulled"
     AMBIGUOUS = "ambiguous", "Ambiguous"
+
+
+# The resolutions that name what happened, and so carry scores (annulled and ambiguous don't).
+SCORABLE_RESOLUTIONS = (
+    Resolution.YES,
+    Resolution.NO,
+    Resolution.OPTION,
+    Resolution.VALUE,
+    Resolution.BELOW,
+    Resolution.ABOVE,
+)
 
 
 class AutoOutcome(models.TextChoices):
@@ -61,6 +88,8 @@ class AutoOutcome(models.TextChoices):
     NO = "no", "No"
     # A multiple-choice question's default option (``auto_option``).
     OPTION = "option", "An option"
+    # A numeric or date question with an open upper bound: "not by the end of the range".
+    ABOVE = "above_upper_bound", "Above the upper bound"
 
 
 class QuestionStatus(models.TextChoices):
@@ -97,6 +126,20 @@ def question_option_labels(*, kind: str, options: Sequence[str]) -> tuple[str, .
     return tuple(options) if kind == QuestionKind.MULTIPLE_CHOICE else BINARY_OPTIONS
 
 
+def outcome_value_text(*, kind: str, value: float, unit: str = "") -> str:
+    """How a page shows a numeric question's value (to 10 significant digits, with its unit)
+    or a date question's (UTC epoch seconds): YYYY-MM-DD, with the time (UTC) unless it is
+    midnight."""
+    if kind == QuestionKind.DATE:
+        moment = dt.datetime.fromtimestamp(value, dt.UTC)
+        if moment.time() == dt.time():
+            return f"{moment:%Y-%m-%d}"
+        shown = f"{moment:%Y-%m-%d %H:%M:%S}" if moment.second else f"{moment:%Y-%m-%d %H:%M}"
+        return f"{shown} UTC"
+    text = format(value + 0.0, ",.10g")  # + 0.0: never "-0"
+    return f"{text} {unit}" if unit else text
+
+
 def question_outcome_index(*, resolution: str, resolved_option: int | None) -> int | None:
     """A question's ``outcome_index`` from its resolution alone (for rows read as values)."""
     if resolution == Resolution.YES:
@@ -123,6 +166,23 @@ class Question(models.Model):
         blank=True,
         help_text="A multiple-choice question's option labels, in order; fixed once it opens.",
     )
+    # Numeric and date questions (Metaculus's names): the range, a date's as UTC epoch seconds.
+    range_min = models.FloatField(
+        null=True, blank=True, help_text="Numeric or date: the range's low end."
+    )
+    range_max = models.FloatField(
+        null=True, blank=True, help_text="Numeric or date: the range's high end."
+    )
+    open_lower_bound = models.BooleanField(
+        default=False, help_text="Numeric or date: the outcome may lie below the range."
+    )
+    open_upper_bound = models.BooleanField(
+        default=False, help_text="Numeric or date: the outcome may lie above the range."
+    )
+    log_scale = models.BooleanField(
+        default=False, help_text="Numeric: the range is spaced logarithmically (range_min > 0)."
+    )
+    unit = models.CharField(max_length=UNIT_MAX, blank=True, help_text="Numeric: the unit's label.")
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField(help_text="No forecasts or trades from this moment.")
     resolves_at = models.DateTimeField(help_text="When the question is due to be resolved.")
@@ -130,7 +190,7 @@ class Question(models.Model):
         null=True, blank=True, help_text="When the lifecycle sweep recorded the close."
     )
     auto_outcome = models.CharField(
-        max_length=10,
+        max_length=20,
         choices=AutoOutcome,
         default=AutoOutcome.NONE,
         blank=True,
@@ -139,9 +199,14 @@ class Question(models.Model):
     auto_option = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The option applied automatically (multiple choice)."
     )
-    resolution = models.CharField(max_length=10, choices=Resolution, blank=True)
+    resolution = models.CharField(max_length=20, choices=Resolution, blank=True)
     resolved_option = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="The index of the option that happened (multiple choice)."
+    )
+    resolved_value = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The value that happened (numeric; a date's epoch seconds).",
     )
     resolved_at = models.DateTimeField(
         null=True, blank=True, help_text="Effective time of the resolution."
@@ -167,6 +232,11 @@ class Question(models.Model):
         null=True,
         blank=True,
         help_text="Multiple choice: the crowd's current medians (kept with each forecast).",
+    )
+    crowd_cdf = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Numeric or date: the crowd's current CDF (kept with each forecast).",
     )
     crowd_forecasters = models.PositiveIntegerField(
         default=0, help_text="How many forecasts stand now (kept with each forecast)."
@@ -200,6 +270,29 @@ class Question(models.Model):
                 | (~Q(auto_outcome=AutoOutcome.OPTION) & Q(auto_option__isnull=True)),
                 name="question_option_auto_outcome_names_its_option",
             ),
+            models.CheckConstraint(
+                condition=Q(resolution=Resolution.VALUE, resolved_value__isnull=False)
+                | (~Q(resolution=Resolution.VALUE) & Q(resolved_value__isnull=True)),
+                name="question_value_resolution_names_its_value",
+            ),
+            # A numeric or date question has a range, low < high; no other kind has one.
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=CONTINUOUS_KINDS,
+                    range_min__isnull=False,
+                    range_max__isnull=False,
+                    range_min__lt=models.F("range_max"),
+                )
+                | (
+                    ~Q(kind__in=CONTINUOUS_KINDS)
+                    & Q(range_min__isnull=True, range_max__isnull=True)
+                ),
+                name="question_range_iff_continuous",
+            ),
+            models.CheckConstraint(
+                condition=Q(log_scale=False) | Q(kind=QuestionKind.NUMERIC, range_min__gt=0),
+                name="question_log_scale_positive_numeric",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,6 +316,24 @@ class Question(models.Model):
         return self.kind == QuestionKind.MULTIPLE_CHOICE
 
     @property
+    def is_continuous(self) -> bool:
+        """A numeric or date question: a forecast is a CDF over its range."""
+        return self.kind in CONTINUOUS_KINDS
+
+    @property
+    def scale(self) -> Scale:
+        """A numeric or date question's range as the maths takes it (ValueError on others)."""
+        if not self.is_continuous or self.range_min is None or self.range_max is None:
+            raise ValueError(f"question {self.pk} is not a numeric or date question")
+        return Scale(
+            self.range_min,
+            self.range_max,
+            log_scale=self.log_scale,
+            open_lower=self.open_lower_bound,
+            open_upper=self.open_upper_bound,
+        )
+
+    @property
     def option_labels(self) -> tuple[str, ...]:
         """The outcomes a forecast spreads its probability over, in order: Yes and No for a
         binary question (the n = 2 case), the options of a multiple-choice one."""
@@ -238,10 +349,28 @@ class Question(models.Model):
     @property
     def resolution_label(self) -> str:
         """How a page names the resolution: the option's label on a multiple-choice question
-        resolved to one, else the resolution's own ("Yes", "Annulled")."""
+        resolved to one, the value on a numeric or date question resolved to one
+        (``outcome_value_text``), else the resolution's own ("Yes", "Annulled")."""
         if self.resolution == Resolution.OPTION and self.resolved_option is not None:
             return self.option_labels[self.resolved_option]
+        if self.resolution == Resolution.VALUE and self.resolved_value is not None:
+            return outcome_value_text(kind=self.kind, value=self.resolved_value, unit=self.unit)
         return self.get_resolution_display()
+
+    @property
+    def range_label(self) -> str:
+        """How a page names a numeric or date question's range ("0 km to 100 km; lower bound
+        closed, upper bound open"); "" on the other kinds."""
+        if self.range_min is None or self.range_max is None:
+            return ""
+        low, high = (
+            outcome_value_text(kind=self.kind, value=value, unit=self.unit)
+            for value in (self.range_min, self.range_max)
+        )
+        lower, upper = (
+            "open" if o else "closed" for o in (self.open_lower_bound, self.open_upper_bound)
+        )
+        return f"{low} to {high}; lower bound {lower}, upper bound {upper}"
 
     @property
     def auto_outcome_label(self) -> str:
@@ -253,7 +382,19 @@ class Question(models.Model):
     @property
     def is_scorable(self) -> bool:
         """Resolved to an outcome: annulled and ambiguous questions carry no scores."""
-        return self.resolution in (Resolution.YES, Resolution.NO, Resolution.OPTION)
+        return self.resolution in SCORABLE_RESOLUTIONS
+
+    @property
+    def outcome_position(self) -> float | None:
+        """Where a numeric or date question's outcome lies on its scaled range (0 and 1 its
+        bounds; beyond an open bound, just past it); None unless resolved to one."""
+        if self.resolution == Resolution.VALUE and self.resolved_value is not None:
+            return float(self.scale.position(self.resolved_value))
+        if self.resolution == Resolution.BELOW:
+            return math.nextafter(0.0, -1.0)
+        if self.resolution == Resolution.ABOVE:
+            return math.nextafter(1.0, 2.0)
+        return None
 
     @property
     def scoring_closes_at(self) -> dt.datetime:
@@ -288,6 +429,16 @@ class Forecast(models.Model):
         blank=True,
         help_text="Multiple choice: one probability per option, each >= 0.001, summing to 1.",
     )
+    cdf = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Numeric or date: the CDF on 201 evenly spaced points of the scaled range.",
+    )
+    quantiles = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Numeric or date: the quantiles the CDF was made from, if given so.",
+    )
     rationale = models.TextField(blank=True)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
@@ -304,10 +455,12 @@ class Forecast(models.Model):
                 | Q(probability__gte=PROBABILITY_MIN, probability__lte=PROBABILITY_MAX),
                 name="forecast_probability_in_range",
             ),
-            # Exactly one of the two: a binary forecast's P(YES) or a multiple-choice vector.
+            # Exactly one of the three: a binary forecast's P(YES), a multiple-choice vector or
+            # a numeric or date question's CDF.
             models.CheckConstraint(
-                condition=Q(probability__isnull=True, probabilities__isnull=False)
-                | Q(probability__isnull=False, probabilities__isnull=True),
+                condition=Q(probability__isnull=False, probabilities__isnull=True, cdf__isnull=True)
+                | Q(probability__isnull=True, probabilities__isnull=False, cdf__isnull=True)
+                | Q(probability__isnull=True, probabilities__isnull=True, cdf__isnull=False),
                 name="forecast_one_kind_of_probability",
             ),
             models.CheckConstraint(
@@ -364,6 +517,8 @@ class AggregatePoint(models.Model):
     geometric_means = models.JSONField(
         null=True, blank=True, help_text="Per option: the geometric mean, renormalised."
     )
+    # Numeric or date: the recency-weighted mean of the standing CDFs (binary: null).
+    cdf = models.JSONField(null=True, blank=True, help_text="The recency-weighted mean CDF.")
     forecasters = models.PositiveIntegerField()
 
     class Meta:
@@ -397,6 +552,9 @@ class ScoreType(models.TextChoices):
     LOG_AT_CLOSE = "log_at_close", "Log at close"
     BASELINE_AT_CLOSE = "baseline_at_close", "Baseline at close"
     PEER_AT_CLOSE = "peer_at_close", "Peer at close"
+    # Numeric and date questions, in Brier's place.
+    CRPS = "crps", "CRPS (time-averaged)"
+    CRPS_AT_CLOSE = "crps_at_close", "CRPS at close"
 
 
 class Score(models.Model):
@@ -466,7 +624,7 @@ class ResolutionNotice(models.Model):
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="notices")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    resolution = models.CharField(max_length=10, choices=Resolution)
+    resolution = models.CharField(max_length=20, choices=Resolution)
     sent_at = models.DateTimeField()
 
     class Meta:

@@ -11,13 +11,13 @@ from django.contrib.auth.models import User
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
 from forecasts.models import (
+    SCORABLE_RESOLUTIONS,
     AggregatePoint,
     ApiToken,
     Forecast,
     Profile,
     Question,
     QuestionStatus,
-    Resolution,
     SourceDocument,
 )
 
@@ -55,6 +55,14 @@ QUESTION_ROW_FIELDS = (
     "resolved_option",
     "auto_option",
     "crowd_medians",
+    # Numeric and date: the range, and the value that happened.
+    "range_min",
+    "range_max",
+    "open_lower_bound",
+    "open_upper_bound",
+    "log_scale",
+    "unit",
+    "resolved_value",
 )
 # The web list also names the source (and shows a multiple-choice question's leading option).
 LIST_FIELDS = (*QUESTION_ROW_FIELDS, "source__title")
@@ -123,12 +131,11 @@ def question_get(*, question_id: int) -> Question:
 # recorded.
 
 CROWD_STEP = dt.timedelta(hours=1)
-SCORED = (Resolution.YES, Resolution.NO, Resolution.OPTION)
 
 
 def crowd_is_public(resolution: str) -> bool:
     """Whether the crowd's whole history is public: once its question is scored."""
-    return resolution in SCORED
+    return resolution in SCORABLE_RESOLUTIONS
 
 
 def crowd_step_end(now: dt.datetime) -> dt.datetime:

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import itertools
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import numpy as np
@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forecasts.maths import aggregation
+from forecasts.maths import aggregation, cdf_aggregation
+from forecasts.maths.continuous import CDF_POINTS
+from forecasts.maths.quantiles import cdf_from_quantiles
 from forecasts.models import (
     AggregatePoint,
     ApiToken,
@@ -29,6 +31,7 @@ from forecasts.models import (
 )
 from forecasts.rules import (
     PASSAGE_NOT_IN_SOURCE,
+    parse_cdf,
     parse_probabilities,
     passage_in_source,
     probability_in_range,
@@ -43,18 +46,30 @@ def forecast_submit(
     question_id: int,
     probability: float | None = None,
     probabilities: Sequence[float] | None = None,
+    cdf: Sequence[float] | None = None,
+    quantiles: Mapping[float, float] | None = None,
     rationale: str = "",
     now: dt.datetime | None = None,
 ) -> Forecast:
     """Record ``user``'s forecast, ending the one they had standing on the question: on a
     binary question ``probability`` of YES in [0.001, 0.999]; on a multiple-choice one
-    ``probabilities``, one per option in order, each at least 0.001, summing to 1 within 1e-6.
+    ``probabilities``, one per option in order, each at least 0.001, summing to 1 within 1e-6;
+    on a numeric or date one either its ``cdf`` (201 values, ``forecasts.maths.continuous``)
+    or ``quantiles`` ``{level: value}`` (values in the question's units, a date's as epoch
+    seconds: ``rules.parse_quantiles`` reads them at the edge), turned into a CDF
+    (``forecasts.maths.quantiles``) and kept beside it.
     """
     # Locking the question serialises concurrent submissions on the same question (PostgreSQL);
     # SQLite serialises writers through its IMMEDIATE transactions. The clock is read once the
     # lock is held, so a forecast never starts before the one it ends.
     question = Question.objects.select_for_update().get(pk=question_id)
-    value, vector = _forecast_values(question, probability, probabilities)
+    given = {
+        "probability": probability,
+        "probabilities": probabilities,
+        "cdf": cdf,
+        "quantiles": quantiles,
+    }
+    values = _forecast_values(question, {k: v for k, v in given.items() if v is not None})
     now = now or timezone.now()
     if not question.is_open_for_forecasts(now):
         raise ValidationError(
@@ -65,44 +80,61 @@ def forecast_submit(
         )
     Forecast.objects.filter(question=question, user=user, ends_at__isnull=True).update(ends_at=now)
     forecast = Forecast.objects.create(
-        question=question,
-        user=user,
-        probability=value,
-        probabilities=vector,
-        rationale=rationale.strip(),
-        starts_at=now,
+        question=question, user=user, rationale=rationale.strip(), starts_at=now, **values
     )
     _aggregate_append(question=question, now=now)
     return forecast
 
 
-def _forecast_values(
-    question: Question, probability: float | None, probabilities: Sequence[float] | None
-) -> tuple[float | None, list[float] | None]:
-    """The forecast's columns for the question's kind; the other kind's value is refused,
-    naming the field that was given."""
-    if question.is_multiple_choice:
-        if probability is not None:
+# What a forecast on each kind of question gives, and how a refusal says so.
+_TAKES = {
+    QuestionKind.BINARY: ("probability", "is yes or no: give the probability of YES (probability)"),
+    QuestionKind.MULTIPLE_CHOICE: (
+        "probabilities",
+        "is multiple choice: give one probability per option (probabilities)",
+    ),
+    QuestionKind.NUMERIC: ("cdf", "is numeric: give its distribution (cdf or quantiles)"),
+    QuestionKind.DATE: ("cdf", "is a date question: give its distribution (cdf or quantiles)"),
+}
+
+
+def _forecast_values(question: Question, given: dict[str, object]) -> dict[str, object]:
+    """The forecast's columns for the question's kind, from the fields ``given`` (those not
+    None); a field the kind does not take is refused, naming it."""
+    field, takes = _TAKES[QuestionKind(question.kind)]
+    accepted = {"cdf", "quantiles"} if question.is_continuous else {field}
+    for name in given:
+        if name not in accepted:
+            raise ValidationError({name: f"This question {takes}, not {name}."})
+    if question.is_continuous:
+        if len(given) != 1:
             raise ValidationError(
-                {
-                    "probability": "This question is multiple choice: give one probability per "
-                    "option (probabilities), not a single probability."
-                }
+                {"cdf": "Give either the cdf or quantiles, not both."}
+                if given
+                else {"cdf": f"This question {takes}."}
             )
-        if probabilities is None:
-            raise ValidationError({"probabilities": "Give one probability per option."})
-        vector = parse_probabilities(list(probabilities), options=len(question.option_labels))
-        return None, list(vector)
-    if probabilities is not None:
-        raise ValidationError(
-            {
-                "probabilities": "This question is yes or no: give the probability of YES "
-                "(probability), not one per option."
-            }
+        scale = question.scale
+        if "cdf" in given:
+            return {"cdf": parse_cdf(given["cdf"], scale=scale)}
+        levels = dict(sorted(cast("Mapping[float, float]", given["quantiles"]).items()))
+        try:
+            values = cdf_from_quantiles(levels, scale)
+        except ValueError as error:
+            raise ValidationError({"quantiles": str(error)}) from None
+        return {"cdf": values.tolist(), "quantiles": {f"{k:g}": v for k, v in levels.items()}}
+    if field not in given:
+        required = (
+            "A probability is required."
+            if field == "probability"
+            else "Give one probability per option."
         )
-    if probability is None:
-        raise ValidationError({"probability": "A probability is required."})
-    return probability_in_range(probability), None
+        raise ValidationError({field: required})
+    if field == "probabilities":
+        vector = parse_probabilities(
+            list(cast("Sequence[float]", given[field])), options=len(question.option_labels)
+        )
+        return {"probabilities": list(vector)}
+    return {"probability": probability_in_range(cast(float, given[field]))}
 
 
 @transaction.atomic
@@ -127,11 +159,14 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
     multiple-choice question's is a vector per option, renormalised (``medians``,
     ``geometric_means``)."""
     multiple = question.is_multiple_choice
+    column = "cdf" if question.is_continuous else "probabilities" if multiple else "probability"
     standing = list(
         Forecast.objects.filter(question=question, ends_at__isnull=True)
         .order_by("starts_at", "id")
-        .values_list("probabilities" if multiple else "probability", flat=True)
+        .values_list(column, flat=True)
     )
+    if question.is_continuous:
+        return _cdf_aggregate_append(question=question, standing=standing, now=now)
     median: float | list[float] | None
     gmo: float | list[float] | None
     if multiple:
@@ -155,6 +190,23 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
         question=question,
         at=now,
         defaults={median_field: median, gmo_field: gmo, "forecasters": count},
+    )
+    return point
+
+
+def _cdf_aggregate_append(
+    *, question: Question, standing: list[list[float]], now: dt.datetime
+) -> AggregatePoint:
+    """``_aggregate_append`` of a numeric or date question: the recency-weighted mean of the
+    standing CDFs (``AggregatePoint.cdf``, ``Question.crowd_cdf``)."""
+    matrix = np.array(standing, dtype=np.float64).reshape(len(standing), CDF_POINTS)
+    crowd = cdf_aggregation.aggregate_cdf_now(matrix)
+    cdf = crowd.cdf.tolist() if crowd.n_forecasters else None
+    Question.objects.filter(pk=question.pk).update(
+        crowd_cdf=cdf, crowd_forecasters=crowd.n_forecasters
+    )
+    point, _ = AggregatePoint.objects.update_or_create(
+        question=question, at=now, defaults={"cdf": cdf, "forecasters": crowd.n_forecasters}
     )
     return point
 
@@ -232,15 +284,23 @@ def question_create(
     options: Sequence[str] = (),
     auto_outcome: str = AutoOutcome.NONE,
     auto_option: int | None = None,
+    range_min: float | None = None,
+    range_max: float | None = None,
+    open_lower_bound: bool = False,
+    open_upper_bound: bool = False,
+    log_scale: bool = False,
+    unit: str = "",
     key: str = "",
     now: dt.datetime | None = None,
 ) -> Question:
     """Create a question drawn from a source, its ``passage`` verbatim in the source's text.
 
     A multiple-choice question has its option labels in order (binary: none), and its
-    automatic outcome, ``auto_outcome="option"``, names an option by index. Without a ``key``
-    one is made from the title, unique. A question whose close has passed is recorded closed,
-    as the sweep would record it.
+    automatic outcome, ``auto_outcome="option"``, names an option by index. A numeric or date
+    question has its range (a date's in UTC epoch seconds), bounds, scale and unit, as
+    ``forecasts.rules.question_outcomes`` checks them. Without a ``key`` one is made from the
+    title, unique. A question whose close has passed is recorded closed, as the sweep would
+    record it.
     """
     # Locked so that the source's text cannot change between the check and the write.
     source = SourceDocument.objects.select_for_update().get(pk=source_id)
@@ -264,6 +324,12 @@ def question_create(
         closed_at=recorded_close(closes_at=closes_at, now=now),
         auto_outcome=auto_outcome,
         auto_option=auto_option,
+        range_min=range_min,
+        range_max=range_max,
+        open_lower_bound=open_lower_bound,
+        open_upper_bound=open_upper_bound,
+        log_scale=log_scale,
+        unit=unit,
     )
 
 

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from crux.users import signed_in_user
 from forecasts import lifecycle, selectors
-from forecasts.models import Question, Resolution
+from forecasts.models import Question, QuestionKind, Resolution, outcome_value_text
+from forecasts.rules import parse_outcome_value
 from forecasts.views import _question_or_404
 
 
@@ -45,9 +46,11 @@ NO_OPTION_OUTCOMES = (Resolution.ANNULLED, Resolution.AMBIGUOUS)
 
 class ResolutionForm(forms.Form):
     """The outcomes the question's kind takes, a radio button (and its label) each: YES and NO
-    for a binary question, its options for a multiple-choice one; annulled and ambiguous."""
+    for a binary question, its options for a multiple-choice one, a value (typed in ``value``)
+    or a bound passed, where it is open, for a numeric or date one; annulled and ambiguous."""
 
     resolution = forms.ChoiceField(widget=forms.RadioSelect)
+    value = forms.CharField(required=False)
     effective_at = forms.DateTimeField(
         label="Effective time (UTC)",
         required=False,
@@ -60,20 +63,69 @@ class ResolutionForm(forms.Form):
 
     def __init__(self, *args: Any, question: Question, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.question = question
         field = self.fields["resolution"]
         assert isinstance(field, forms.ChoiceField)
         if question.is_multiple_choice:
             options = [(f"{OPTION_PREFIX}{i}", label) for i, label in enumerate(question.options)]
             field.choices = options + [(r.value, r.label) for r in NO_OPTION_OUTCOMES]
+        elif question.is_continuous:
+            field.choices = self._continuous_outcomes(question)
         else:
             field.choices = [(r.value, r.label) for r in BINARY_OUTCOMES]
+        if not question.is_continuous:
+            del self.fields["value"]
+        elif question.kind == QuestionKind.DATE:
+            self.fields["value"].label = "The date (UTC)"
+            self.fields["value"].widget = forms.DateInput(attrs={"type": "date"})
+            self.fields["value"].help_text = "With “A value”: the day it happened."
+        else:
+            unit = f" ({question.unit})" if question.unit else ""
+            self.fields["value"].label = f"The value{unit}"
+            self.fields["value"].widget = forms.NumberInput(attrs={"step": "any"})
+            self.fields["value"].help_text = "With “A value”: what happened."
 
-    def outcome(self) -> tuple[str, int | None]:
-        """The chosen resolution and, for an option, its index (``question_resolve``'s)."""
+    @staticmethod
+    def _continuous_outcomes(question: Question) -> list[tuple[str, str]]:
+        """A value; below or above the range where that bound is open; no outcome."""
+        assert question.range_min is not None and question.range_max is not None
+        shown = {
+            name: outcome_value_text(kind=question.kind, value=value, unit=question.unit)
+            for name, value in (("low", question.range_min), ("high", question.range_max))
+        }
+        choices = [(Resolution.VALUE.value, f"A value (from {shown['low']} to {shown['high']})")]
+        if question.open_lower_bound:
+            choices.append((Resolution.BELOW.value, f"Below {shown['low']} (below the range)"))
+        if question.open_upper_bound:
+            choices.append((Resolution.ABOVE.value, f"Above {shown['high']} (above the range)"))
+        return choices + [(r.value, r.label) for r in NO_OPTION_OUTCOMES]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "value" not in self.fields:
+            return cleaned
+        raw = cleaned.get("value", "").strip()
+        if cleaned.get("resolution") != Resolution.VALUE:
+            if raw:
+                self.add_error(
+                    "value", "Only the outcome “A value” takes one: choose it, or leave this empty."
+                )
+            cleaned["value"] = None
+        elif not raw:
+            self.add_error("value", "Give the value that happened.")
+        else:
+            try:
+                cleaned["value"] = parse_outcome_value(raw, kind=self.question.kind)
+            except ValidationError as error:
+                self.add_error("value", error.message_dict["value"])
+        return cleaned
+
+    def outcome(self) -> tuple[str, int | None, float | None]:
+        """The chosen resolution, the index of an option and a value (``question_resolve``'s)."""
         value: str = self.cleaned_data["resolution"]
         if value.startswith(OPTION_PREFIX):
-            return Resolution.OPTION, int(value.removeprefix(OPTION_PREFIX))
-        return value, None
+            return Resolution.OPTION, int(value.removeprefix(OPTION_PREFIX)), None
+        return value, None, self.cleaned_data.get("value")
 
     def clean_effective_at(self) -> dt.datetime | None:
         value = self.cleaned_data.get("effective_at")
@@ -102,12 +154,13 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
     question = _question_or_404(question_id)
     form = ResolutionForm(request.POST or None, question=question)
     if request.method == "POST" and form.is_valid():
-        resolution, option = form.outcome()
+        resolution, option, value = form.outcome()
         try:
             resolved = lifecycle.question_resolve(
                 question_id=question.pk,
                 resolution=resolution,
                 option=option,
+                value=value,
                 resolved_by=signed_in_user(request),
                 effective_at=form.cleaned_data["effective_at"],
                 note=form.cleaned_data["note"],
@@ -118,7 +171,7 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
                 field = "resolution" if field == "option" else field
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            if option is None:
+            if not (question.is_multiple_choice or question.is_continuous):
                 messages.success(request, f"Resolved {resolution.upper()}.")
             else:
                 messages.success(request, f"Resolved: {resolved.resolution_label}.")

@@ -99,6 +99,8 @@ def market_create(
     question = Question.objects.select_for_update().filter(pk=question_id).first()
     if question is None:
         raise ValidationError({"question": "No such question."})
+    if question.is_continuous:
+        raise ValidationError({"question": "Numeric and date questions have no market."})
     n_outcomes = len(question.option_labels)
     if question.resolution:
         raise ValidationError({"question": "This question is resolved: it cannot get a market."})

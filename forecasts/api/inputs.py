@@ -15,23 +15,27 @@ from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
 from forecasts.models import (
+    CONTINUOUS_KINDS,
     OPTION_LABEL_MAX,
     OPTIONS_MAX,
     OPTIONS_MIN,
     PROBABILITY_MAX,
     PROBABILITY_MIN,
-    AutoOutcome,
+    UNIT_MAX,
     Question,
     QuestionKind,
     Resolution,
     SourceDocument,
 )
 from forecasts.rules import (
+    NO_MARKET,
     PASSAGE_NOT_IN_SOURCE,
-    option_errors,
+    auto_outcome_named,
+    parse_outcome_value,
     parse_probabilities,
     parse_probability,
     passage_in_source,
+    question_outcomes,
 )
 from markets.services import MAX_LIQUIDITY
 
@@ -57,6 +61,45 @@ class ProbabilitiesField(serializers.Field):
 
     def to_representation(self, value: Any) -> Any:
         return value
+
+
+# A numeric question's value is a number; a date question's an ISO 8601 date or date-time
+# (UTC), or UTC epoch seconds.
+OUTCOME_VALUE_SCHEMA = {"oneOf": [{"type": "number"}, {"type": "string"}]}
+
+
+@extend_schema_field(OUTCOME_VALUE_SCHEMA)
+class OutcomeValueField(serializers.Field):
+    """A number or a string, as given: what it must be depends on the question's kind, so the
+    serializer parses it once it knows the kind (``parse_outcome_value``)."""
+
+    default_error_messages = {"invalid": "Give a number, or an ISO 8601 date or date-time."}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class OptionLabelsField(serializers.ListField):
+    """Option labels, a bad one named by its position in one flat list of messages (the one
+    error shape has a list of messages per field, not one per item)."""
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as error:
+            if not isinstance(error.detail, dict):
+                raise
+            raise serializers.ValidationError(
+                [
+                    f"Option {int(index) + 1}: {' '.join(str(m) for m in messages)}"
+                    for index, messages in error.detail.items()
+                ]
+            ) from None
 
 
 def _question_field() -> serializers.PrimaryKeyRelatedField[Question]:
@@ -146,17 +189,28 @@ class ForecastWithdrawSerializer(StrictSerializer):
     question = serializers.IntegerField(min_value=1)
 
 
-# What a resolution may say besides an outcome, on a question of either kind.
+# What a resolution may say besides an outcome, on a question of any kind.
 NO_OUTCOME = (Resolution.ANNULLED, Resolution.AMBIGUOUS)
+# A numeric or date question's outcomes besides a value (Metaculus's names).
+BEYOND_BOUNDS = (Resolution.BELOW, Resolution.ABOVE)
 
 
 class ResolveSerializer(StrictSerializer):
     """A resolution of ``context["question"]``: its ``resolution`` becomes the lifecycle's
-    ``resolution`` and ``option`` (an index; None but for a multiple-choice outcome)."""
+    ``resolution``, ``option`` (an index; None but for a multiple-choice outcome) and
+    ``value`` (None but for a numeric or date question's value)."""
 
     resolution = serializers.CharField(
         help_text='A binary question: "yes", "no", "annulled" or "ambiguous". A multiple-choice '
-        'question: the label of the option that happened, "annulled" or "ambiguous".'
+        'question: the label of the option that happened, "annulled" or "ambiguous". A numeric '
+        'or date question: "value" (with value), "below_lower_bound" or "above_upper_bound" '
+        '(where that bound is open), "annulled" or "ambiguous".'
+    )
+    value = OutcomeValueField(
+        required=False,
+        help_text='With "resolution": "value" on a numeric or date question, and only then: what '
+        "happened, a number (numeric), or an ISO 8601 date or date-time in UTC (date; a date "
+        "alone is 00:00 UTC), or UTC epoch seconds. Within the range, or beyond an open bound.",
     )
     effective_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
@@ -169,20 +223,40 @@ class ResolveSerializer(StrictSerializer):
             labels = "; ".join(question.option_labels)
             message = f"Name an option ({labels}), or annulled or ambiguous."
         else:
-            message = "Choose one of: yes, no, annulled, ambiguous."
+            message = f"Choose one of: {', '.join([*self._outcomes(question), *NO_OUTCOME])}."
         raise serializers.ValidationError(message)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         question: Question = self.context["question"]
         resolution = attrs["resolution"]
+        value = None
+        if "value" in attrs:
+            if resolution != Resolution.VALUE:
+                raise serializers.ValidationError(
+                    {"value": 'Only a resolution to a value ("resolution": "value") takes one.'}
+                )
+            try:
+                value = parse_outcome_value(attrs["value"], kind=question.kind)
+            except ValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        elif resolution == Resolution.VALUE:
+            raise serializers.ValidationError({"value": "Give the value that happened."})
         if not question.is_multiple_choice or resolution in NO_OUTCOME:
-            return {**attrs, "option": None}
+            return {**attrs, "option": None, "value": value}
         index = self._outcomes(question)[resolution]
-        return {**attrs, "resolution": Resolution.OPTION.value, "option": index}
+        return {**attrs, "resolution": Resolution.OPTION.value, "option": index, "value": None}
 
     @staticmethod
-    def _outcomes(question: Question) -> dict[str, int]:
-        """What names an outcome: yes and no; a multiple-choice question's option labels."""
+    def _outcomes(question: Question) -> dict[str, int | None]:
+        """What names an outcome: yes and no; a multiple-choice question's option labels; a
+        value or a bound passed on a numeric or date question (where that bound is open)."""
+        if question.is_continuous:
+            beyond = (question.open_lower_bound, question.open_upper_bound)
+            named = [
+                Resolution.VALUE,
+                *(r for r, o in zip(BEYOND_BOUNDS, beyond, strict=True) if o),
+            ]
+            return {r.value: None for r in named}
         if not question.is_multiple_choice:
             return {Resolution.YES.value: 0, Resolution.NO.value: 1}
         return {label: index for index, label in enumerate(question.option_labels)}
@@ -208,14 +282,57 @@ class QuestionCreateSerializer(StrictSerializer):
     passage = serializers.CharField(
         trim_whitespace=False, help_text="A passage that occurs verbatim in the source's text."
     )
-    kind = serializers.ChoiceField(choices=QuestionKind.choices, default=QuestionKind.BINARY)
-    options = serializers.ListField(
+    kind = serializers.ChoiceField(
+        choices=QuestionKind.choices,
+        default=QuestionKind.BINARY,
+        help_text="binary (the default), multiple_choice (with options), or numeric or date "
+        "(with range_min and range_max): fixed once the question opens.",
+    )
+    options = OptionLabelsField(
         child=serializers.CharField(max_length=OPTION_LABEL_MAX),
         required=False,
         default=list,
         max_length=OPTIONS_MAX,
         help_text=f"A multiple-choice question's {OPTIONS_MIN} to {OPTIONS_MAX} distinct option "
-        "labels, in order (fixed once the question opens); none on a binary question.",
+        "labels, in order (fixed once the question opens); none on the other kinds.",
+    )
+    range_min = OutcomeValueField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A numeric or date question's range, low end (Metaculus's name): a number, or "
+        "for a date question an ISO 8601 date or date-time in UTC (a date alone is 00:00 UTC) "
+        "or UTC epoch seconds. Required on those kinds, absent or null on the others; fixed "
+        "once the question opens.",
+    )
+    range_max = OutcomeValueField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The range's high end, as range_min, and greater than it.",
+    )
+    open_lower_bound = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Numeric or date: the outcome may lie below range_min (false: it cannot).",
+    )
+    open_upper_bound = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Numeric or date: the outcome may lie above range_max (false: it cannot).",
+    )
+    log_scale = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Numeric only: forecasts are spread over the range logarithmically (then "
+        "range_min > 0).",
+    )
+    unit = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=UNIT_MAX,
+        help_text="Numeric only: the unit's label, shown after a value (e.g. km, %, $bn).",
     )
     opens_at = serializers.DateTimeField()
     closes_at = serializers.DateTimeField(help_text="After opens_at.")
@@ -225,7 +342,8 @@ class QuestionCreateSerializer(StrictSerializer):
         allow_blank=True,
         default="",
         help_text='Applied when resolves_at passes unresolved: "yes" or "no" on a binary '
-        "question, an option's label on a multiple-choice one; empty: staff resolve.",
+        'question, an option\'s label on a multiple-choice one, "above_upper_bound" on a '
+        "numeric or date question whose upper bound is open; empty: staff resolve.",
     )
     market_liquidity = serializers.DecimalField(
         required=False,
@@ -237,11 +355,11 @@ class QuestionCreateSerializer(StrictSerializer):
         "transaction), in play money: a decimal string or number, at most 4 decimal places. "
         "One outcome per option (Yes and No on a binary question); the maker is subsidised "
         "b ln n. 0: no market. Default: the site's default liquidity. A question already "
-        "closed to forecasts gets no market.",
+        "closed to forecasts gets no market. Numeric and date questions have no market: "
+        "absent or 0 on them.",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        attrs.setdefault("market_liquidity", Decimal(settings.MARKET_DEFAULT_LIQUIDITY))
         source: SourceDocument = attrs["source"]
         errors: dict[str, list[str]] = {}
         if not passage_in_source(attrs["passage"], source.text):
@@ -250,38 +368,42 @@ class QuestionCreateSerializer(StrictSerializer):
             errors["closes_at"] = ["Must be after opens_at."]
         if not attrs["closes_at"] <= attrs["resolves_at"]:
             errors["resolves_at"] = ["Must be at or after closes_at."]
-        options = [label.strip() for label in attrs["options"]]
-        multiple_choice = attrs["kind"] == QuestionKind.MULTIPLE_CHOICE
-        if multiple_choice:
-            if problems := option_errors(options):
-                errors["options"] = problems
-        elif options:
-            errors["options"] = ["Only a multiple-choice question has options."]
-        auto = _automatic_outcome(attrs["auto_outcome"].strip(), options, multiple_choice)
-        if auto is None and "options" not in errors:  # bad options: nothing to name yet
-            errors["auto_outcome"] = [
-                "Name one of the options' labels, or leave it empty."
-                if multiple_choice
-                else 'Must be "yes", "no" or empty.'
-            ]
+        kind = attrs["kind"]
+        # A request names a multiple-choice question's automatic option by label, in
+        # auto_outcome: the rules' auto_option is reported there.
+        auto_outcome, label = auto_outcome_named(kind, attrs["auto_outcome"].strip())
+        outcomes, problems = question_outcomes(
+            kind=kind,
+            options=attrs["options"],
+            auto_outcome=auto_outcome,
+            auto_option_label=label,
+            **{name: attrs[name] for name in RANGE_FIELDS},
+        )
+        for field, messages in problems.items():
+            errors.setdefault("auto_outcome" if field == "auto_option" else field, []).extend(
+                messages
+            )
+        continuous = kind in CONTINUOUS_KINDS
+        liquidity = attrs.get("market_liquidity")
+        if continuous and liquidity:
+            errors["market_liquidity"] = [NO_MARKET]
+        if liquidity is None:
+            liquidity = Decimal(0 if continuous else settings.MARKET_DEFAULT_LIQUIDITY)
         if errors:
             raise serializers.ValidationError(errors)
-        assert auto is not None
-        attrs["auto_outcome"], attrs["auto_option"] = auto
-        return {**attrs, "options": options}
+        assert outcomes is not None
+        return {**attrs, **outcomes.columns(), "market_liquidity": liquidity}
 
 
-def _automatic_outcome(
-    given: str, options: list[str], multiple_choice: bool
-) -> tuple[str, int | None] | None:
-    """The stored automatic outcome and option index of what a request names: "yes" or "no"
-    on a binary question, an option's label on a multiple-choice one, or nothing; None if it
-    names none of these."""
-    if not given:
-        return AutoOutcome.NONE.value, None
-    if multiple_choice:
-        return (AutoOutcome.OPTION.value, options.index(given)) if given in options else None
-    return (given, None) if given in (AutoOutcome.YES, AutoOutcome.NO) else None
+# The range's fields, as a request and the rules name them.
+RANGE_FIELDS = (
+    "range_min",
+    "range_max",
+    "open_lower_bound",
+    "open_upper_bound",
+    "log_scale",
+    "unit",
+)
 
 
 class EmptySerializer(StrictSerializer):

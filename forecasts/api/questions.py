@@ -138,9 +138,9 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         tags=["questions (staff)"],
     )
     def create(self, request: Request) -> Response:
-        """Create a question of either kind (staff), drawn from a verbatim passage of a source,
+        """Create a question of any kind (staff), drawn from a verbatim passage of a source,
         and, while it can still take forecasts, its market (``market_liquidity``, as a question
-        file's): both or neither."""
+        file's): both or neither. Numeric and date questions have no market."""
         data = QuestionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
@@ -160,6 +160,12 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
                 resolves_at=given["resolves_at"],
                 auto_outcome=given["auto_outcome"],
                 auto_option=given["auto_option"],
+                range_min=given["range_min"],
+                range_max=given["range_max"],
+                open_lower_bound=given["open_lower_bound"],
+                open_upper_bound=given["open_upper_bound"],
+                log_scale=given["log_scale"],
+                unit=given["unit"],
                 now=now,
             )
             _market_open(created, b=given["market_liquidity"], now=now)
@@ -201,7 +207,9 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
     def resolve(self, request: Request, pk: str | None = None) -> Response:
         """Resolve YES, NO, annulled or ambiguous; a multiple-choice question by the label of
-        the option that happened. Scores are stored in the same transaction."""
+        the option that happened; a numeric or date question to a value
+        (``{"resolution": "value", "value": 42}``, a date's as an ISO 8601 date) or beyond an
+        open bound. Scores are stored in the same transaction."""
         question = self.get_object()
         data = ResolveSerializer(data=request.data, context={"question": question})
         data.is_valid(raise_exception=True)

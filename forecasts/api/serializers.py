@@ -13,16 +13,19 @@ from rest_framework import serializers
 from crux.api.validation import StrictSerializer
 from forecasts.maths import score_types
 from forecasts.models import (
+    CONTINUOUS_KINDS,
     AggregatePoint,
     ApiToken,
     Forecast,
     Question,
+    QuestionKind,
     Score,
     SourceDocument,
     question_option_labels,
     question_outcome_index,
     question_status,
 )
+from forecasts.rules import outcome_value_iso
 from forecasts.selectors import (
     CROWD_STEP_FIELDS,
     QUESTION_ROW_FIELDS,
@@ -134,6 +137,62 @@ class QuestionSerializer(serializers.ModelSerializer):
         "to 1, in the order of options, shown by the rule of crowd_median (null where that is "
         "null, and on a binary question).",
     )
+    range_min = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Numeric or date (Metaculus's name): the range's low end; a date question's "
+        "in UTC epoch seconds (see range_min_date). Null on the other kinds.",
+    )
+    range_max = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Numeric or date: the range's high end, as range_min.",
+    )
+    range_min_date = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="A date question's range_min in ISO 8601 (UTC); null on the other kinds.",
+    )
+    range_max_date = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="A date question's range_max in ISO 8601 (UTC); null on the other kinds.",
+    )
+    open_lower_bound = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Numeric or date: whether the outcome may lie below range_min (null on the "
+        "other kinds).",
+    )
+    open_upper_bound = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Numeric or date: whether the outcome may lie above range_max (null on the "
+        "other kinds).",
+    )
+    log_scale = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Numeric or date: whether forecasts are spread over the range "
+        "logarithmically (only ever on a numeric question; null on the other kinds).",
+    )
+    unit = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text='Numeric or date: the unit\'s label ("" if none; a date question has none); '
+        "null on the other kinds.",
+    )
+    resolved_value = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text='Numeric or date, resolved "value": the value that happened (a date\'s in '
+        "UTC epoch seconds); null otherwise. It may lie beyond an open bound.",
+    )
+    resolved_value_date = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="A date question's resolved_value in ISO 8601 (UTC); null otherwise.",
+    )
 
     class Meta:
         model = Question
@@ -158,6 +217,16 @@ class QuestionSerializer(serializers.ModelSerializer):
             "forecasters",
             "crowd_median",
             "crowd_medians",
+            "range_min",
+            "range_max",
+            "range_min_date",
+            "range_max_date",
+            "open_lower_bound",
+            "open_upper_bound",
+            "log_scale",
+            "unit",
+            "resolved_value",
+            "resolved_value_date",
         ]
 
     def get_status(self, question: Question) -> str:
@@ -220,7 +289,31 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
             step_forecasters=values.get("crowd_step_forecasters"),
         ),
         "crowd_medians": None if medians is None else list(medians),
+        **_range_values(values),
     }
+
+
+def _range_values(values: dict[str, Any]) -> dict[str, object]:
+    """A numeric or date question's range and resolved value, a date question's also in ISO
+    8601; null on the other kinds."""
+    continuous = values["kind"] in CONTINUOUS_KINDS
+    date = values["kind"] == QuestionKind.DATE
+    shown: dict[str, object] = {
+        name: values[name] if continuous else None
+        for name in (
+            "range_min",
+            "range_max",
+            "open_lower_bound",
+            "open_upper_bound",
+            "log_scale",
+            "unit",
+        )
+    }
+    for name in ("range_min", "range_max"):
+        shown[f"{name}_date"] = outcome_value_iso(values[name]) if date else None
+    shown["resolved_value"] = values["resolved_value"]
+    shown["resolved_value_date"] = outcome_value_iso(values["resolved_value"]) if date else None
+    return shown
 
 
 class QuestionDetailSerializer(QuestionSerializer):

@@ -38,7 +38,8 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecasts.maths.scoring import P_MIN, Intervals, as_pmfs, clip_probability
+from forecasts.maths.intervals import Intervals, as_pmfs
+from forecasts.maths.scoring import P_MIN, clip_probability
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -53,7 +54,7 @@ def _as_float(values: ArrayLike) -> FloatArray:
     return np.atleast_1d(np.asarray(values, dtype=np.float64))
 
 
-class _Scratch:
+class Scratch:
     """Matrices kept from block to block of ``aggregate_history``: fresh multi-megabyte arrays
     for every block cost page faults, which took some 40 % of the time."""
 
@@ -68,7 +69,7 @@ class _Scratch:
         return flat[:size].reshape(shape)
 
 
-def _medians_by_value(weight: FloatArray, value: FloatArray, scratch: _Scratch) -> FloatArray:
+def _medians_by_value(weight: FloatArray, value: FloatArray, scratch: Scratch) -> FloatArray:
     """Per row of ``weight`` (rows x ``value``, which is sorted ascending; weights >= 0, 0 for
     absent) the ``weighted_median`` of the values present; NaN for a row without weight.
 
@@ -107,11 +108,11 @@ def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
     if v.shape != w.shape or v.ndim != 1 or np.any(w <= 0):
         raise ValueError("weights must be positive and match the values")
     order = np.argsort(v, kind="stable")
-    return float(_medians_by_value(w[order][None, :], v[order], _Scratch())[0])
+    return float(_medians_by_value(w[order][None, :], v[order], Scratch())[0])
 
 
-def _recency_ranks(
-    standing: BoolArray, scratch: _Scratch
+def recency_ranks(
+    standing: BoolArray, scratch: Scratch
 ) -> tuple[NDArray[np.intp], IntArray, FloatArray]:
     """Per row of ``standing`` (moments x forecasts, oldest first): each standing forecast's
     1-based rank among the row's (0 where absent), the row's count, and the weight of each
@@ -128,7 +129,7 @@ def _recency_ranks(
 
 
 def _crowd(
-    standing: BoolArray, probs: FloatArray, scratch: _Scratch
+    standing: BoolArray, probs: FloatArray, scratch: Scratch
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Per row of ``standing`` (moments x forecasts, columns oldest first, P(YES) ``probs``):
     the recency-weighted median and geometric mean of odds of the row's standing forecasts,
@@ -139,7 +140,7 @@ def _crowd(
     tolerance is relative too). One lookup table then serves every row; exp would cost more
     than the rest. With C = N, as for ``aggregate_now``, the two are the same numbers.
     """
-    rank, n, table = _recency_ranks(standing, scratch)
+    rank, n, table = recency_ranks(standing, scratch)
     by_value = np.argsort(probs, kind="stable")
     by_rank = np.take(rank, by_value, axis=1, out=scratch.get("index", rank.shape, np.intp))
     weight = np.take(table, by_rank, out=rank.view(np.float64))
@@ -176,7 +177,7 @@ def aggregate_now(probs_sorted_by_start: ArrayLike) -> Aggregate:
     p = _as_float(probs_sorted_by_start)
     if p.ndim != 1 or not np.all((p >= 0) & (p <= 1)):
         raise ValueError("probabilities must be a 1-D sequence in [0, 1]")
-    median, gmo, n = _crowd(np.ones((1, p.size), dtype=bool), p, _Scratch())
+    median, gmo, n = _crowd(np.ones((1, p.size), dtype=bool), p, Scratch())
     return Aggregate(float(median[0]), float(gmo[0]), int(n[0]))
 
 
@@ -224,17 +225,17 @@ def aggregate_history(start: ArrayLike, end: ArrayLike, prob: ArrayLike) -> Aggr
     forecasts by 100 users take about 0.1 s, by 1,000 users 0.25 s (bench/scoring.py).
     """
     iv = Intervals.of_question(np.zeros(np.size(start)), start, end, prob)
-    rows, times = _timeline(iv)
+    rows, times = timeline(iv)
     p = iv.prob[rows]
     median, gmo = np.full(times.size, np.nan), np.full(times.size, np.nan)
     count = np.zeros(times.size, dtype=np.int64)
-    scratch = _Scratch()
-    for block, cols, standing in _blocks(iv.start[rows], iv.end[rows], times, scratch):
+    scratch = Scratch()
+    for block, cols, standing in blocks(iv.start[rows], iv.end[rows], times, scratch):
         median[block], gmo[block], count[block] = _crowd(standing, p[cols], scratch)
     return AggregateHistory(times, median, gmo, count)
 
 
-def _timeline(iv: Intervals) -> tuple[IntArray, FloatArray]:
+def timeline(iv: Intervals) -> tuple[IntArray, FloatArray]:
     """The rows of ``iv`` that stand for some time, by start (ties as given), and the distinct
     times at which what stands changes."""
     keep = np.flatnonzero(iv.end > iv.start)
@@ -243,8 +244,8 @@ def _timeline(iv: Intervals) -> tuple[IntArray, FloatArray]:
     return rows, np.unique(np.concatenate([iv.start[rows], end[np.isfinite(end)]]))
 
 
-def _blocks(
-    s: FloatArray, e: FloatArray, times: FloatArray, scratch: _Scratch
+def blocks(
+    s: FloatArray, e: FloatArray, times: FloatArray, scratch: Scratch
 ) -> Iterator[tuple[slice, IntArray, BoolArray]]:
     """Blocks of consecutive ``times``: their slice, the forecasts (starts ``s`` sorted, ends
     ``e``) standing at any of them, and which stand at each (times x those forecasts)."""
@@ -282,13 +283,13 @@ def renormalise_medians(medians: ArrayLike) -> FloatArray:
 
 
 def _crowd_pmf(
-    standing: BoolArray, pmfs: FloatArray, scratch: _Scratch
+    standing: BoolArray, pmfs: FloatArray, scratch: Scratch
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Per row of ``standing`` (moments x forecasts, columns oldest first, ``pmfs`` forecasts x
     options): each option's recency-weighted median, not renormalised, and the renormalised
     geometric means (rows x options, NaN for none), and the row's count. Each option's median
     is ``_crowd``'s of that option's column: the same weights, the same numbers."""
-    rank, n, table = _recency_ranks(standing, scratch)
+    rank, n, table = recency_ranks(standing, scratch)
     rows, options = standing.shape[0], pmfs.shape[1]
     median = np.empty((rows, options))
     two = np.flatnonzero(n == 2)
@@ -335,7 +336,7 @@ def recency_weighted_medians(pmfs_sorted_by_start: ArrayLike) -> FloatArray:
     """Each option's recency-weighted median of N standing pmfs (forecasts x options, oldest
     first), not renormalised (``renormalise_medians`` does that); NaN for none."""
     p = _as_pmf_rows(pmfs_sorted_by_start)
-    median, _, _ = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, _Scratch())
+    median, _, _ = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, Scratch())
     row: FloatArray = median[0]
     return row
 
@@ -344,7 +345,7 @@ def aggregate_pmf_now(pmfs_sorted_by_start: ArrayLike) -> PmfAggregate:
     """The crowd of the standing pmfs (forecasts x options, each as ``as_pmfs``), oldest first.
     No forecast at all is a 0 x n matrix."""
     p = _as_pmf_rows(pmfs_sorted_by_start)
-    median, gmo, n = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, _Scratch())
+    median, gmo, n = _crowd_pmf(np.ones((1, p.shape[0]), dtype=bool), p, Scratch())
     return PmfAggregate(renormalise_medians(median[0]), gmo[0], int(n[0]))
 
 
@@ -383,12 +384,12 @@ def aggregate_pmf_history(start: ArrayLike, end: ArrayLike, pmfs: ArrayLike) -> 
     p = _as_pmf_rows(pmfs)
     # The times are checked as any intervals' are; the pmfs were checked above.
     iv = Intervals.of_question(np.zeros(p.shape[0]), start, end, np.zeros(p.shape[0]))
-    rows, times = _timeline(iv)
+    rows, times = timeline(iv)
     p = p[rows]
     median = np.full((times.size, p.shape[1]), np.nan)
     gmo = np.full((times.size, p.shape[1]), np.nan)
     count = np.zeros(times.size, dtype=np.int64)
-    scratch = _Scratch()
-    for block, cols, standing in _blocks(iv.start[rows], iv.end[rows], times, scratch):
+    scratch = Scratch()
+    for block, cols, standing in blocks(iv.start[rows], iv.end[rows], times, scratch):
         median[block], gmo[block], count[block] = _crowd_pmf(standing, p[cols], scratch)
     return PmfAggregateHistory(times, renormalise_medians(median), gmo, count)

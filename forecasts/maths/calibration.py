@@ -42,7 +42,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from forecasts.maths.scoring import Intervals, Questions
+from forecasts.maths.intervals import Intervals, Questions
 
 Z_95 = 1.959963984540054
 # k / 10 is correctly rounded: the float nearest the decimal k/10, as float("0.k") is.

@@ -1,6 +1,6 @@
 """The score types: one entry each, read by scoring, selectors, templates, charts and the API.
 
-Each entry maps a column of the scorer's output (``forecasts.maths.scoring.ScoreTable``) to
+Each entry maps a column of the scorer's output (``forecasts.maths.ScoreTable``) to
 the name its rows are stored under, and says how the score is read: its label, which way is
 better, what an uninformed forecaster scores, how many decimals to show, and whether it is a
 headline score (the track record and the resolution e-mail).
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from forecasts.maths.scoring import FloatArray, ScoreTable
+from forecasts.maths.intervals import FloatArray, ScoreTable
 
 
 class Direction(enum.Enum):
@@ -25,6 +25,20 @@ class Direction(enum.Enum):
 
     LOWER = "lower is better"
     HIGHER = "higher is better"
+
+
+class Kinds(enum.Enum):
+    """Which questions a score type scores: Brier the discrete ones (binary, multiple choice),
+    the CRPS, its continuous counterpart, the numeric and date ones; the rest every kind."""
+
+    ALL = "all"
+    DISCRETE = "discrete"
+    CONTINUOUS = "continuous"
+
+    def covers(self, *, continuous: bool) -> bool:
+        if self is Kinds.ALL:
+            return True
+        return (self is Kinds.CONTINUOUS) == continuous
 
 
 class Timing(enum.Enum):
@@ -43,7 +57,7 @@ class ScoreTypeSpec:
     the prior of the leaderboard's adjusted mean; ``digits`` are the decimals shown;
     ``chart_reference`` is the level line the score-over-time chart draws (None: none);
     ``column`` reads this score's values, one per (question, forecaster) row, from the
-    scorer's table (NaN where there is none).
+    scorer's table (NaN where there is none); ``kinds`` says which questions it scores.
     """
 
     name: str
@@ -55,6 +69,7 @@ class ScoreTypeSpec:
     on_track_record: bool
     chart_reference: float | None
     column: Callable[[ScoreTable], FloatArray]
+    kinds: Kinds = Kinds.ALL
 
     @property
     def lower_is_better(self) -> bool:
@@ -80,6 +95,7 @@ BRIER = ScoreTypeSpec(
     on_track_record=True,
     chart_reference=None,
     column=lambda table: table.brier,
+    kinds=Kinds.DISCRETE,
 )
 LOG = ScoreTypeSpec(
     name="log",
@@ -124,6 +140,7 @@ BRIER_AT_CLOSE = ScoreTypeSpec(
     on_track_record=False,
     chart_reference=None,
     column=lambda table: table.brier_at_close,
+    kinds=Kinds.DISCRETE,
 )
 LOG_AT_CLOSE = ScoreTypeSpec(
     name="log_at_close",
@@ -159,6 +176,34 @@ PEER_AT_CLOSE = ScoreTypeSpec(
     column=lambda table: table.peer_at_close,
 )
 
+# The CRPS of a numeric or date question's CDF, in units of its (scaled) range: the scorer's
+# quadratic column, which holds Brier on the other kinds. A uniform CDF's mean CRPS, the
+# outcome uniform over the range, is 1/6.
+CRPS = ScoreTypeSpec(
+    name="crps",
+    label="CRPS (time-averaged)",
+    direction=Direction.LOWER,
+    uninformed=1 / 6,
+    digits=3,
+    timing=Timing.TIME_AVERAGED,
+    on_track_record=False,
+    chart_reference=None,
+    column=lambda table: table.brier,
+    kinds=Kinds.CONTINUOUS,
+)
+CRPS_AT_CLOSE = ScoreTypeSpec(
+    name="crps_at_close",
+    label="CRPS at close",
+    direction=Direction.LOWER,
+    uninformed=1 / 6,
+    digits=3,
+    timing=Timing.AT_CLOSE,
+    on_track_record=False,
+    chart_reference=None,
+    column=lambda table: table.brier_at_close,
+    kinds=Kinds.CONTINUOUS,
+)
+
 # The order of the leaderboard's menu, the API's enum and the database column's choices.
 SCORE_TYPES: tuple[ScoreTypeSpec, ...] = (
     BRIER,
@@ -169,6 +214,8 @@ SCORE_TYPES: tuple[ScoreTypeSpec, ...] = (
     LOG_AT_CLOSE,
     BASELINE_AT_CLOSE,
     PEER_AT_CLOSE,
+    CRPS,
+    CRPS_AT_CLOSE,
 )
 BY_NAME: Mapping[str, ScoreTypeSpec] = MappingProxyType({t.name: t for t in SCORE_TYPES})
 NAMES: tuple[str, ...] = tuple(BY_NAME)

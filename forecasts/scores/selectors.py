@@ -23,7 +23,8 @@ from django.contrib.auth.models import User
 from django.db.models import Avg, Count, F, FloatField, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
 
-from forecasts.maths import calibration, score_types, scoring
+from forecasts.maths import calibration, score_types
+from forecasts.maths.intervals import Intervals, Questions
 from forecasts.models import (
     PRACTICE_SOURCE_KEY,
     AggregatePoint,
@@ -297,7 +298,7 @@ YES_ONLY = -1
 
 def _one_vs_rest(
     rows: list[tuple], question_rows: list[tuple]
-) -> tuple[list[tuple[int, int]], scoring.Intervals, scoring.Questions]:
+) -> tuple[list[tuple[int, int]], Intervals, Questions]:
     """Each (question, option) as a question of its own, whose forecast is the probability of
     that option and whose outcome is 1 if it happened: a binary question is one such, its
     P(YES) against YES; a multiple-choice question of n options is n."""
@@ -324,14 +325,14 @@ def _one_vs_rest(
     questions = [by_id[q] for q, _ in units]
     return (
         list(units),
-        scoring.Intervals(
+        Intervals(
             question=index,
             user=np.zeros(len(index), dtype=np.int64),
             start=start,
             end=end,
             prob=prob,
         ),
-        scoring.Questions(
+        Questions(
             opens_at=[r[1].timestamp() for r in questions],
             closes_at=[min(r[2], r[3]).timestamp() for r in questions],
             outcome=[int(happened(q, option)) for q, option in units],

@@ -19,7 +19,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forecasts.maths import aggregation, scoring
+from forecasts.maths import aggregation, cdf_aggregation, continuous, scoring
+from forecasts.maths.intervals import Intervals, Questions, ScoreTable, outcome_columns
 from forecasts.maths.score_types import SCORE_TYPES
 from forecasts.models import (
     DataVersion,
@@ -49,11 +50,15 @@ class ScoringInputs:
 
     question_ids: np.ndarray
     user_ids: np.ndarray
-    questions: scoring.Questions
-    intervals: scoring.Intervals
+    questions: Questions
+    intervals: Intervals
     # Multiple choice: by question index, the pmfs of its intervals (rows x options), in the
     # intervals' order, for the crowd's history (binary questions have none here).
     pmfs: dict[int, np.ndarray] = field(default_factory=dict)
+    # Numeric and date: by question index, the CDFs of its intervals (rows x 201), likewise,
+    # and where its outcome lies on its scaled range.
+    cdfs: dict[int, np.ndarray] = field(default_factory=dict)
+    positions: dict[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -74,17 +79,22 @@ def scoring_inputs_load(*, questions: Sequence[Question]) -> ScoringInputs:
     """Fetch the forecasts of scorable questions, ordered as the maths' fast path expects.
 
     A binary forecast enters as P(YES); a multiple-choice one as the probability it gave the
-    option that happened and its sum of squares (``scoring.outcome_columns``), its pmf kept
-    for the crowd.
+    option that happened and its sum of squares (``outcome_columns``), its pmf kept for the
+    crowd; a numeric or date one as the mass its CDF gave the outcome's bucket and its CRPS
+    (``forecasts.maths.continuous``), its CDF kept for the crowd.
     """
     scorable = sorted((q for q in questions if q.is_scorable), key=lambda q: q.pk)
     question_ids = np.array([q.pk for q in scorable], dtype=np.int64)
     columns = ["question_id", "user_id", "starts_at", "ends_at", "probability"]
-    multiple = any(q.is_multiple_choice for q in scorable)
+    vectors = {
+        name: any(test(q) for q in scorable)
+        for name, test in (("probabilities", _is_multiple), ("cdf", _is_continuous))
+    }
+    extra = [name for name, wanted in vectors.items() if wanted]
     rows = list(
         Forecast.objects.filter(question_id__in=question_ids.tolist())
         .order_by("question_id", "user_id", "starts_at", "id")
-        .values_list(*columns, *(["probabilities"] if multiple else []))
+        .values_list(*columns, *extra)
     )
     raw_questions = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     raw_users = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
@@ -95,19 +105,32 @@ def scoring_inputs_load(*, questions: Sequence[Question]) -> ScoringInputs:
     )
     outcome = [_outcome(q) for q in scorable]
     pmfs: dict[int, np.ndarray] = {}
-    p_outcome = sum_sq = None
-    if multiple:
+    cdfs: dict[int, np.ndarray] = {}
+    positions: dict[int, float] = {}
+    p_outcome = sum_sq = loss = None
+    if extra:
         p_outcome, sum_sq = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
-        for index, question in enumerate(scorable):
-            if not question.is_multiple_choice:
-                continue
-            lo, hi = np.searchsorted(question_index, [index, index + 1])
-            pmf = np.array([r[5] for r in rows[lo:hi]], dtype=np.float64).reshape(
-                hi - lo, len(question.option_labels)
-            )
-            pmfs[index] = pmf
-            p_outcome[lo:hi], sum_sq[lo:hi] = scoring.outcome_columns(pmf, outcome[index])
-    intervals = scoring.Intervals(
+    if vectors["cdf"]:
+        loss = np.full(len(rows), np.nan)
+    for index, question in enumerate(scorable):
+        if not (question.is_multiple_choice or question.is_continuous):
+            continue
+        assert p_outcome is not None and sum_sq is not None
+        lo, hi = np.searchsorted(question_index, [index, index + 1])
+        column = 5 + extra.index("cdf" if question.is_continuous else "probabilities")
+        width = continuous.CDF_POINTS if question.is_continuous else len(question.option_labels)
+        matrix = np.array([r[column] for r in rows[lo:hi]], dtype=np.float64).reshape(
+            hi - lo, width
+        )
+        if question.is_multiple_choice:
+            pmfs[index] = matrix
+            p_outcome[lo:hi], sum_sq[lo:hi] = outcome_columns(matrix, outcome[index])
+            continue
+        assert loss is not None
+        cdfs[index], positions[index] = matrix, _position(question)
+        p_outcome[lo:hi] = continuous.bucket_mass(matrix, outcome[index])
+        loss[lo:hi] = continuous.crps(matrix, positions[index])
+    intervals = Intervals(
         question=question_index,
         user=user_index,
         start=np.fromiter((r[2].timestamp() for r in rows), dtype=np.float64, count=len(rows)),
@@ -115,83 +138,140 @@ def scoring_inputs_load(*, questions: Sequence[Question]) -> ScoringInputs:
         prob=prob,
         p_outcome=p_outcome,
         sum_sq=sum_sq,
+        loss=loss,
     )
-    arrays = scoring.Questions(
+    arrays = Questions(
         opens_at=[q.opens_at.timestamp() for q in scorable],
         closes_at=[q.scoring_closes_at.timestamp() for q in scorable],
         outcome=outcome,
-        n_options=[len(q.option_labels) for q in scorable],
+        n_options=[
+            continuous.BUCKETS if q.is_continuous else len(q.option_labels) for q in scorable
+        ],
+        ln_base=[_ln_base(q, k) for q, k in zip(scorable, outcome, strict=True)],
     )
-    return ScoringInputs(question_ids, user_ids, arrays, intervals, pmfs)
+    return ScoringInputs(question_ids, user_ids, arrays, intervals, pmfs, cdfs, positions)
+
+
+def _is_multiple(question: Question) -> bool:
+    return question.is_multiple_choice
+
+
+def _is_continuous(question: Question) -> bool:
+    return question.is_continuous
+
+
+def _position(question: Question) -> float:
+    position = question.outcome_position
+    assert position is not None, "a scorable numeric or date question has an outcome"
+    return position
 
 
 def _outcome(question: Question) -> int:
     """What the maths takes as the outcome: 1 YES / 0 NO on a binary question (P(YES) is the
-    forecast), the index of the option that happened on a multiple-choice one."""
+    forecast), the index of the option that happened on a multiple-choice one, the bucket of
+    the outcome (0..201) on a numeric or date one."""
+    if question.is_continuous:
+        scale = question.scale
+        bucket = continuous.outcome_bucket(
+            _position(question), open_lower=scale.open_lower, open_upper=scale.open_upper
+        )
+        return int(bucket)
     if question.is_multiple_choice:
         assert question.resolved_option is not None
         return question.resolved_option
     return 1 if question.resolution == Resolution.YES else 0
 
 
-def _table_values(
-    table: scoring.ScoreTable, inputs: ScoringInputs, forecaster: Forecaster
-) -> ScoreValues:
+def _ln_base(question: Question, bucket: int) -> float:
+    """ln base_k of the outcome's bucket on a numeric or date question; NaN on the others."""
+    if not question.is_continuous:
+        return math.nan
+    scale = question.scale
+    base = continuous.baseline_bucket_mass(open_lower=scale.open_lower, open_upper=scale.open_upper)
+    return math.log(base[bucket])
+
+
+def _table_values(table: ScoreTable, inputs: ScoringInputs, forecaster: Forecaster) -> ScoreValues:
     values: ScoreValues = {}
     questions = inputs.question_ids[table.question].tolist()
     users = inputs.user_ids[table.user].tolist() if forecaster == Forecaster.USER else None
     coverage = np.clip(table.coverage, 0.0, 1.0).tolist()
+    # Brier on discrete questions, the CRPS in its column on numeric and date ones.
+    continuous = inputs.questions.continuous[table.question].tolist()
     for score_type in SCORE_TYPES:
         column_values = score_type.column(table).tolist()
         for i, value in enumerate(column_values):
             if math.isnan(value):  # no forecast standing (at close), or none at all (Brier)
+                continue
+            if not score_type.kinds.covers(continuous=continuous[i]):
                 continue
             user = users[i] if users is not None else None
             values[(questions[i], forecaster.value, user, score_type.name)] = (value, coverage[i])
     return values
 
 
-def _crowd_intervals(inputs: ScoringInputs, series: Literal["median", "gmo"]) -> scoring.Intervals:
-    """The crowd's history on every question, as intervals of one pseudo-forecaster."""
-    pieces: list[scoring.Intervals] = []
+def _crowd_intervals(inputs: ScoringInputs, series: Literal["median", "gmo"]) -> Intervals:
+    """The crowd's history on every question, as intervals of one pseudo-forecaster. A numeric
+    or date question has one crowd, the recency-weighted mean CDF, scored as "median" (the
+    headline aggregate) and not as "gmo"."""
+    pieces: list[Intervals] = []
     bounds = np.searchsorted(inputs.intervals.question, np.arange(len(inputs.question_ids) + 1))
     iv = inputs.intervals
-    multiple = bool(inputs.pmfs)
+    vectors = iv.p_outcome is not None
     for index in range(len(inputs.question_ids)):
         lo, hi = bounds[index], bounds[index + 1]
-        if lo == hi:
+        if lo == hi or (index in inputs.cdfs and series != "median"):
             continue
-        if index in inputs.pmfs:
+        outcome = int(inputs.questions.outcome[index])
+        if index in inputs.cdfs:
+            crowd = _cdf_crowd(inputs, index, iv.start[lo:hi], iv.end[lo:hi])
+        elif index in inputs.pmfs:
             options = aggregation.aggregate_pmf_history(
                 iv.start[lo:hi], iv.end[lo:hi], inputs.pmfs[index]
             )
-            crowd = options.as_intervals(series, outcome=int(inputs.questions.outcome[index]))
+            crowd = options.as_intervals(series, outcome=outcome)
         else:
             crowd = aggregation.aggregate_history(
                 iv.start[lo:hi], iv.end[lo:hi], iv.prob[lo:hi]
             ).as_intervals(series)
         size = len(crowd)
         pieces.append(
-            scoring.Intervals(
+            Intervals(
                 np.full(size, index),
                 crowd.user,
                 crowd.start,
                 crowd.end,
                 crowd.prob,
-                p_outcome=_or_nan(crowd.p_outcome, size) if multiple else None,
-                sum_sq=_or_nan(crowd.sum_sq, size) if multiple else None,
+                p_outcome=_or_nan(crowd.p_outcome, size) if vectors else None,
+                sum_sq=_or_nan(crowd.sum_sq, size) if vectors else None,
+                loss=_or_nan(crowd.loss, size) if iv.loss is not None else None,
             )
         )
     if not pieces:
-        return scoring.Intervals([], [], [], [], [])
+        return Intervals([], [], [], [], [])
     joined = {f: np.concatenate([getattr(p, f) for p in pieces]) for f in _FIELDS}
-    if not multiple:
-        return scoring.Intervals(**joined)
-    return scoring.Intervals(
-        **joined,
-        p_outcome=np.concatenate([_or_nan(p.p_outcome, len(p)) for p in pieces]),
-        sum_sq=np.concatenate([_or_nan(p.sum_sq, len(p)) for p in pieces]),
-    )
+    optional = {
+        name: np.concatenate([_or_nan(getattr(p, name), len(p)) for p in pieces])
+        for name, wanted in (
+            ("p_outcome", vectors),
+            ("sum_sq", vectors),
+            ("loss", iv.loss is not None),
+        )
+        if wanted
+    }
+    return Intervals(**joined, **optional)
+
+
+def _cdf_crowd(inputs: ScoringInputs, index: int, start: np.ndarray, end: np.ndarray) -> Intervals:
+    """The crowd of numeric or date question ``index`` over time, with what each of its CDFs
+    gave the outcome's bucket and its CRPS."""
+    history = cdf_aggregation.aggregate_cdf_history(start, end, inputs.cdfs[index])
+    on = history.n_forecasters > 0
+    p_outcome, loss = np.full(on.size, np.nan), np.full(on.size, np.nan)
+    position = inputs.positions[index]
+    p_outcome[on] = continuous.bucket_mass(history.cdf[on], int(inputs.questions.outcome[index]))
+    loss[on] = continuous.crps(history.cdf[on], position)
+    return history.as_intervals(p_outcome=p_outcome, loss=loss)
 
 
 def _or_nan(values: np.ndarray | None, size: int) -> np.ndarray:

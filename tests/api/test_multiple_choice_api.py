@@ -114,7 +114,7 @@ def test_only_staff_create_questions(world: World, api, role: str | None, status
         ({"options": ["Lifted"]}, "options"),
         ({"options": ["Lifted", "lifted"]}, "options"),
         ({"kind": "binary", "auto_outcome": ""}, "options"),
-        ({"kind": "numeric"}, "kind"),
+        ({"kind": "ranked"}, "kind"),
         ({"closes_at": (OPENS - DAY).isoformat()}, "closes_at"),
         ({"resolves_at": (CLOSES - DAY).isoformat()}, "resolves_at"),
         ({"auto_outcome": "Repealed"}, "auto_outcome"),

@@ -78,7 +78,7 @@ def test_the_change_form_shows_the_options_one_per_line_and_the_automatic_option
         ({"options": "Lifted\r\nAnnulled"}, "options"),
         ({"options": "x" * 101 + "\r\nLifted"}, "options"),
         ({"kind": "binary"}, "options"),
-        ({"kind": "numeric"}, "kind"),
+        ({"kind": "ranked"}, "kind"),
         ({"auto_outcome": "option", "auto_option": "Repealed"}, "auto_option"),
         ({"auto_outcome": "option", "auto_option": ""}, "auto_option"),
         ({"auto_outcome": "yes"}, "auto_outcome"),

@@ -114,7 +114,7 @@ def test_a_question_without_a_kind_is_binary_and_its_auto_outcome_stays_yes_or_n
             "Question 'ending': auto_outcome",
             "'yes', 'no' or absent",
         ),
-        ({"kind": "numeric"}, "Question 'ending': kind", "(got 'numeric')"),
+        ({"kind": "ranked"}, "Question 'ending': kind", "(got 'ranked')"),
         ({"choices": ["A", "B"]}, "Question 'ending': choices", "Not a key Crux knows"),
     ],
 )

@@ -16,7 +16,8 @@ from forecasts.maths.aggregation import (
     recency_weighted_median,
     weighted_median,
 )
-from forecasts.maths.scoring import Intervals, score_question
+from forecasts.maths.intervals import Intervals
+from forecasts.maths.scoring import score_question
 
 probabilities = st.floats(0.001, 0.999)
 

@@ -17,7 +17,8 @@ from forecasts.maths.aggregation import (
     recency_weighted_medians,
     renormalise_medians,
 )
-from forecasts.maths.scoring import Intervals, score_question
+from forecasts.maths.intervals import Intervals
+from forecasts.maths.scoring import score_question
 from tests.forecasts.maths.test_aggregation import (
     forecast_histories,
     probabilities,

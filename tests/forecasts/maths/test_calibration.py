@@ -17,7 +17,7 @@ from forecasts.maths.calibration import (
     time_weighted_probability,
     wilson_interval,
 )
-from forecasts.maths.scoring import Intervals, Questions
+from forecasts.maths.intervals import Intervals, Questions
 
 samples = st.lists(st.tuples(st.floats(0.001, 0.999), st.integers(0, 1)), min_size=1, max_size=60)
 

@@ -14,14 +14,17 @@ from rest_framework.test import APIClient
 
 from forecasts.lifecycle import question_resolve
 from forecasts.maths import score_types
+from forecasts.maths.intervals import Intervals, ScoreTable
 from forecasts.maths.score_types import SCORE_TYPES, Direction, ScoreTypeSpec, Timing
-from forecasts.maths.scoring import Intervals, ScoreTable, score_question
+from forecasts.maths.scoring import score_question
 from forecasts.models import Score, ScoreType
 from forecasts.services import forecast_submit
 from forecasts.templatetags.crux import score
 from tests.factories import T0, QuestionFactory, UserFactory
 
 NAME = [pytest.param(t, id=t.name) for t in SCORE_TYPES]
+# The types a binary question is scored on (the CRPS scores numeric and date ones).
+DISCRETE = [pytest.param(t, id=t.name) for t in SCORE_TYPES if t.kinds.covers(continuous=False)]
 OPEN, CLOSE = 0.0, 100.0
 
 
@@ -54,7 +57,7 @@ def test_names_and_labels_are_unique() -> None:
 
 
 @pytest.mark.parametrize("outcome", [0, 1])
-@pytest.mark.parametrize("spec", NAME)
+@pytest.mark.parametrize("spec", DISCRETE)
 def test_the_uninformed_value_is_what_the_scorer_gives_a_50_percent_forecast(
     spec: ScoreTypeSpec, outcome: int
 ) -> None:
@@ -122,7 +125,9 @@ def test_resolution_stores_every_score_type_of_a_forecast_standing_at_close() ->
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None)
 
     stored = Score.objects.filter(user=ada).values_list("score_type", flat=True)
-    assert sorted(stored) == sorted(score_types.NAMES)
+    discrete = [t.name for t in score_types.SCORE_TYPES if t.kinds.covers(continuous=False)]
+    assert sorted(stored) == sorted(discrete)
+    assert {"crps", "crps_at_close"} & set(stored) == set()
 
 
 @pytest.mark.django_db

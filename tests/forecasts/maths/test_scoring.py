@@ -9,14 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecasts.maths import scoring
+from forecasts.maths import intervals, scoring
+from forecasts.maths.intervals import Intervals, Questions, ScoreTable, in_chain_order
 from forecasts.maths.scoring import (
-    Intervals,
-    Questions,
-    ScoreTable,
     baseline_score,
     brier_score,
-    in_chain_order,
     log_score,
     score_question,
     score_questions,
@@ -389,13 +386,13 @@ def test_events_tied_by_rounding_fall_back_to_an_exact_sort(monkeypatch) -> None
     # At question index 2**20 the sort key question + r/2 cannot tell r = 0.5 from
     # 0.5 + 1e-10, and user 0's later start comes first in chain order.
     exact_sorts = []
-    original = scoring._argsort_by
+    original = intervals.argsort_by
 
     def spy(*args, **kwargs):
         exact_sorts.append(kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(scoring, "_argsort_by", spy)
+    monkeypatch.setattr(scoring, "argsort_by", spy)
     rows = [(0, 0, 0.5 + 1e-10, math.inf, 0.9), (0, 1, 0.5, math.inf, 0.2)]
     rows += [(0, 2, 0.0, 0.75, 0.6)]
     q = 2**20

@@ -9,7 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from forecasts.maths.scoring import Intervals, Questions, score_question, score_questions
+from forecasts.maths.intervals import Intervals, Questions
+from forecasts.maths.scoring import score_question, score_questions
 
 DAY = 86_400.0
 BASE = 0.9 / 200  # an in-range bucket's base when both bounds are open (0.05 each outside)

@@ -7,17 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from forecasts.maths.intervals import Intervals, Questions, ScoreTable, outcome_columns
 from forecasts.maths.scoring import (
-    Intervals,
-    Questions,
-    ScoreTable,
     baseline_score,
     brier_score,
     log_score,
     multi_baseline_score,
     multi_brier_score,
     multi_log_score,
-    outcome_columns,
     score_question,
     score_questions,
 )
