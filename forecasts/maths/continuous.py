@@ -65,6 +65,8 @@ MIN_STEP = 0.01 / STEPS
 MAX_STEP = 0.2
 OPEN_BOUND_MIN = 0.001  # the least mass beyond an open bound: F[0] >= it, 1 - F[200] >= it
 OPEN_BUCKET_BASE = 0.05  # base_k of an open bound's out-of-range bucket
+# Rows of CDFs ``crps`` takes at once: its temporaries are a few of these blocks, ~3 MB each.
+CRPS_BLOCK = 2048
 # Metaculus's tolerance for an outcome just past a grid point (its bucket ends there).
 GRID_TOLERANCE = 1e-10
 
@@ -281,8 +283,18 @@ def crps(cdfs: ArrayLike, u: ArrayLike) -> FloatArray:
     Inside [0, 1], the integral of F^2 up to y plus (1 - F)^2 after it is
     Q + (1 - y) - 2 (integral of F from y to 1), Q the integral of F^2 over [0, 1]; each
     integral is exact on linear segments (h (a^2 + ab + b^2) / 3 and h (a + b) / 2 for a
-    segment of width h from a to b). Work and memory are O(forecasts x 201)."""
+    segment of width h from a to b). Work is O(forecasts x 201); many rows go in blocks of
+    ``CRPS_BLOCK``, so that the temporaries stay a few MB whatever the count."""
     c, p = _with_positions(cdfs, u)
+    if c.ndim != 2 or c.shape[0] <= CRPS_BLOCK:
+        return _crps(c, p)
+    score = np.empty(c.shape[0])
+    for lo in range(0, c.shape[0], CRPS_BLOCK):
+        score[lo : lo + CRPS_BLOCK] = _crps(c[lo : lo + CRPS_BLOCK], p[lo : lo + CRPS_BLOCK])
+    return score
+
+
+def _crps(c: FloatArray, p: FloatArray) -> FloatArray:
     y = np.clip(p, 0.0, 1.0)
     h = 1.0 / STEPS
     first, last = c[..., 0], c[..., -1]

@@ -12,6 +12,7 @@ import pytest
 from forecasts.maths.cdf_aggregation import aggregate_cdf_now
 from forecasts.maths.continuous import (
     CDF_POINTS,
+    CRPS_BLOCK,
     Scale,
     baseline_bucket_mass,
     bucket_mass,
@@ -363,3 +364,15 @@ def test_the_crowd_of_valid_cdfs_is_valid() -> None:
         crowd = aggregate_cdf_now(cdfs).cdf
 
         assert cdf_errors(crowd, **bounds) == []
+
+
+def test_many_rows_are_scored_in_blocks_with_the_same_crps_as_one_by_one() -> None:
+    rng = np.random.default_rng(21)
+    rows = CRPS_BLOCK * 2 + 17
+    cdfs = np.array([_random_cdf(rng, **OPEN) for _ in range(rows)])
+    u = rng.uniform(-0.2, 1.2, rows)
+
+    together = crps(cdfs, u)
+
+    one_by_one = np.array([crps(cdfs[i], u[i]) for i in range(rows)])
+    np.testing.assert_array_equal(together, one_by_one)
