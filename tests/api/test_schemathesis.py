@@ -34,6 +34,49 @@ MAX_EXAMPLES = 15
 def test_the_api_conforms_to_its_schema(
     world: World, live_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    _run(
+        world,
+        live_server,
+        monkeypatch,
+        tmp_path,
+        role="user",
+        # Revoking the token in use would turn every later case into a 401.
+        options=["--exclude-operation-id", "tokens_destroy"],
+    )
+
+
+def test_the_staff_operations_conform_to_their_schema(
+    world: World, live_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With a user's token the staff operations only ever answer 403; with staff's, every
+    request body they take is generated: creating questions of each kind, resolving them by
+    each kind of outcome, opening markets."""
+    _run(
+        world,
+        live_server,
+        monkeypatch,
+        tmp_path,
+        role="staff",
+        options=[
+            "--include-tag",
+            "questions (staff)",
+            "--include-tag",
+            "resolution (staff)",
+            "--include-tag",
+            "markets (staff)",
+        ],
+    )
+
+
+def _run(
+    world: World,
+    live_server,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *,
+    role: str,
+    options: list[str],
+) -> None:
     # Throttling is tested on its own; here it would only turn generated cases into 429s.
     monkeypatch.setattr(AnonIpThrottle, "rate", "100000/min", raising=False)
     monkeypatch.setattr(TokenRateThrottle, "rate", "100000/min", raising=False)
@@ -61,10 +104,8 @@ def test_the_api_conforms_to_its_schema(
             "--workers",
             "1",
             "--header",
-            f"Authorization: Bearer {world.tokens['user']}",
-            # Revoking the token in use would turn every later case into a 401.
-            "--exclude-operation-id",
-            "tokens_destroy",
+            f"Authorization: Bearer {world.tokens[role]}",
+            *options,
             "--generation-database",
             "none",
             "--phases",
@@ -77,6 +118,5 @@ def test_the_api_conforms_to_its_schema(
         cwd=tmp_path,
         check=False,
     )
-
     (tmp_path / "schemathesis.log").write_text(run.stdout + run.stderr)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
