@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +12,15 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from forecasts.models import PROBABILITY_MAX, PROBABILITY_MIN, ApiToken
-from forecasts.rules import parse_probabilities, parse_probability
+from forecasts.models import (
+    PROBABILITY_MAX,
+    PROBABILITY_MIN,
+    ApiToken,
+    Question,
+    QuestionKind,
+    outcome_value_text,
+)
+from forecasts.rules import parse_outcome_value, parse_probabilities, parse_probability
 
 
 def _rationale_field() -> forms.CharField:
@@ -123,6 +132,134 @@ class MultipleChoiceForecastForm(forms.Form):
             )
             for i, label in enumerate(self.options)
         ]
+
+
+# The quantiles the web form asks for, by field: the median, the 80% interval and (optional,
+# as any quantile but two) the quartiles.
+QUANTILE_FIELDS = {"q10": 0.1, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q90": 0.9}
+QUANTILE_LABELS = {
+    "q10": "10th percentile",
+    "q25": "25th percentile",
+    "q50": "Median (50th percentile)",
+    "q75": "75th percentile",
+    "q90": "90th percentile",
+}
+# How the maths names a quantile in a refusal ("quantile 0.9: ..."), to show it by its field.
+_NAMED_QUANTILE = re.compile(r"^quantile (?P<level>[0-9.e-]+):", re.IGNORECASE)
+
+
+def quantile_field(message: str) -> str | None:
+    """The field of the quantile a refusal of the maths names (``forecasts.maths.quantiles``),
+    or None when it names none of the form's."""
+    match = _NAMED_QUANTILE.match(message)
+    if match is None:
+        return None
+    try:
+        level = float(match["level"])
+    except ValueError:
+        return None
+    return next((name for name, q in QUANTILE_FIELDS.items() if q == level), None)
+
+
+def quantile_input_text(*, kind: str, value: float) -> str:
+    """A quantile's value as its input holds it: a date question's as YYYY-MM-DD (its day,
+    UTC), a numeric one's to 6 significant digits, never in exponent notation."""
+    if kind == QuestionKind.DATE:
+        return f"{dt.datetime.fromtimestamp(value, dt.UTC):%Y-%m-%d}"
+    text = format(float(f"{value:.6g}") + 0.0, "f")  # + 0.0: never "-0"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class QuantileForecastForm(forms.Form):
+    """A numeric or date forecast as a few quantiles, each a value in the question's units (a
+    date question's a day, YYYY-MM-DD), parsed once with the API's parsing
+    (``parse_outcome_value``). Any field may be left empty: the service turns the quantiles
+    given into a CDF, and refuses fewer than two. A value beyond a closed bound of the range,
+    or not above the one of a lower percentile, is refused here, beside its field, in the
+    question's own terms; whatever else the maths refuses comes back beside the field it names
+    (``quantile_field``)."""
+
+    def __init__(self, *args: Any, question: Question, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.question = question
+        date = question.kind == QuestionKind.DATE
+        unit = "" if date else question.unit
+        for name in QUANTILE_FIELDS:
+            widget: forms.Widget = (
+                forms.DateInput(attrs={"type": "date", "data-quantile-input": name})
+                if date
+                else forms.NumberInput(
+                    attrs={"step": "any", "inputmode": "decimal", "data-quantile-input": name}
+                )
+            )
+            self.fields[name] = forms.CharField(
+                label=QUANTILE_LABELS[name],
+                required=False,
+                max_length=100,
+                widget=widget,
+                help_text=unit,
+            )
+        self.fields["rationale"] = _rationale_field()
+
+    def quantile_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in QUANTILE_FIELDS]
+
+    def _value_text(self, value: float) -> str:
+        return outcome_value_text(kind=self.question.kind, value=value, unit=self.question.unit)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        question, date = self.question, self.question.kind == QuestionKind.DATE
+        given: list[tuple[str, float]] = []
+        for name in QUANTILE_FIELDS:
+            raw = str(cleaned.get(name) or "").strip()
+            if not raw:
+                continue
+            try:
+                value = parse_outcome_value(raw, kind=question.kind, field=name)
+            except ValidationError as error:
+                self.add_error(name, error.message_dict[name])
+                continue
+            assert question.range_min is not None and question.range_max is not None
+            if not question.open_lower_bound and value < question.range_min:
+                self.add_error(
+                    name,
+                    f"{'Before' if date else 'Below'} the range, which starts at "
+                    f"{self._value_text(question.range_min)}: nothing lies "
+                    f"{'before' if date else 'below'} it.",
+                )
+            elif not question.open_upper_bound and value > question.range_max:
+                self.add_error(
+                    name,
+                    f"{'After' if date else 'Above'} the range, which ends at "
+                    f"{self._value_text(question.range_max)}: nothing lies "
+                    f"{'after' if date else 'above'} it.",
+                )
+            elif given and not value > given[-1][1]:
+                lower, at = given[-1]
+                self.add_error(
+                    name,
+                    f"Must be {'later' if date else 'higher'} than the "
+                    f"{QUANTILE_LABELS[lower].lower()} ({self._value_text(at)}).",
+                )
+            else:
+                given.append((name, value))
+        cleaned["quantiles"] = {QUANTILE_FIELDS[name]: value for name, value in given}
+        return cleaned
+
+    @property
+    def quantiles(self) -> dict[float, float]:
+        """The quantiles given, ``{level: value}`` (a date's as epoch seconds); after
+        ``is_valid``."""
+        quantiles: dict[float, float] = self.cleaned_data["quantiles"]
+        return quantiles
+
+    def add_service_error(self, field: str | None, messages: Sequence[str]) -> None:
+        """A refusal of the service, beside the quantile it names where it names one."""
+        for message in messages:
+            named = quantile_field(message) if field in (None, "quantiles", "cdf") else None
+            shown = message[:1].upper() + message[1:]
+            self.add_error(named or (field if field in self.fields else None), shown)
 
 
 class SignupForm(UserCreationForm):

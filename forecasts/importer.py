@@ -19,12 +19,14 @@ from forecasts.models import CONTINUOUS_KINDS, Question, QuestionKind, SourceDoc
 from forecasts.rules import (
     NO_MARKET,
     Outcomes,
+    RungOf,
     auto_outcome_named,
     column_errors,
     outcome_changes_refused,
     passage_in_source,
     passages_broken_by,
     question_outcomes,
+    question_rung,
 )
 from markets.models import Market
 from markets.services import market_create
@@ -58,6 +60,10 @@ QUESTION_KEYS = (
     *QUESTION_TIME_FIELDS,
     "auto_outcome",
     "market_liquidity",
+    # A yes/no question read off a numeric or date question: the key of that question, and
+    # the value at most which its outcome makes this one YES.
+    "rung_of",
+    "rung_value",
 )
 
 
@@ -182,12 +188,77 @@ def _liquidity(entry: dict[str, Any], errors: FileErrors) -> Decimal:
     return value
 
 
+# A rung as its file writes it: the key its ``rung_of`` names (None if absent) and its
+# ``rung_value``.
+RungEntry = tuple[str | None, object]
+
+
 @dataclass(frozen=True)
 class QuestionFile:
-    """A question file, read and checked: what to write, and nothing written yet."""
+    """A question file, read and checked: what to write, and nothing written yet. ``rungs``
+    by question key; a rung of a question outside the file is checked on import, which reads
+    that question."""
 
     source: dict[str, Any]
     questions: list[tuple[str, dict[str, Any], Decimal]]
+    rungs: dict[str, RungEntry]
+
+
+def _rung_entries(entries: list[dict[str, Any]], errors: FileErrors) -> dict[str, RungEntry]:
+    """The file's rungs, by question key: each entry with a ``rung_of`` or a ``rung_value``."""
+    rungs: dict[str, RungEntry] = {}
+    for entry in entries:
+        key = entry.get("key")
+        if not key or ("rung_of" not in entry and "rung_value" not in entry):
+            continue
+        of = entry.get("rung_of")
+        if of is not None and (not isinstance(of, str) or not of.strip()):
+            errors.add(
+                f"Question {key!r}:", "rung_of", ["Name the numeric or date question by its key."]
+            )
+            continue
+        rungs[key] = (of.strip() if of is not None else None, entry.get("rung_value"))
+    return rungs
+
+
+def _rungs_checked(
+    rungs: dict[str, RungEntry],
+    kinds: dict[str, str],
+    parents: dict[str, RungOf],
+    *,
+    errors: FileErrors,
+    all_read: bool,
+) -> dict[str, tuple[str, float]]:
+    """Each rung's link, (the key of its question, its value), checked by the rules every edge
+    applies (``question_rung``). ``kinds``: the kind of each question of the file whose values
+    are valid (the others' problems are reported already); ``parents``: the questions a rung
+    may name. ``all_read``: every question a rung may name is in ``parents``, so one that is
+    not is refused; else it is left for the import to check."""
+    links: dict[str, tuple[str, float]] = {}
+    for key, (of, raw) in rungs.items():
+        if key not in kinds:
+            continue
+        parent = None
+        if of is not None:
+            parent = parents.get(of)
+            if parent is None:
+                if all_read:
+                    errors.add(
+                        f"Question {key!r}:",
+                        "rung_of",
+                        [f"No question {of!r} in this file or imported before."],
+                    )
+                continue
+        value, problems = question_rung(kind=kinds[key], rung_of=parent, rung_value=raw)
+        for name, messages in problems.items():
+            errors.add(f"Question {key!r}:", name, messages)
+        if parent is not None and value is not None:
+            links[key] = (parent.key, value)
+    return links
+
+
+def _rung_of(key: str, values: dict[str, Any]) -> RungOf:
+    return RungOf(key, values["kind"], values["range_min"], values["range_max"])
 
 
 def _read_source(path: Path, data: dict[str, Any], errors: FileErrors) -> dict[str, Any]:
@@ -251,8 +322,31 @@ def questions_read(*, path: Path) -> QuestionFile:
         liquidity = _liquidity(entry, errors)
         if values is not None:
             questions.append((entry["key"], values, liquidity))
+    # The file's questions may come in any order: a rung is checked once all are read.
+    rungs = _rung_entries(entries, errors)
+    in_file = {key: _rung_of(key, values) for key, values, _ in questions}
+    kinds = {key: values["kind"] for key, values, _ in questions}
+    _rungs_checked(rungs, kinds, in_file, errors=errors, all_read=False)
     errors.raise_any()
-    return QuestionFile(source=source, questions=questions)
+    return QuestionFile(source=source, questions=questions, rungs=rungs)
+
+
+def _rung_links(checked: QuestionFile) -> dict[str, tuple[str, float]]:
+    """Each rung's link, once the questions its rungs name outside the file are read too;
+    refused, listing every problem, if one is missing or does not fit."""
+    parents = {key: _rung_of(key, values) for key, values, _ in checked.questions}
+    outside = {of for of, _ in checked.rungs.values() if of is not None} - parents.keys()
+    for question in Question.objects.filter(key__in=outside).only(
+        "key", "kind", "range_min", "range_max"
+    ):
+        parents[question.key] = RungOf(
+            question.key, question.kind, question.range_min, question.range_max
+        )
+    kinds = {key: values["kind"] for key, values, _ in checked.questions}
+    errors = FileErrors()
+    links = _rungs_checked(checked.rungs, kinds, parents, errors=errors, all_read=True)
+    errors.raise_any()
+    return links
 
 
 def _refuse_breaking_stored_rows(
@@ -280,6 +374,24 @@ def _refuse_breaking_stored_rows(
     errors.raise_any()
 
 
+def _rungs_linked(saved: dict[str, Question], links: dict[str, tuple[str, float]]) -> set[str]:
+    """Link each question of the file to the question it is a rung of, or unlink it, once all
+    are saved (a rung may come before its question); the keys of those that changed. Both
+    columns change in one write: a link never stands without its value."""
+    ids = dict(
+        Question.objects.filter(key__in={of for of, _ in links.values()}).values_list("key", "pk")
+    )
+    changed = set()
+    for key, question in saved.items():
+        of, value = links.get(key, (None, None))
+        wanted = (None if of is None else ids[of], value)
+        if (question.rung_of_id, question.rung_value) != wanted:
+            question.rung_of_id, question.rung_value = wanted
+            question.save(update_fields=["rung_of", "rung_value", "updated_at"])
+            changed.add(key)
+    return changed
+
+
 @transaction.atomic
 def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportResult:
     """Create or update a source document and its questions from a TOML question file.
@@ -296,11 +408,14 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
         q.key: q for q in Question.objects.filter(key__in=[k for k, _, _ in checked.questions])
     }
     _refuse_breaking_stored_rows(checked, existing, now=now)
+    links = _rung_links(checked)
     source_values = dict(checked.source)
     source, _ = SourceDocument.objects.update_or_create(
         key=source_values.pop("key"), defaults=source_values
     )
-    created = updated = unchanged = 0
+    created = updated = 0
+    saved: dict[str, Question] = {}
+    untouched: set[str] = set()
     wanted: list[tuple[Question, Decimal]] = []
     for key, values, liquidity in checked.questions:
         question = existing.get(key)
@@ -310,15 +425,19 @@ def questions_import(*, path: Path, now: dt.datetime | None = None) -> ImportRes
         elif question.source_id == source.pk and all(
             getattr(question, f) == v for f, v in values.items()
         ):
-            unchanged += 1
+            untouched.add(key)
         else:
             for field, value in values.items():
                 setattr(question, field, value)
             question.source = source
             question.save()
             updated += 1
+        saved[key] = question
         if liquidity > 0 and not question.resolution and question.closes_at > now:
             wanted.append((question, liquidity))
+    relinked = _rungs_linked(saved, links)
+    updated += len(untouched & relinked)
+    unchanged = len(untouched - relinked)
     with_market = set(
         Market.objects.filter(question__in=[q for q, _ in wanted]).values_list(
             "question_id", flat=True

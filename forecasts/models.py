@@ -244,6 +244,22 @@ class Question(models.Model):
     staff_reminded_at = models.DateTimeField(
         null=True, blank=True, help_text="When staff were told it awaits resolution."
     )
+    # A yes/no question may be a rung of a numeric or date question: it resolves YES iff that
+    # question's outcome is at most ``rung_value``. PROTECT, not SET_NULL: clearing the link
+    # alone would leave a value without its question, which the constraint below refuses.
+    rung_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rungs",
+        help_text="Binary: the numeric or date question this one is a rung of.",
+    )
+    rung_value = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Binary rung: YES iff the outcome is at most this (a date's epoch seconds).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,6 +308,11 @@ class Question(models.Model):
             models.CheckConstraint(
                 condition=Q(log_scale=False) | Q(kind=QuestionKind.NUMERIC, range_min__gt=0),
                 name="question_log_scale_positive_numeric",
+            ),
+            models.CheckConstraint(
+                condition=Q(rung_of__isnull=True, rung_value__isnull=True)
+                | Q(rung_of__isnull=False, rung_value__isnull=False),
+                name="question_rung_of_and_value_together",
             ),
         ]
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from forecasts.maths import score_types
 from forecasts.scores import selectors as score_selectors
+from forecasts.scores.distribution_calibration import user_distribution_calibration
 
 
 def _parse_day(raw: str | None) -> dt.datetime | None:
@@ -64,6 +65,7 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
     mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
     market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
     waiting = score_selectors.user_calibration_waiting(user=user, now=now, kinds=kinds)
+    distributions, crowd_distributions = user_distribution_calibration(user=user, now=now)
     return render(
         request,
         "forecasts/track_record.html",
@@ -79,5 +81,10 @@ def track_record(request: HttpRequest, username: str) -> HttpResponse:
             "windows": list(zip(mine.window_labels, mine.windows, strict=False)),
             "score_types": score_types.TRACK_RECORD,
             "min_n": score_selectors.CALIBRATION_MIN_N,
+            "distributions": distributions,
+            # Per level (50%, 80%): the user's coverage and the crowd's on the same questions.
+            "coverage": list(
+                zip(distributions.coverage, crowd_distributions.coverage, strict=True)
+            ),
         },
     )

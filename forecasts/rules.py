@@ -229,6 +229,62 @@ def _outcome_value(raw: object, *, date: bool) -> float | None:
         return None
 
 
+# --- rungs: a yes/no question read off a numeric or date question ------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RungOf:
+    """What the rules need of the question a rung is a rung of: its key, kind and range (a
+    date's as UTC epoch seconds)."""
+
+    key: str
+    kind: str
+    range_min: float | None
+    range_max: float | None
+
+
+def question_rung(
+    *, kind: object, rung_of: RungOf | None, rung_value: object
+) -> tuple[float | None, dict[str, list[str]]]:
+    """A question's ``rung_value`` checked with its kind and the question it is a rung of
+    (``rung_of``; None: none named): the value (a date's as UTC epoch seconds; None when it is
+    no rung), or None and the problems by field.
+
+    A rung resolves YES iff its question's outcome is at most ``rung_value``. Only a binary
+    question is a rung, of a numeric or date question; the value is that question's kind's
+    (``parse_outcome_value``: a date question's an ISO date) and lies within its range, where
+    its crowd's CDF says what it implies. ``rung_of`` and ``rung_value`` come together."""
+    if rung_of is None:
+        if _absent(rung_value):
+            return None, {}
+        return None, {
+            "rung_of": ["A rung_value needs rung_of: the numeric or date question it is read off."]
+        }
+    errors: dict[str, list[str]] = {}
+    if kind != QuestionKind.BINARY:
+        errors["rung_of"] = ["Only a yes/no question can be a rung of another question."]
+    elif rung_of.kind not in CONTINUOUS_KINDS:
+        errors["rung_of"] = [
+            f"{rung_of.key!r} is a {rung_of.kind} question: a rung is read off a numeric or "
+            "date question."
+        ]
+    if _absent(rung_value):
+        errors["rung_value"] = [
+            "A rung needs its rung_value: it resolves YES iff the outcome is at most this."
+        ]
+    if errors:
+        return None, errors
+    try:
+        value = parse_outcome_value(rung_value, kind=rung_of.kind, field="rung_value")
+    except ValidationError as error:
+        return None, error.message_dict
+    low, high = rung_of.range_min, rung_of.range_max
+    if low is not None and high is not None and not low <= value <= high:
+        shown = " to ".join(outcome_value_text(kind=rung_of.kind, value=v) for v in (low, high))
+        return None, {"rung_value": [f"Must lie within {rung_of.key!r}'s range ({shown})."]}
+    return value, {}
+
+
 def outcome_value_iso(value: float | None) -> str | None:
     """A date question's value (UTC epoch seconds) in ISO 8601, UTC with a trailing Z."""
     if value is None:

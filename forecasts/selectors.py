@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 
+from forecasts.maths.continuous import prob_below
 from forecasts.models import (
     SCORABLE_RESOLUTIONS,
     AggregatePoint,
@@ -19,6 +20,7 @@ from forecasts.models import (
     Question,
     QuestionStatus,
     SourceDocument,
+    outcome_value_text,
 )
 
 CLOSING_SOON = dt.timedelta(days=30)
@@ -63,11 +65,17 @@ QUESTION_ROW_FIELDS = (
     "log_scale",
     "unit",
     "resolved_value",
+    "crowd_cdf",
 )
 # The web list also names the source (and shows a multiple-choice question's leading option).
 LIST_FIELDS = (*QUESTION_ROW_FIELDS, "source__title")
 # What ``with_public_crowd`` annotates: the crowd as of the last step end.
-CROWD_STEP_FIELDS = ("crowd_step_median", "crowd_step_forecasters", "crowd_step_medians")
+CROWD_STEP_FIELDS = (
+    "crowd_step_median",
+    "crowd_step_forecasters",
+    "crowd_step_medians",
+    "crowd_step_cdf",
+)
 
 
 def _status_q(status: str, now: dt.datetime) -> Q:
@@ -113,7 +121,7 @@ def question_status_counts(*, now: dt.datetime) -> dict[str, int]:
 
 
 def question_get(*, question_id: int) -> Question:
-    return Question.objects.select_related("source", "resolved_by").get(pk=question_id)
+    return Question.objects.select_related("source", "resolved_by", "rung_of").get(pk=question_id)
 
 
 # --- the crowd as the public sees it ---------------------------------------------------------
@@ -126,9 +134,13 @@ def question_get(*, question_id: int) -> Question:
 # geometric mean of odds is a mean, so two consecutive values and the counts would give away
 # the one forecast that changed between them, whereas a median is one of the standing values
 # and says nothing of whose. A multiple-choice question's crowd is a median per option, shown
-# by the same rule. How many forecasts stand now is public at once: it tells nothing of what
-# they say. Once scored, every forecast is in the scores, and the whole history is public as
-# recorded.
+# by the same rule. A numeric or date question's crowd is its recency-weighted mean CDF
+# (Metaculus's), shown by the same rule: at step ends, where enough forecasts stood. Being a
+# mean, it is not as discreet as a median: when a single forecast is added within one step,
+# the two step ends' CDFs and counts determine it (an older forecast's weight does not change
+# when a newer one arrives). How many forecasts stand now is public at once: it tells nothing
+# of what they say. Once scored, every forecast is in the scores, and the whole history is
+# public as recorded.
 
 CROWD_STEP = dt.timedelta(hours=1)
 
@@ -166,6 +178,11 @@ def crowd_medians_shown(
     return tuple(medians)
 
 
+def crowd_cdf_shown(cdf: list[float] | None, forecasters: int | None) -> tuple[float, ...] | None:
+    """``crowd_median_shown`` of a numeric or date crowd: its mean CDF, or None."""
+    return crowd_medians_shown(cdf, forecasters)
+
+
 _Row = TypeVar("_Row", bound=Model)
 
 
@@ -173,9 +190,10 @@ def with_public_crowd(
     queryset: QuerySet[_Row], *, now: dt.datetime, question: str = "pk"
 ) -> QuerySet[_Row]:
     """Annotate each row (a question, or a row whose field ``question`` is one) with the crowd
-    as of the last step end: ``crowd_step_median``, ``crowd_step_forecasters`` and (multiple
-    choice) ``crowd_step_medians``; read the public value with ``public_crowd_median`` (or
-    ``public_crowd_medians``). One indexed subquery each, no extra query."""
+    as of the last step end: ``crowd_step_median``, ``crowd_step_forecasters``, (multiple
+    choice) ``crowd_step_medians`` and (numeric or date) ``crowd_step_cdf``; read the public
+    value with ``public_crowd_median`` (or ``public_crowd_medians``, ``public_crowd_cdf``).
+    One indexed subquery each, no extra query."""
     point = AggregatePoint.objects.filter(
         question=OuterRef(question), at__lte=crowd_step_end(now)
     ).order_by("-at")
@@ -184,6 +202,7 @@ def with_public_crowd(
         crowd_step_median=Subquery(point.values("median")[:1]),
         crowd_step_forecasters=Subquery(point.values("forecasters")[:1]),
         crowd_step_medians=Subquery(point.values("medians")[:1]),
+        crowd_step_cdf=Subquery(point.values("cdf")[:1]),
     )
 
 
@@ -236,13 +255,38 @@ def question_public_crowd_medians(question: Question) -> tuple[float, ...] | Non
     )
 
 
+def public_crowd_cdf(
+    *,
+    resolution: str,
+    crowd_cdf: list[float] | None,
+    step_cdf: list[float] | None,
+    step_forecasters: int | None,
+) -> tuple[float, ...] | None:
+    """``public_crowd_median`` of a numeric or date crowd: its mean CDF, or None."""
+    if crowd_is_public(resolution):
+        return None if crowd_cdf is None else tuple(crowd_cdf)
+    return crowd_cdf_shown(step_cdf, step_forecasters)
+
+
+def question_public_crowd_cdf(question: Question) -> tuple[float, ...] | None:
+    """A numeric or date question's crowd CDF as anyone may see it (as
+    ``question_public_crowd_median``); None on the other kinds or where not shown."""
+    return public_crowd_cdf(
+        resolution=question.resolution,
+        crowd_cdf=question.crowd_cdf,
+        step_cdf=getattr(question, "crowd_step_cdf", None),
+        step_forecasters=getattr(question, "crowd_step_forecasters", None),
+    )
+
+
 @dataclass(frozen=True)
 class CrowdNow:
     """The crowd's forecast as the public sees it: recency-weighted median and geometric mean
     of odds (None where not shown) of ``forecasters`` standing forecasts, as of ``as_of``
     (a step end while forecasts are private; None once the question is scored: the latest).
     A multiple-choice question's are per option, ``medians`` and ``geometric_means`` (where
-    shown; ``median`` and ``geometric_mean_odds`` are None)."""
+    shown; ``median`` and ``geometric_mean_odds`` are None); a numeric or date question's is
+    its mean ``cdf`` (where shown, by the median's rule)."""
 
     median: float | None
     geometric_mean_odds: float | None
@@ -250,6 +294,7 @@ class CrowdNow:
     as_of: dt.datetime | None = None
     medians: tuple[float, ...] | None = None
     geometric_means: tuple[float, ...] | None = None
+    cdf: tuple[float, ...] | None = None
 
     @property
     def withheld(self) -> bool:
@@ -271,6 +316,7 @@ def question_crowd_now(*, question: Question, now: dt.datetime) -> CrowdNow:
             point.forecasters,
             medians=_vector(point.medians),
             geometric_means=_vector(point.geometric_means),
+            cdf=_vector(point.cdf),
         )
     as_of = crowd_step_end(now)
     point = points.filter(at__lte=as_of).first()
@@ -282,6 +328,7 @@ def question_crowd_now(*, question: Question, now: dt.datetime) -> CrowdNow:
         forecasters=point.forecasters,
         as_of=as_of,
         medians=crowd_medians_shown(point.medians, point.forecasters),
+        cdf=crowd_cdf_shown(point.cdf, point.forecasters),
     )
 
 
@@ -292,7 +339,8 @@ def _vector(values: list[float] | None) -> tuple[float, ...] | None:
 @dataclass(frozen=True)
 class CrowdPoint:
     """The crowd from ``at`` until the next point: as ``AggregatePoint``, where not shown None
-    (``medians`` and ``geometric_means``: a multiple-choice question's, per option)."""
+    (``medians`` and ``geometric_means``: a multiple-choice question's, per option; ``cdf``:
+    a numeric or date question's mean CDF)."""
 
     at: dt.datetime
     median: float | None
@@ -300,6 +348,7 @@ class CrowdPoint:
     forecasters: int
     medians: tuple[float, ...] | None = None
     geometric_means: tuple[float, ...] | None = None
+    cdf: tuple[float, ...] | None = None
 
 
 def question_crowd_history(*, question: Question, now: dt.datetime) -> list[CrowdPoint]:
@@ -319,31 +368,117 @@ def question_crowd_history(*, question: Question, now: dt.datetime) -> list[Crow
                 p.forecasters,
                 _vector(p.medians),
                 _vector(p.geometric_means),
+                _vector(p.cdf),
             )
             for p in points
         ]
     history: list[CrowdPoint] = []
-    for at, median, medians, forecasters in points.filter(at__lte=crowd_step_end(now)).values_list(
-        "at", "median", "medians", "forecasters"
-    ):
+    for at, median, medians, cdf, forecasters in points.filter(
+        at__lte=crowd_step_end(now)
+    ).values_list("at", "median", "medians", "cdf", "forecasters"):
         point = CrowdPoint(
             _first_step_end_from(at),
             crowd_median_shown(median, forecasters),
             None,
             forecasters,
             crowd_medians_shown(medians, forecasters),
+            cdf=crowd_cdf_shown(cdf, forecasters),
         )
         if history and history[-1].at == point.at:
             history.pop()  # a later point in the same step is the one in force at its end
         last = history[-1] if history else None
-        if last and (last.median, last.medians, last.forecasters) == (
+        if last and (last.median, last.medians, last.cdf, last.forecasters) == (
             point.median,
             point.medians,
+            point.cdf,
             point.forecasters,
         ):
             continue
         history.append(point)
     return history
+
+
+# --- coherence: a numeric or date question's ladder of yes/no rungs ----------------------------
+#
+# A rung resolves YES iff its question's outcome is at most its value, so if the two crowds were
+# coherent the rung's P(YES) would equal P(outcome <= value) by the question's crowd CDF. Each
+# crowd is shown as the public may see it (above), so a crowd not shown leaves its side empty.
+
+
+@dataclass(frozen=True)
+class LadderRow:
+    """One rung of a numeric or date question: the rung, its value (a date's UTC epoch seconds)
+    and how a page names it, its crowd's P(YES) and the P(outcome <= value) its question's
+    crowd implies, each as the public sees it (None where not shown)."""
+
+    question: Question
+    value: float
+    value_text: str
+    crowd: float | None
+    implied: float | None
+
+    @property
+    def gap(self) -> float | None:
+        """The rung's crowd less what its question's crowd implies, in percentage points."""
+        if self.crowd is None or self.implied is None:
+            return None
+        return (self.crowd - self.implied) * 100
+
+
+def _implied(question: Question, now: dt.datetime, values: list[float]) -> list[float | None]:
+    """P(outcome <= value) for each value by ``question``'s public crowd CDF (one query)."""
+    cdf = question_crowd_now(question=question, now=now).cdf
+    if cdf is None:
+        return [None] * len(values)
+    return [float(p) for p in prob_below(cdf, question.scale.position(values))]
+
+
+def question_ladder(*, question: Question, now: dt.datetime) -> list[LadderRow]:
+    """A numeric or date question's rungs by value, each with its crowd beside what the
+    question's crowd implies for it (two queries; none on the other kinds)."""
+    if not question.is_continuous:
+        return []
+    rungs = [
+        (rung, rung.rung_value)
+        for rung in with_public_crowd(question.rungs.all(), now=now).order_by("rung_value", "id")
+        if rung.rung_value is not None
+    ]
+    if not rungs:
+        return []
+    implied = _implied(question, now, [value for _, value in rungs])
+    return [
+        LadderRow(
+            question=rung,
+            value=value,
+            value_text=outcome_value_text(kind=question.kind, value=value, unit=question.unit),
+            crowd=question_public_crowd_median(rung),
+            implied=p,
+        )
+        for (rung, value), p in zip(rungs, implied, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class RungImplied:
+    """What the crowd of the question a rung is a rung of (``of``) implies for it,
+    P(outcome <= the rung's value), as the public sees it (None where not shown)."""
+
+    of: Question
+    value_text: str
+    implied: float | None
+
+
+def rung_implied(*, question: Question, now: dt.datetime) -> RungImplied | None:
+    """For a rung's own page (``question_get`` loads its ``rung_of``): what its question's
+    crowd implies for it (one query); None if it is no rung."""
+    parent, value = question.rung_of, question.rung_value
+    if parent is None or value is None or not parent.is_continuous:
+        return None
+    return RungImplied(
+        of=parent,
+        value_text=outcome_value_text(kind=parent.kind, value=value, unit=parent.unit),
+        implied=_implied(parent, now, [value])[0],
+    )
 
 
 def forecast_history(*, question: Question, user: User) -> QuerySet[Forecast]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from forecasts import account_views, record_views, staff_views, views
+from forecasts import account_views, distribution_views, record_views, staff_views, views
 from forecasts.charts import views as chart_views
 from forecasts.charts.registry import Kind
 
@@ -20,6 +20,11 @@ urlpatterns = [
         "questions/<int:question_id>/withdraw/",
         views.forecast_withdraw,
         name="forecast_withdraw",
+    ),
+    path(
+        "questions/<int:question_id>/preview-distribution/",
+        distribution_views.distribution_preview,
+        name="distribution_preview",
     ),
     path("me/forecasts/", account_views.my_forecasts, name="my_forecasts"),
     path("me/settings/", account_views.user_settings, name="settings"),

@@ -1,5 +1,6 @@
 """The question pages (the list, a question with its forecast form, withdrawing a forecast, a
-source's questions): thin views that parse input once and call services and selectors."""
+source's questions): thin views that parse input once and call services and selectors.
+Numeric and date questions' own pieces are in ``distribution_views``."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors, services
-from forecasts.forms import ForecastForm, MultipleChoiceForecastForm
-from forecasts.models import Forecast, Question, QuestionStatus
+from forecasts.distribution_views import distribution, form_quantiles, range_ends
+from forecasts.forms import (
+    ForecastForm,
+    MultipleChoiceForecastForm,
+    QuantileForecastForm,
+    quantile_input_text,
+)
+from forecasts.models import Forecast, Question, QuestionKind, QuestionStatus
 from markets.panel import panel_context
 
 
@@ -44,19 +51,22 @@ def _lead(labels: Sequence[str], probabilities: Sequence[float] | None) -> Lead 
 
 @dataclass(frozen=True)
 class QuestionRow:
-    """A question as the list shows it: the crowd's median (binary) or leading option
-    (multiple choice), where public, and the market's price or leading option."""
+    """A question as the list shows it: the crowd's median (binary; numeric or date, in the
+    question's units) or leading option (multiple choice), where public, and the market's price
+    or leading option."""
 
     question: Question
     status: QuestionStatus
     crowd_median: float | None
     crowd_lead: Lead | None
     market_lead: Lead | None
+    crowd_value: str | None = None
 
 
 def _question_row(question: Question, now: dt.datetime) -> QuestionRow:
     market = getattr(question, "market", None)
     multiple_choice = question.is_multiple_choice
+    cdf = selectors.question_public_crowd_cdf(question) if question.is_continuous else None
     return QuestionRow(
         question=question,
         status=question.status(now),
@@ -65,6 +75,7 @@ def _question_row(question: Question, now: dt.datetime) -> QuestionRow:
         market_lead=_lead(question.option_labels, market.prices())
         if market is not None and multiple_choice
         else None,
+        crowd_value=None if cdf is None else distribution(question, cdf).median,
     )
 
 
@@ -102,13 +113,15 @@ def _question_or_404(question_id: int) -> Question:
         raise Http404("No such question") from None
 
 
-AnyForecastForm = ForecastForm | MultipleChoiceForecastForm
+AnyForecastForm = ForecastForm | MultipleChoiceForecastForm | QuantileForecastForm
 
 
 def _forecast_form(
     question: Question, data: QueryDict | None = None, *, initial: dict[str, object] | None = None
 ) -> AnyForecastForm:
     """The forecast form of the question's kind."""
+    if question.is_continuous:
+        return QuantileForecastForm(data, initial=initial, question=question)
     if question.is_multiple_choice:
         return MultipleChoiceForecastForm(data, initial=initial, options=question.option_labels)
     return ForecastForm(data, initial=initial)
@@ -116,6 +129,11 @@ def _forecast_form(
 
 def _standing_initial(question: Question, standing: Forecast) -> dict[str, object]:
     """The form's fields holding ``standing``, so an update starts from it."""
+    if question.is_continuous:
+        return {
+            name: quantile_input_text(kind=question.kind, value=value)
+            for name, value in form_quantiles(question, standing).items()
+        }
     if question.is_multiple_choice:
         return {"probabilities": [f"{p:g}" for p in standing.pmf]}
     return {"probability": f"{standing.probability:g}"}
@@ -138,6 +156,7 @@ def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
                     question_id=question.pk,
                     probability=values.get("probability"),
                     probabilities=values.get("probabilities"),
+                    quantiles=values.get("quantiles"),
                     rationale=values["rationale"],
                 )
             except ValidationError as error:
@@ -151,6 +170,12 @@ def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
 def _saved(question: Question, forecast: Forecast) -> str:
     if forecast.percent is not None:
         return f"Forecast saved: {forecast.percent:.1f}% YES."
+    if forecast.cdf is not None:
+        summary = distribution(question, forecast.cdf)
+        return (
+            f"Forecast saved: median {summary.median}, "
+            f"80% between {summary.low} and {summary.high}."
+        )
     lead = _lead(question.option_labels, forecast.pmf)
     assert lead is not None, "a multiple-choice forecast has a probability per option"
     return f"Forecast saved: {lead.label} most likely, at {lead.probability * 100:.1f}%."
@@ -158,7 +183,10 @@ def _saved(question: Question, forecast: Forecast) -> str:
 
 def _add_service_errors(form: AnyForecastForm, error: ValidationError) -> None:
     for field, field_errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, field_errors)
+        if isinstance(form, QuantileForecastForm):
+            form.add_service_error(field, field_errors)
+        else:
+            form.add_error(field if field in form.fields else None, field_errors)
 
 
 @dataclass(frozen=True)
@@ -203,6 +231,7 @@ def _render_question(
         if standing is not None and not form.is_bound:
             form = _forecast_form(question, initial=_standing_initial(question, standing))
     crowd = selectors.question_crowd_now(question=question, now=now)
+    continuous = question.is_continuous
     return render(
         request,
         "forecasts/question_detail.html",
@@ -223,7 +252,24 @@ def _render_question(
             else None,
             "history": history,
             "standing": standing,
-            **panel_context(request, question, now=now),
+            # Coherence: a numeric or date question's yes/no rungs, or what a rung's question's
+            # crowd implies for it (forecasts/_ladder.html).
+            "ladder": selectors.question_ladder(question=question, now=now),
+            "rung_implied": selectors.rung_implied(question=question, now=now),
+            # Numeric and date: the range's ends, the crowd's and each of your forecasts'
+            # median and interval.
+            "range_ends": range_ends(question) if continuous else None,
+            "is_date": question.kind == QuestionKind.DATE,
+            "crowd_distribution": distribution(question, crowd.cdf)
+            if continuous and crowd.cdf is not None
+            else None,
+            "history_distributions": [
+                (f, distribution(question, f.cdf)) for f in history or () if f.cdf is not None
+            ]
+            if continuous
+            else None,
+            # No market runs on a numeric or date question.
+            **({} if continuous else panel_context(request, question, now=now)),
         },
         status=status,
     )

@@ -146,7 +146,7 @@ def test_the_web_service_command_migrates_imports_and_its_gunicorn_config_loads(
     checked = _run(gunicorn.strip().rstrip('"') + " --check-config", env)
 
     assert migrated.returncode == 0, migrated.stderr
-    assert "30 created" in migrated.stdout
+    assert "33 created" in migrated.stdout
     assert checked.returncode == 0, checked.stderr
 
 

@@ -80,7 +80,10 @@ class ForecastViewSet(
         """Your forecasts, newest first. ``format=csv`` gives every matching one (not a page),
         a row each: a binary forecast's ``probability`` with ``probabilities`` empty; a
         multiple-choice one's ``probabilities`` as one cell holding a JSON array in the order
-        of the question's ``options`` (``[0.2, 0.5, 0.3]``) with ``probability`` empty."""
+        of the question's ``options`` (``[0.2, 0.5, 0.3]``) with ``probability`` empty; a
+        numeric or date one's ``cdf`` as one cell holding a JSON array of 201 values and, if
+        given so, its ``quantiles`` (and a date question's ``quantiles_dates``) as one cell
+        holding a JSON object."""
         if request.accepted_renderer.format == "csv":  # every matching row, not a page
             return csv_export(self.get_queryset(), ForecastSerializer, filename="forecasts.csv")
         return super().list(request, *args, **kwargs)
@@ -88,7 +91,11 @@ class ForecastViewSet(
     @extend_schema(request=FORECAST_SUBMIT_SCHEMA, responses={201: ForecastSerializer, **ERRORS})
     def create(self, request: Request) -> Response:
         """Forecast a question: ``probability`` of YES on a binary question, ``probabilities``
-        (one per option, in order) on a multiple-choice one."""
+        (one per option, in order) on a multiple-choice one, and on a numeric or date one
+        either its ``cdf`` (201 values, Metaculus's representation) or ``quantiles``
+        (``{"0.1": 20, "0.5": 40, "0.9": 75}``; a date question's values as ISO 8601 dates),
+        which are turned into a CDF (monotone cubic interpolation, logistic tails, then the
+        CDF's step limits) and kept beside it. Either way the forecast is stored as a CDF."""
         data = ForecastSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         forecast = services.forecast_submit(
@@ -96,6 +103,8 @@ class ForecastViewSet(
             question_id=data.validated_data["question"].pk,
             probability=data.validated_data.get("probability"),
             probabilities=data.validated_data.get("probabilities"),
+            cdf=data.validated_data.get("cdf"),
+            quantiles=data.validated_data.get("quantiles"),
             rationale=data.validated_data["rationale"],
         )
         return Response(ForecastSerializer(forecast).data, status=status.HTTP_201_CREATED)

@@ -14,6 +14,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
+from forecasts.maths.continuous import CDF_POINTS, MAX_STEP, MIN_STEP, OPEN_BOUND_MIN
 from forecasts.models import (
     CONTINUOUS_KINDS,
     OPTION_LABEL_MAX,
@@ -34,6 +35,7 @@ from forecasts.rules import (
     parse_outcome_value,
     parse_probabilities,
     parse_probability,
+    parse_quantiles,
     passage_in_source,
     question_outcomes,
 )
@@ -66,6 +68,54 @@ class ProbabilitiesField(serializers.Field):
 # A numeric question's value is a number; a date question's an ISO 8601 date or date-time
 # (UTC), or UTC epoch seconds.
 OUTCOME_VALUE_SCHEMA = {"oneOf": [{"type": "number"}, {"type": "string"}]}
+
+CDF_SCHEMA = {
+    "type": "array",
+    "items": {"type": "number", "minimum": 0, "maximum": 1},
+    "minItems": CDF_POINTS,
+    "maxItems": CDF_POINTS,
+}
+QUANTILES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": OUTCOME_VALUE_SCHEMA,
+    "minProperties": 2,
+    "example": {"0.1": 20, "0.5": 40, "0.9": 75},
+}
+
+
+@extend_schema_field(CDF_SCHEMA)
+class CdfField(serializers.Field):
+    """A list, as given: the service checks it against its question's bounds
+    (``rules.parse_cdf``), naming ``cdf``."""
+
+    default_error_messages = {"not_a_list": f"Give a list of {CDF_POINTS} numbers."}
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if not isinstance(data, list):
+            self.fail("not_a_list")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+@extend_schema_field(QUANTILES_SCHEMA)
+class QuantilesField(serializers.Field):
+    """A mapping, as given: what its values must be depends on the question's kind and range,
+    so the serializer parses it once it knows the question (``parse_quantiles``)."""
+
+    default_error_messages = {
+        # Braces doubled: DRF formats the message.
+        "not_a_mapping": 'Give the quantiles as an object, {{"0.1": value, "0.9": value}}.'
+    }
+
+    def to_internal_value(self, data: Any) -> dict[Any, Any]:
+        if not isinstance(data, dict):
+            self.fail("not_a_mapping")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 @extend_schema_field(OUTCOME_VALUE_SCHEMA)
@@ -104,7 +154,18 @@ class OptionLabelsField(serializers.ListField):
 
 def _question_field() -> serializers.PrimaryKeyRelatedField[Question]:
     return serializers.PrimaryKeyRelatedField(
-        queryset=Question.objects.only("pk", "kind", "options"),
+        # What a forecast's checks read: the kind, a multiple-choice question's options, a
+        # numeric or date question's range (``Question.scale``).
+        queryset=Question.objects.only(
+            "pk",
+            "kind",
+            "options",
+            "range_min",
+            "range_max",
+            "log_scale",
+            "open_lower_bound",
+            "open_upper_bound",
+        ),
         pk_field=serializers.IntegerField(min_value=1),
         error_messages={"does_not_exist": "No such question."},
     )
@@ -129,17 +190,44 @@ def _probabilities_field(*, required: bool) -> ProbabilitiesField:
     )
 
 
+def _cdf_field(*, required: bool) -> CdfField:
+    return CdfField(
+        required=required,
+        help_text=f"A numeric or date question's CDF (Metaculus's representation): {CDF_POINTS} "
+        "values on evenly spaced points of the scaled range, cdf[j] the probability of an "
+        f"outcome at most range_min + j/{CDF_POINTS - 1} of the way to range_max (on a log "
+        f"scale, of the way in logarithms). It rises by at least {MIN_STEP:g} and at most "
+        f"{MAX_STEP:g} at every step; cdf[0] is 0 with a closed lower bound, at least "
+        f"{OPEN_BOUND_MIN:g} with an open one; cdf[{CDF_POINTS - 1}] is 1 with a closed upper "
+        f"bound, at most {1 - OPEN_BOUND_MIN:g} with an open one. Never repaired for you.",
+    )
+
+
+def _quantiles_field(*, required: bool) -> QuantilesField:
+    return QuantilesField(
+        required=required,
+        help_text="A numeric or date question's forecast as quantiles, turned into its CDF: "
+        '{level: value}, such as {"0.1": 20, "0.5": 40, "0.9": 75}; at least two levels in '
+        "(0, 1) (numbers or strings), values in the question's units rising with the level, "
+        "a date question's as ISO 8601 dates or date-times (UTC) or UTC epoch seconds; within "
+        "a closed bound.",
+    )
+
+
 def _rationale_field() -> serializers.CharField:
     return serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
 
 class ForecastSubmitSerializer(StrictSerializer):
-    """A forecast on a question of either kind: ``probability`` on a binary question,
-    ``probabilities`` on a multiple-choice one (the service refuses the other, naming it)."""
+    """A forecast on a question of any kind: ``probability`` on a binary question,
+    ``probabilities`` on a multiple-choice one, ``cdf`` or ``quantiles`` on a numeric or date
+    one (the service refuses what the question does not take, naming it)."""
 
     question = _question_field()
     probability = _probability_field(required=False)
     probabilities = _probabilities_field(required=False)
+    cdf = _cdf_field(required=False)
+    quantiles = _quantiles_field(required=False)
     rationale = _rationale_field()
 
     def validate_probability(self, value: float) -> float:
@@ -155,6 +243,13 @@ class ForecastSubmitSerializer(StrictSerializer):
             try:
                 attrs["probabilities"] = parse_probabilities(
                     attrs["probabilities"], options=len(question.option_labels)
+                )
+            except ValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        if question.is_continuous and "quantiles" in attrs:
+            try:
+                attrs["quantiles"] = parse_quantiles(
+                    attrs["quantiles"], kind=question.kind, scale=question.scale
                 )
             except ValidationError as error:
                 raise serializers.ValidationError(error.message_dict) from None
@@ -177,10 +272,32 @@ class MultipleChoiceForecastSubmitSerializer(StrictSerializer):
     rationale = _rationale_field()
 
 
-# What the schema shows for a submission: one shape per kind of question.
+class NumericCdfForecastSubmitSerializer(StrictSerializer):
+    """A forecast on a numeric or date question given as its CDF."""
+
+    question = _question_field()
+    cdf = _cdf_field(required=True)
+    rationale = _rationale_field()
+
+
+class NumericQuantilesForecastSubmitSerializer(StrictSerializer):
+    """A forecast on a numeric or date question given as quantiles, stored as their CDF."""
+
+    question = _question_field()
+    quantiles = _quantiles_field(required=True)
+    rationale = _rationale_field()
+
+
+# What the schema shows for a submission: one shape per kind of question (two for numeric and
+# date questions: a CDF or quantiles).
 FORECAST_SUBMIT_SCHEMA = PolymorphicProxySerializer(
     component_name="ForecastSubmit",
-    serializers=[BinaryForecastSubmitSerializer, MultipleChoiceForecastSubmitSerializer],
+    serializers=[
+        BinaryForecastSubmitSerializer,
+        MultipleChoiceForecastSubmitSerializer,
+        NumericCdfForecastSubmitSerializer,
+        NumericQuantilesForecastSubmitSerializer,
+    ],
     resource_type_field_name=None,
 )
 

@@ -172,17 +172,40 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         question = self.get_queryset().get(pk=created.pk)
         return Response(self._detail(question), status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: AggregatePointSerializer(many=True), 404: ERRORS[404]})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "cdf",
+                bool,
+                description="Numeric or date: give each point's mean CDF (201 values) too. "
+                "Default false, to keep responses small.",
+            )
+        ],
+        responses={200: AggregatePointSerializer(many=True), 400: ERRORS[400], 404: ERRORS[404]},
+    )
     @action(detail=True, methods=["get"], url_path="crowd-history")
     def crowd_history(self, request: Request, pk: str | None = None) -> Response:
         """The crowd's forecast through time: each point holds until the next. Until the
         question is scored, one point per hour at most, as it stood at the hour's end, its
-        median only and only where enough forecasts stood; then every point as recorded."""
+        median only and only where enough forecasts stood; then every point as recorded.
+
+        A numeric or date question's crowd is its recency-weighted mean CDF: each point gives
+        its median and 80% interval as ``quantiles`` (``{"0.1": low, "0.5": median, "0.9":
+        high}`` in the question's units; a date question's also as ISO 8601 in
+        ``quantiles_dates``), and with ``?cdf=1`` the CDF itself, by the same rule."""
+        query = parse_query(CrowdHistoryQuery, request)
         question = self.get_object()
         history = selectors.question_crowd_history(question=question, now=timezone.now())
         paginator = Pagination()  # over a list: the window-count paginator needs a queryset
         page = paginator.paginate_queryset(history, request, view=self)
-        return paginator.get_paginated_response(AggregatePointSerializer(page, many=True).data)
+        context = {
+            "scale": question.scale if question.is_continuous else None,
+            "date": question.kind == QuestionKind.DATE,
+            "cdf": query["cdf"],
+            "public": selectors.crowd_is_public(question.resolution),
+        }
+        data = AggregatePointSerializer(page, many=True, context=context).data
+        return paginator.get_paginated_response(data)
 
     @extend_schema(responses={200: ScoreSerializer(many=True), 304: None})
     @action(detail=True, methods=["get"])
@@ -230,6 +253,11 @@ class QuestionViewSet(ScoresCacheThrottling, viewsets.ReadOnlyModelViewSet):
         EmptySerializer(data=request.data).is_valid(raise_exception=True)
         lifecycle.question_unresolve(question_id=question.pk)
         return self.retrieve(request, pk=pk)
+
+
+class CrowdHistoryQuery(serializers.Serializer):
+    # Not strict: the endpoint took no options before and kept answering whatever else came.
+    cdf = serializers.BooleanField(required=False, default=False)
 
 
 def _market_open(question: Question, *, b: Decimal, now: dt.datetime) -> None:

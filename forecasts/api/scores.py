@@ -16,7 +16,7 @@ from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,9 +34,13 @@ from forecasts.api.serializers import (
     ScoreSerializer,
     TrackRecordSerializer,
 )
-from forecasts.maths import calibration, score_types
+from forecasts.maths import calibration, pit, score_types
 from forecasts.models import Forecaster, Score
 from forecasts.scores import selectors as score_selectors
+from forecasts.scores.distribution_calibration import (
+    DistributionCalibration,
+    user_distribution_calibration,
+)
 
 # --- scores, leaderboard, track record, calibration -------------------------------------------
 
@@ -217,10 +221,11 @@ def _murphy(d: calibration.MurphyDecomposition | None) -> dict[str, Any] | None:
     return {name: getattr(d, name) for name in calibration.MurphyDecomposition.__dataclass_fields__}
 
 
-def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
-    def when(seconds: float) -> dt.datetime:
-        return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+def _when(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
+
+def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
     return {
         "n": report.n,
         "bins": _bins(report.table),
@@ -228,8 +233,8 @@ def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
         "windows": [
             {
                 "label": label,
-                "start": when(w.start),
-                "end": when(w.end),
+                "start": _when(w.start),
+                "end": _when(w.end),
                 "n": w.n,
                 "enough_data": w.enough_data,
                 "bins": _bins(w.table),
@@ -238,6 +243,103 @@ def _report(report: score_selectors.CalibrationReport) -> dict[str, Any]:
             for label, w in zip(report.window_labels, report.windows, strict=False)
         ],
     }
+
+
+def _histogram(histogram: pit.PitHistogram) -> dict[str, Any]:
+    return {
+        "bins": histogram.bins,
+        "counts": list(histogram.counts),
+        "n": histogram.n,
+        "expected": histogram.expected,
+    }
+
+
+def _coverage(coverage: tuple[pit.IntervalCoverage, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "level": c.level,
+            "inside": c.inside,
+            "n": c.n,
+            "share": _finite(c.share),
+            "ci_low": _finite(c.low),
+            "ci_high": _finite(c.high),
+        }
+        for c in coverage
+    ]
+
+
+def _distributions(report: DistributionCalibration) -> dict[str, Any]:
+    return {
+        "n": report.n,
+        "histogram": _histogram(report.histogram),
+        "coverage": _coverage(report.coverage),
+        "windows": [
+            {
+                "label": label,
+                "start": _when(w.start),
+                "end": _when(w.end),
+                "n": w.n,
+                "enough_data": w.enough_data,
+                "histogram": _histogram(w.histogram),
+                "coverage": _coverage(w.coverage),
+            }
+            for label, w in zip(report.window_labels, report.windows, strict=True)
+        ],
+    }
+
+
+class PitHistogramSerializer(serializers.Serializer):
+    bins = serializers.IntegerField(help_text="Equal bins of [0, 1] (tenths).")
+    counts = serializers.ListField(
+        child=serializers.IntegerField(), help_text="PITs per bin, the last holding 1.0."
+    )
+    n = serializers.IntegerField()
+    expected = serializers.FloatField(help_text="n / bins: the count per bin if calibrated.")
+
+
+class IntervalCoverageSerializer(serializers.Serializer):
+    level = serializers.FloatField(help_text="The central interval's mass: 0.5 or 0.8.")
+    inside = serializers.IntegerField(help_text="Outcomes inside the interval.")
+    n = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="inside / n; null when n = 0.")
+    ci_low = serializers.FloatField(allow_null=True, help_text="95% Wilson interval of share.")
+    ci_high = serializers.FloatField(allow_null=True)
+
+
+class PitWindowSerializer(serializers.Serializer):
+    # DRF takes the fields out of the class; its stubs see this one shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    n = serializers.IntegerField()
+    enough_data = serializers.BooleanField()
+    histogram = PitHistogramSerializer()
+    coverage = IntervalCoverageSerializer(many=True)
+
+
+class DistributionCalibrationSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Questions, one PIT each.")
+    histogram = PitHistogramSerializer()
+    coverage = IntervalCoverageSerializer(many=True)
+    windows = PitWindowSerializer(many=True, help_text="Quarters of resolution time.")
+
+
+class DistributionsSerializer(serializers.Serializer):
+    forecaster = DistributionCalibrationSerializer()
+    crowd = DistributionCalibrationSerializer(
+        help_text="The crowd's recency-weighted mean CDF on the same questions."
+    )
+
+
+@extend_schema_serializer(component_name="Calibration")
+class CalibrationWithDistributionsSerializer(CalibrationSerializer):
+    distributions = DistributionsSerializer(
+        help_text="Numeric and date questions: the PIT (a forecast's CDF at the outcome, "
+        "time-weighted over the open period, one per question) in a histogram of tenths, and "
+        "the share of outcomes inside the central 50% and 80% intervals with Wilson intervals, "
+        "overall and per quarter of resolution time. Counted as the other kinds are: resolved "
+        "to a value or beyond a bound, once the scheduled resolve time has passed."
+    )
 
 
 class CalibrationQuery(serializers.Serializer):
@@ -255,7 +357,8 @@ class CalibrationView(APIView):
 
     ``kinds=all`` (the default) counts each option of a multiple-choice question as a forecast
     that it happens (one-vs-rest) beside each binary question's P(YES); ``kinds=binary`` counts
-    the binary questions only."""
+    the binary questions only. ``distributions`` holds the calibration of numeric and date
+    questions (PIT histogram and interval coverage), whatever ``kinds`` says."""
 
     permission_classes = [permissions.AllowAny]
 
@@ -269,7 +372,11 @@ class CalibrationView(APIView):
                 "'binary': YES/NO questions only.",
             )
         ],
-        responses={200: CalibrationSerializer, 400: ERRORS[400], 404: ERRORS[404]},
+        responses={
+            200: CalibrationWithDistributionsSerializer,
+            400: ERRORS[400],
+            404: ERRORS[404],
+        },
     )
     def get(self, request: Request, username: str) -> Response:
         user = _user_or_404(username)
@@ -277,10 +384,15 @@ class CalibrationView(APIView):
         now = timezone.now()
         mine, crowd = score_selectors.user_calibration(user=user, now=now, kinds=kinds)
         market = score_selectors.user_market_calibration(user=user, now=now, kinds=kinds)
+        distributions, crowd_distributions = user_distribution_calibration(user=user, now=now)
         data = {
             "user": username,
             "forecaster": _report(mine),
             "crowd": _report(crowd),
             "market": _report(market),
+            "distributions": {
+                "forecaster": _distributions(distributions),
+                "crowd": _distributions(crowd_distributions),
+            },
         }
-        return Response(CalibrationSerializer(data).data)
+        return Response(CalibrationWithDistributionsSerializer(data).data)

@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from crux.api.validation import StrictSerializer
 from forecasts.maths import score_types
+from forecasts.maths.continuous import Scale, cdf_quantile
 from forecasts.models import (
     CONTINUOUS_KINDS,
     AggregatePoint,
@@ -29,6 +30,8 @@ from forecasts.rules import outcome_value_iso
 from forecasts.selectors import (
     CROWD_STEP_FIELDS,
     QUESTION_ROW_FIELDS,
+    crowd_is_public,
+    public_crowd_cdf,
     public_crowd_median,
     public_crowd_medians,
 )
@@ -39,6 +42,54 @@ def iso(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+# The crowd's quantiles a question shows, and those of each point of its history.
+CROWD_LEVELS = (0.1, 0.25, 0.5, 0.75, 0.9)
+HISTORY_LEVELS = (0.1, 0.5, 0.9)
+
+
+def cdf_levels(
+    cdf: Any, *, scale: Scale, levels: tuple[float, ...] = CROWD_LEVELS
+) -> dict[str, float] | None:
+    """The values (in the question's units, a date's in epoch seconds) at which a CDF on
+    ``scale`` reaches each level, keyed as a forecast's quantiles are ("0.1"); None for no
+    CDF. A level reached only beyond an open bound is given as that bound, as Metaculus's."""
+    if cdf is None:
+        return None
+    values = scale.value(cdf_quantile(cdf, levels)).tolist()
+    return {f"{level:g}": value for level, value in zip(levels, values, strict=True)}
+
+
+def levels_iso(quantiles: dict[str, float] | None, *, date: bool) -> dict[str, str | None] | None:
+    """A date question's quantiles (epoch seconds) in ISO 8601; None on the other kinds."""
+    if not date or quantiles is None:
+        return None
+    return {level: outcome_value_iso(value) for level, value in quantiles.items()}
+
+
+def _output(*, optional: bool) -> dict[str, Any]:
+    """An answer's field, null allowed; ``optional``: left out of some answers (the schema
+    lists a read-only field as always present, so an optional one is not marked read-only)."""
+    return {"allow_null": True, **({"required": False} if optional else {"read_only": True})}
+
+
+def _quantiles_field(help_text: str, *, optional: bool = False) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.FloatField(), help_text=help_text, **_output(optional=optional)
+    )
+
+
+def _quantile_dates_field(help_text: str, *, optional: bool = False) -> serializers.DictField:
+    return serializers.DictField(
+        child=serializers.DateTimeField(), help_text=help_text, **_output(optional=optional)
+    )
+
+
+def _cdf_field(help_text: str, *, optional: bool = False) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.FloatField(), help_text=help_text, **_output(optional=optional)
+    )
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -82,11 +133,36 @@ class CrowdSerializer(serializers.Serializer):
         help_text="Multiple choice only: each option's geometric mean, renormalised; null "
         "until the question is scored.",
     )
+    # Present on a numeric or date question only, whose median and geometric mean are null.
+    cdf = _cdf_field(
+        "Numeric or date only: the recency-weighted mean CDF (201 values, as a forecast's), "
+        "shown by the rule of median.",
+        optional=True,
+    )
+    quantiles = _quantiles_field(
+        'Numeric or date only: where the CDF reaches 0.1, 0.25, 0.5, 0.75 and 0.9 ({"0.5": '
+        "the median}), in the question's units (a date's in UTC epoch seconds); a level "
+        "reached only beyond an open bound is given as that bound. Null where cdf is.",
+        optional=True,
+    )
+    quantiles_dates = _quantile_dates_field(
+        "Numeric or date only: a date question's quantiles in ISO 8601 (UTC); null on a "
+        "numeric one.",
+        optional=True,
+    )
 
     def to_representation(self, crowd: Any) -> dict[str, Any]:
         shown = super().to_representation(crowd)
         if not self.context.get("multiple_choice"):
             del shown["medians"], shown["geometric_means"]
+        scale: Scale | None = self.context.get("scale")
+        if scale is None:
+            del shown["cdf"], shown["quantiles"], shown["quantiles_dates"]
+            return shown
+        shown["quantiles"] = cdf_levels(crowd.cdf, scale=scale)
+        shown["quantiles_dates"] = levels_iso(shown["quantiles"], date=self.context["date"])
+        if not self.context.get("public"):
+            shown["cdf"] = None  # the whole CDF once scored (see ``_crowd_distribution``)
         return shown
 
 
@@ -193,6 +269,21 @@ class QuestionSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="A date question's resolved_value in ISO 8601 (UTC); null otherwise.",
     )
+    crowd_cdf = _cdf_field(
+        "Numeric or date: the crowd's recency-weighted mean CDF (201 values, as a forecast's "
+        "cdf), given once the question is scored (until then two hourly means a forecast apart "
+        "would give that forecast away: crowd_quantiles summarise it); null before, and on the "
+        "other kinds."
+    )
+    crowd_quantiles = _quantiles_field(
+        "Numeric or date: where crowd_cdf reaches 0.1, 0.25, 0.5, 0.75 and 0.9, keyed so "
+        "({\"0.5\": the median}), in the question's units (a date's in UTC epoch seconds); a "
+        "level reached only beyond an open bound is given as that bound. Shown by the rule of "
+        "crowd_median: null while that hides the crowd."
+    )
+    crowd_quantiles_dates = _quantile_dates_field(
+        "A date question's crowd_quantiles in ISO 8601 (UTC); null otherwise."
+    )
 
     class Meta:
         model = Question
@@ -227,6 +318,9 @@ class QuestionSerializer(serializers.ModelSerializer):
             "unit",
             "resolved_value",
             "resolved_value_date",
+            "crowd_cdf",
+            "crowd_quantiles",
+            "crowd_quantiles_dates",
         ]
 
     def get_status(self, question: Question) -> str:
@@ -290,6 +384,7 @@ def question_row(values: dict[str, Any], *, now: dt.datetime) -> dict[str, objec
         ),
         "crowd_medians": None if medians is None else list(medians),
         **_range_values(values),
+        **_crowd_distribution(values),
     }
 
 
@@ -316,6 +411,41 @@ def _range_values(values: dict[str, Any]) -> dict[str, object]:
     return shown
 
 
+def _row_scale(values: dict[str, Any]) -> Scale | None:
+    """A numeric or date question's ``Question.scale`` from its row; None on the other kinds."""
+    if values["kind"] not in CONTINUOUS_KINDS:
+        return None
+    return Scale(
+        values["range_min"],
+        values["range_max"],
+        log_scale=values["log_scale"],
+        open_lower=values["open_lower_bound"],
+        open_upper=values["open_upper_bound"],
+    )
+
+
+def _crowd_distribution(values: dict[str, Any]) -> dict[str, object]:
+    """A numeric or date question's public crowd CDF and its quantiles; null on the others."""
+    scale = _row_scale(values)
+    cdf = public_crowd_cdf(
+        resolution=values["resolution"],
+        crowd_cdf=values["crowd_cdf"],
+        step_cdf=values.get("crowd_step_cdf"),
+        step_forecasters=values.get("crowd_step_forecasters"),
+    )
+    if scale is None or cdf is None:
+        return {"crowd_cdf": None, "crowd_quantiles": None, "crowd_quantiles_dates": None}
+    quantiles = cdf_levels(cdf, scale=scale)
+    return {
+        # The whole CDF only once scored: a mean moves by each new forecast's own CDF, so two
+        # hourly CDFs a single forecast apart would give that forecast away. Five quantiles
+        # summarise the crowd meanwhile.
+        "crowd_cdf": list(cdf) if crowd_is_public(values["resolution"]) else None,
+        "crowd_quantiles": quantiles,
+        "crowd_quantiles_dates": levels_iso(quantiles, date=values["kind"] == QuestionKind.DATE),
+    }
+
+
 class QuestionDetailSerializer(QuestionSerializer):
     """A question with its crowd now, which the view reads and passes as ``context["crowd"]``
     (a serializer never queries)."""
@@ -330,7 +460,13 @@ class QuestionDetailSerializer(QuestionSerializer):
             "passage": question.passage,
             "resolution_note": question.resolution_note,
             "crowd": CrowdSerializer(
-                self.context["crowd"], context={"multiple_choice": question.is_multiple_choice}
+                self.context["crowd"],
+                context={
+                    "multiple_choice": question.is_multiple_choice,
+                    "scale": question.scale if question.is_continuous else None,
+                    "date": question.kind == QuestionKind.DATE,
+                    "public": crowd_is_public(question.resolution),
+                },
             ).data,
         }
 
@@ -361,6 +497,21 @@ class AggregatePointSerializer(serializers.ModelSerializer):
         "of the question's options, shown by the rule of geometric_mean_odds (null until the "
         "question is scored, and on a binary question).",
     )
+    quantiles = _quantiles_field(
+        "Numeric or date: the crowd's median and 80% interval, where its mean CDF reaches 0.1, "
+        '0.5 and 0.9 ({"0.1": low, "0.5": median, "0.9": high}), in the question\'s units (a '
+        "date's in UTC epoch seconds), shown by the rule of median; a level reached only "
+        "beyond an open bound is given as that bound. Null where not shown, and on the other "
+        "kinds."
+    )
+    quantiles_dates = _quantile_dates_field(
+        "A date question's quantiles in ISO 8601 (UTC); null otherwise."
+    )
+    cdf = _cdf_field(
+        "Numeric or date, with ?cdf=1 only: the crowd's mean CDF (201 values), shown by the "
+        "rule of median (null where not shown, and on the other kinds).",
+        optional=True,
+    )
 
     class Meta:
         model = AggregatePoint
@@ -370,8 +521,27 @@ class AggregatePointSerializer(serializers.ModelSerializer):
             "geometric_mean_odds",
             "medians",
             "geometric_means",
+            "quantiles",
+            "quantiles_dates",
+            "cdf",
             "forecasters",
         ]
+
+    def to_representation(self, point: Any) -> dict[str, Any]:
+        """A point, given in ``context`` its question's ``scale`` (None but on a numeric or
+        date question), whether it is a ``date`` question, and whether to show the ``cdf``."""
+        shown = super().to_representation(point)
+        scale: Scale | None = self.context["scale"]
+        quantiles = None
+        if scale is not None:
+            quantiles = cdf_levels(point.cdf, scale=scale, levels=HISTORY_LEVELS)
+        shown["quantiles"] = quantiles
+        shown["quantiles_dates"] = levels_iso(quantiles, date=self.context["date"])
+        if not self.context["cdf"]:
+            del shown["cdf"]
+        elif not self.context.get("public"):
+            shown["cdf"] = None  # the whole CDF once scored (see ``_crowd_distribution``)
+        return shown
 
 
 class ForecastSerializer(serializers.ModelSerializer):
@@ -387,6 +557,20 @@ class ForecastSerializer(serializers.ModelSerializer):
         "question's options (null on a binary question, whose forecast is probability). In "
         "CSV, one cell holding a JSON array, such as [0.2, 0.5, 0.3] (empty when null).",
     )
+    cdf = _cdf_field(
+        "Numeric or date: the forecast's CDF, 201 values on evenly spaced points of the "
+        "question's scaled range (as it was given, or made from quantiles); null on the other "
+        "kinds. In CSV, one cell holding a JSON array."
+    )
+    quantiles = _quantiles_field(
+        'Numeric or date, given as quantiles: those quantiles, {"0.1": 20.0, "0.9": 75.0}, '
+        "values in the question's units (a date's in UTC epoch seconds); null if the CDF was "
+        "given, and on the other kinds. In CSV, one cell holding a JSON object."
+    )
+    quantiles_dates = serializers.SerializerMethodField(
+        help_text="A date question's quantiles in ISO 8601 (UTC), keyed as quantiles; null "
+        "otherwise."
+    )
 
     class Meta:
         model = Forecast
@@ -395,11 +579,19 @@ class ForecastSerializer(serializers.ModelSerializer):
             "question",
             "probability",
             "probabilities",
+            "cdf",
+            "quantiles",
+            "quantiles_dates",
             "rationale",
             "starts_at",
             "ends_at",
             "standing",
         ]
+
+    # Reads the forecast's question, which every queryset here loads with it.
+    @extend_schema_field(serializers.DictField(child=serializers.DateTimeField(), allow_null=True))
+    def get_quantiles_dates(self, forecast: Forecast) -> dict[str, str | None] | None:
+        return levels_iso(forecast.quantiles, date=forecast.question.kind == QuestionKind.DATE)
 
 
 class WithdrawResultSerializer(serializers.Serializer):
@@ -417,6 +609,16 @@ RESOLVED_OPTION_HELP = (
     'for YES, 1 for NO; a multiple-choice one resolves "option"); null if none did.'
 )
 RESOLVED_OPTION_LABEL_HELP = 'The label of resolved_option ("Yes", "No", or the option\'s).'
+RESOLVED_VALUE_HELP = (
+    'A numeric or date question resolved "value": the value that happened (a date\'s in UTC '
+    "epoch seconds); null otherwise (beyond an open bound, resolution says which)."
+)
+RESOLVED_VALUE_DATE_HELP = "A date question's resolved_value in ISO 8601 (UTC); null otherwise."
+
+
+def _resolved_value_date(question: Question) -> str | None:
+    date = question.kind == QuestionKind.DATE
+    return outcome_value_iso(question.resolved_value) if date else None
 
 
 class ScoreSerializer(serializers.ModelSerializer):
@@ -436,6 +638,13 @@ class ScoreSerializer(serializers.ModelSerializer):
         help_text=RESOLVED_OPTION_HELP,
     )
     resolved_option_label = serializers.SerializerMethodField(help_text=RESOLVED_OPTION_LABEL_HELP)
+    resolved_value = serializers.FloatField(
+        source="question.resolved_value",
+        read_only=True,
+        allow_null=True,
+        help_text=RESOLVED_VALUE_HELP,
+    )
+    resolved_value_date = serializers.SerializerMethodField(help_text=RESOLVED_VALUE_DATE_HELP)
     resolved_at = serializers.DateTimeField(source="question.resolved_at", read_only=True)
 
     class Meta:
@@ -447,6 +656,8 @@ class ScoreSerializer(serializers.ModelSerializer):
             "resolution",
             "resolved_option",
             "resolved_option_label",
+            "resolved_value",
+            "resolved_value_date",
             "resolved_at",
             "forecaster",
             "user",
@@ -459,6 +670,10 @@ class ScoreSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_resolved_option_label(self, score: Score) -> str | None:
         return _outcome_label(score.question)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_resolved_value_date(self, score: Score) -> str | None:
+        return _resolved_value_date(score.question)
 
 
 class LeaderboardRowSerializer(serializers.Serializer):
@@ -479,6 +694,10 @@ class TrackRecordRowSerializer(serializers.Serializer):
         source="question.outcome_index", allow_null=True, help_text=RESOLVED_OPTION_HELP
     )
     resolved_option_label = serializers.SerializerMethodField(help_text=RESOLVED_OPTION_LABEL_HELP)
+    resolved_value = serializers.FloatField(
+        source="question.resolved_value", allow_null=True, help_text=RESOLVED_VALUE_HELP
+    )
+    resolved_value_date = serializers.SerializerMethodField(help_text=RESOLVED_VALUE_DATE_HELP)
     resolved_at = serializers.DateTimeField(source="question.resolved_at")
     coverage = serializers.FloatField()
     scores = serializers.DictField(child=serializers.FloatField())
@@ -487,6 +706,10 @@ class TrackRecordRowSerializer(serializers.Serializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_resolved_option_label(self, row: Any) -> str | None:
         return _outcome_label(row.question)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_resolved_value_date(self, row: Any) -> str | None:
+        return _resolved_value_date(row.question)
 
 
 class TrackRecordSerializer(serializers.Serializer):

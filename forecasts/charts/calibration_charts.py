@@ -16,6 +16,13 @@ unique ``id`` attributes, so tests and pages can find and count them:
   ``too-little-<i>`` for each window i (0-based, in the given order) short of data; a small axes
   ``window-<i>`` per window shown, holding ``window-<i>-diagonal`` and ``window-<i>-bins`` plus
   ``window-<i>-errorbars``, or a ``window-<i>-too-little`` text;
+- PIT histogram: per series ``pit-<slug>-<k>``, its bar of tenth k (0-9, empty bars too), and
+  ``expected``, the flat line n / 10 of calibrated forecasts (``expected-<slug>``, one per
+  series, when the series differ in n);
+- interval coverage over time: ``reference-50`` and ``reference-80``, the lines at the levels;
+  per series and level ``coverage-<slug>-<level>`` (the markers of the windows with enough
+  data) and ``coverage-errorbars-<slug>-<level>`` (their Wilson bars); ``too-little-<i>`` for
+  each window i short of data in the first series;
 - any chart without enough data: ``no-data``.
 """
 
@@ -29,6 +36,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from forecasts.charts.style import (
     BLUE,
@@ -44,6 +52,7 @@ from forecasts.charts.style import (
     floats,
     new_figure,
     no_data,
+    percent_axis,
     plain,
     reliability_points,
     rendering,
@@ -53,6 +62,7 @@ from forecasts.charts.style import (
     unit_square,
 )
 from forecasts.maths.calibration import CalibrationBin, CalibrationWindow
+from forecasts.maths.pit import IntervalCoverage, PitHistogram, PitWindow
 from forecasts.maths.score_types import BRIER
 
 MAX_SERIES = 3
@@ -151,6 +161,27 @@ def render_reliability(
         return to_bytes(figure, format)
 
 
+def _window_axis(ax: Axes, windows: Sequence[tuple[str, int, bool]]) -> None:
+    """An x axis of windows (label, n, enough data), one per unit; those short of data hatched
+    and marked "too little data"; at most ``MAX_WINDOWS_SHOWN`` labels."""
+    band: dict[str, Any] = {"facecolor": "none", "edgecolor": LIGHT_GREY, "hatch": "///"}
+    for i, (_, _, enough) in enumerate(windows):
+        if not enough:
+            ax.axvspan(i - 0.5, i + 0.5, **band, linewidth=0, gid=f"too-little-{i}")
+            ax.text(
+                i, 0.5, "too little data", **NOTE, rotation=90, transform=ax.get_xaxis_transform()
+            )
+    step = math.ceil(len(windows) / MAX_WINDOWS_SHOWN)
+    ax.set_xticks(
+        range(len(windows)),
+        [
+            f"{plain(label)}\nn = {n}" if i % step == 0 else ""
+            for i, (label, n, _) in enumerate(windows)
+        ],
+    )
+    ax.set_xlim(-0.5, len(windows) - 0.5)
+
+
 def _over_time_lines(ax: Axes, windows: Sequence[WindowSummary]) -> None:
     """Brier, reliability and resolution per window; windows short of data hatched and empty."""
     x = np.arange(len(windows))
@@ -162,23 +193,7 @@ def _over_time_lines(ax: Axes, windows: Sequence[WindowSummary]) -> None:
     for name, label, color, marker in lines:
         y = floats([getattr(w, name) if w.enough_data else None for w in windows])
         ax.plot(x, y, color=color, marker=marker, markersize=5, label=label, gid=f"line-{name}")
-    for i, w in enumerate(windows):
-        if not w.enough_data:
-            band: dict[str, Any] = {
-                "facecolor": "none",
-                "edgecolor": LIGHT_GREY,
-                "hatch": "///",
-                "linewidth": 0,
-            }
-            ax.axvspan(i - 0.5, i + 0.5, **band, gid=f"too-little-{i}")
-            ax.text(
-                i, 0.5, "too little data", **NOTE, rotation=90, transform=ax.get_xaxis_transform()
-            )
-    step = math.ceil(len(windows) / MAX_WINDOWS_SHOWN)
-    ax.set_xticks(
-        x, [f"{plain(w.label)}\nn = {w.n}" if i % step == 0 else "" for i, w in enumerate(windows)]
-    )
-    ax.set_xlim(-0.5, len(windows) - 0.5)
+    _window_axis(ax, [(w.label, w.n, w.enough_data) for w in windows])
     ax.set_ylim(bottom=0)
     ax.grid(axis="x", visible=False)
     ax.set_xlabel("Window of resolution time (n = forecasts resolved in it)")
@@ -232,4 +247,186 @@ def render_calibration_over_time(
         bottom.suptitle(heading, x=0.02, ha="left", fontsize=10)
         bottom.supxlabel("Forecast probability", fontsize=10)
         bottom.supylabel("Observed frequency", fontsize=10)
+        return to_bytes(figure, format)
+
+
+# --- calibration of distributions -----------------------------------------------------------
+
+PIT_BAR_SPAN = 0.8  # of a tenth, shared by the series' bars
+
+
+@dataclass(frozen=True)
+class PitSeries:
+    """One forecaster's histogram of PITs ("you", "the crowd")."""
+
+    label: str
+    histogram: PitHistogram
+
+
+@dataclass(frozen=True)
+class CoverageWindow:
+    """How many of the ``n`` distributions resolved in one window had the outcome inside each
+    central interval (``coverage``, one per level); ``enough_data`` as the window's."""
+
+    label: str
+    n: int
+    enough_data: bool
+    coverage: Sequence[IntervalCoverage]
+
+
+@dataclass(frozen=True)
+class CoverageSeries:
+    """One forecaster's coverage per window; every series of a chart has the same windows."""
+
+    label: str
+    windows: Sequence[CoverageWindow]
+
+
+def coverage_windows(
+    windows: Sequence[PitWindow], labels: Sequence[str]
+) -> tuple[CoverageWindow, ...]:
+    """``CoverageWindow`` of each PIT window, e.g. a ``DistributionCalibration``'s."""
+    return tuple(
+        CoverageWindow(label, w.n, w.enough_data, w.coverage)
+        for w, label in zip(windows, labels, strict=True)
+    )
+
+
+def render_pit_histogram(
+    series: Sequence[PitSeries], format: str = "png", *, title: str | None = None
+) -> bytes:
+    """Histogram of the PITs of one to three series side by side, a bar per tenth of [0, 1]
+    for each, with the flat line n / 10 that calibrated distributions would give. Fewer than
+    two PITs in all give the "Not enough data yet" chart; more than three series raise
+    ValueError."""
+    check_format(format)
+    if len(series) > MAX_SERIES:
+        raise ValueError(f"at most {MAX_SERIES} series fit one PIT histogram")
+    title = title or "Calibration of distributions (PIT)"
+    with rendering():
+        if sum(s.histogram.n for s in series) < 2:
+            return no_data(title, format)
+        figure = new_figure()
+        set_title(figure, title)
+        ax = figure.subplots()
+        width = PIT_BAR_SPAN / max(len(series), 1)
+        one_line = len({s.histogram.n for s in series}) == 1
+        for row, (s, slug) in enumerate(zip(series, slugs([s.label for s in series]), strict=True)):
+            bins = s.histogram.bins
+            left = (np.arange(bins) + (1 - PIT_BAR_SPAN) / 2 + row * width / PIT_BAR_SPAN) / bins
+            label = f"{plain(s.label)} (n = {s.histogram.n})"
+            bars = ax.bar(
+                left,
+                s.histogram.counts,
+                width / bins,
+                align="edge",
+                color=PALETTE[row],
+                label=label,
+            )
+            for k, bar in enumerate(bars):
+                bar.set_gid(f"pit-{slug}-{k}")
+            if not one_line or row == 0:
+                color, gid = (GREY, "expected") if one_line else (PALETTE[row], f"expected-{slug}")
+                ax.axhline(
+                    s.histogram.expected,
+                    color=color,
+                    linestyle="--",
+                    linewidth=1.2,
+                    gid=gid,
+                    label="Calibrated: n / 10 per bar" if row == 0 else None,
+                )
+        ax.set_xlim(0, 1)
+        ax.set_xticks(np.linspace(0, 1, 11))
+        percent_axis(ax.xaxis)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="x", visible=False)
+        ax.set_xlabel("PIT: the forecast's probability below the outcome")
+        ax.set_ylabel("Questions")
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, borderaxespad=0.2)
+        return to_bytes(figure, format)
+
+
+def render_interval_coverage(
+    series: Sequence[CoverageSeries], format: str = "png", *, title: str | None = None
+) -> bytes:
+    """Share of outcomes inside the central 50% and 80% intervals (each level a colour, each
+    series a marker; the first series solid, the others hollow) per window of resolution time,
+    with Wilson 95% bars and dotted lines at the levels. Windows short of data are hatched
+    and drawn for no series. No window with enough data gives the "Not enough data yet"
+    chart; more than three series raise ValueError."""
+    check_format(format)
+    if len(series) > MAX_SERIES:
+        raise ValueError(f"at most {MAX_SERIES} series fit one coverage chart")
+    title = title or "Interval coverage over time"
+    with rendering():
+        if not any(w.enough_data for s in series for w in s.windows):
+            return no_data(title, format)
+        figure = new_figure()
+        set_title(figure, title)
+        ax = figure.subplots()
+        windows = series[0].windows
+        levels = [c.level for c in windows[0].coverage]
+        colors = {level: PALETTE[i] for i, level in enumerate(levels)}
+        marks = len(series) * len(levels)
+        # The legend names each level by its colour and each series by its marker and line.
+        handles = [
+            Line2D([], [], color=colors[level], label=f"{round(level * 100)}% central interval")
+            for level in levels
+        ]
+        for level in levels:
+            gid = f"reference-{round(level * 100)}"
+            ax.axhline(level, color=colors[level], linestyle=":", linewidth=1.2, gid=gid)
+        names = slugs([s.label for s in series])
+        for row, (s, slug) in enumerate(zip(series, names, strict=True)):
+            look: dict[str, Any] = {
+                "marker": MARKERS[row],
+                "linestyle": "-" if row == 0 else "--",
+                "clip_on": False,
+            }
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    **look,
+                    color=GREY,
+                    markerfacecolor=GREY if row == 0 else "white",
+                    label=plain(s.label),
+                )
+            )
+            for j, level in enumerate(levels):
+                shown = [
+                    (i, w.coverage[j]) for i, w in enumerate(s.windows) if w.enough_data and w.n
+                ]
+                x = (
+                    np.array([i for i, _ in shown])
+                    + (row * len(levels) + j - (marks - 1) / 2) * 0.08
+                )
+                pct = round(level * 100)
+                ax.vlines(
+                    x,
+                    [c.low for _, c in shown],
+                    [c.high for _, c in shown],
+                    colors=colors[level],
+                    linewidth=1.2,
+                    alpha=0.6,
+                    gid=f"coverage-errorbars-{slug}-{pct}",
+                )
+                ax.plot(
+                    x,
+                    [c.share for _, c in shown],
+                    **look,
+                    color=colors[level],
+                    markerfacecolor=colors[level] if row == 0 else "white",
+                    gid=f"coverage-{slug}-{pct}",
+                )
+        handles.append(Line2D([], [], color=GREY, linestyle=":", label="Calibrated: at the level"))
+        _window_axis(ax, [(w.label, w.n, w.enough_data) for w in windows])
+        ax.set_ylim(0, 1)
+        percent_axis(ax.yaxis)
+        ax.grid(axis="x", visible=False)
+        ax.set_xlabel("Window of resolution time (n = questions resolved in it)")
+        ax.set_ylabel("Outcomes inside the interval (95% Wilson bars)")
+        legend: dict[str, Any] = {"loc": "lower left", "bbox_to_anchor": (0, 1), "ncols": 2}
+        ax.legend(handles=handles, **legend, borderaxespad=0.2)
         return to_bytes(figure, format)

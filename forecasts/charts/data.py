@@ -7,6 +7,7 @@ gathering the data, so a cached image is found, or known to be stale, before any
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -15,16 +16,33 @@ from django.db.models import Max
 
 from crux.formatting import unsigned_zero
 from forecasts import selectors
-from forecasts.charts.calibration_charts import ReliabilitySeries, window_summaries
-from forecasts.charts.question_charts import OptionsHistory, QuestionHistory, ScoreSeries
+from forecasts.charts.calibration_charts import (
+    CoverageSeries,
+    PitSeries,
+    ReliabilitySeries,
+    coverage_windows,
+    window_summaries,
+)
+from forecasts.charts.question_charts import (
+    FanHistory,
+    OptionsHistory,
+    QuestionHistory,
+    ScoreSeries,
+)
 from forecasts.maths import score_types
+from forecasts.maths.continuous import cdf_quantile
+from forecasts.maths.pit import IntervalCoverage
 from forecasts.models import (
     AggregatePoint,
     Forecast,
     Forecaster,
     Question,
+    QuestionKind,
+    Resolution,
     Score,
 )
+from forecasts.rules import outcome_value_iso
+from forecasts.scores import distribution_calibration
 from forecasts.scores import selectors as score_selectors
 from forecasts.scores.versions import scores_version
 from markets.models import Market
@@ -134,6 +152,68 @@ def user_calibration_over_time_chart(
         rows,
         f"Calibration of {user.get_username()} over time{_kinds_title(kinds)}",
     )
+
+
+CROWD_SAME_QUESTIONS = "the crowd, same questions"
+
+
+def user_pit_histogram_chart(*, user: User, now: dt.datetime) -> ChartData:
+    """The histogram of the user's PITs on numeric and date questions beside the crowd's."""
+    mine, crowd = distribution_calibration.user_distribution_calibration(user=user, now=now)
+    name = user.get_username()
+    series = [PitSeries(name, mine.histogram)]
+    if crowd.n:
+        series.append(PitSeries(CROWD_SAME_QUESTIONS, crowd.histogram))
+    rows = [
+        {
+            "series": s.label,
+            "bin": f"{k / h.bins:.1f}-{(k + 1) / h.bins:.1f}",
+            "n": count,
+            "expected": _cell(h.expected),
+        }
+        for s in series
+        for h in (s.histogram,)
+        for k, count in enumerate(h.counts)
+    ]
+    title = f"PIT histogram of {name}{' and the crowd' if crowd.n else ''}"
+    return ChartData(series, rows, f"{title}, numeric and date questions")
+
+
+def _coverage_rows(
+    label: str, window: str, enough_data: bool, coverage: Sequence[IntervalCoverage]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "series": label,
+            "window": window,
+            "enough_data": enough_data,
+            "level": c.level,
+            "n": c.n,
+            "inside": c.inside,
+            "share": None if c.n == 0 else _cell(c.share),
+            "ci_low": None if c.n == 0 else _cell(c.low),
+            "ci_high": None if c.n == 0 else _cell(c.high),
+        }
+        for c in coverage
+    ]
+
+
+def user_interval_coverage_chart(*, user: User, now: dt.datetime) -> ChartData:
+    """The share of outcomes inside the user's 50% and 80% central intervals per quarter of
+    resolution time, beside the crowd's; the table starts with each one's whole record
+    (window "All")."""
+    mine, crowd = distribution_calibration.user_distribution_calibration(user=user, now=now)
+    name = user.get_username()
+    reports = [(name, mine)] + ([(CROWD_SAME_QUESTIONS, crowd)] if crowd.n else [])
+    series = [CoverageSeries(s, coverage_windows(r.windows, r.window_labels)) for s, r in reports]
+    rows: list[dict[str, Any]] = []
+    for label, report in reports:
+        enough = report.n >= score_selectors.CALIBRATION_MIN_N
+        rows += _coverage_rows(label, "All", enough, report.coverage)
+        for w, window in zip(report.windows, report.window_labels, strict=True):
+            rows += _coverage_rows(label, window, w.enough_data, w.coverage)
+    title = f"Interval coverage of {name}{' and the crowd' if crowd.n else ''} over time"
+    return ChartData(series, rows, title)
 
 
 def user_score_chart(*, user: User, score_type: str) -> ChartData:
@@ -250,6 +330,127 @@ def question_options_chart(*, question: Question, now: dt.datetime) -> ChartData
         for i, label in enumerate(labels)
     ]
     return ChartData(history, rows, question.title)
+
+
+# The fan chart's band and line: the 10th percentile, the median and the 90th percentile.
+FAN_LEVELS = (0.1, 0.5, 0.9)
+
+
+def _fan_cell(question: Question, value: float | None) -> float | str | None:
+    """A value in the fan chart's table: a number to 6 significant digits, a date question's
+    as ISO 8601 (UTC)."""
+    if value is None:
+        return None
+    if question.kind == QuestionKind.DATE:
+        return outcome_value_iso(value)
+    return unsigned_zero(float(f"{value:.6g}"))
+
+
+def _fan_outcome(question: Question) -> tuple[float | None, str]:
+    """Where the fan chart draws the outcome (a bound it passed) and how it names it."""
+    assert question.range_min is not None and question.range_max is not None
+    if question.resolution == Resolution.BELOW:
+        return question.range_min, question.get_resolution_display()
+    if question.resolution == Resolution.ABOVE:
+        return question.range_max, question.get_resolution_display()
+    if question.resolution == Resolution.VALUE:
+        return question.resolved_value, f"Outcome: {question.resolution_label}"
+    return None, ""
+
+
+def _no_fan(question: Question, now: dt.datetime) -> FanHistory:
+    return FanHistory(
+        times=[],
+        low=[],
+        median=[],
+        high=[],
+        own=[],
+        range_min=0.0,
+        range_max=1.0,
+        log_scale=False,
+        open_lower=False,
+        open_upper=False,
+        date=False,
+        unit="",
+        opens_at=question.opens_at,
+        closes_at=question.closes_at,
+        resolution=None,
+        resolved_at=None,
+        outcome=None,
+        outcome_label="",
+        now=now,
+    )
+
+
+def question_fan_chart(*, question: Question, user: User | None, now: dt.datetime) -> ChartData:
+    """A numeric or date question's crowd through time as the public may see it, its median
+    and 80% interval (a quantile beyond an open bound at that bound, as ``cdf_quantile``
+    gives it), and the viewer's own median. The other kinds have no distribution to draw: the
+    "Not enough data yet" chart, and a table of the crowd's moments without quantiles."""
+    points = selectors.question_crowd_history(question=question, now=now)
+    quantiles: list[list[float | None]] = [[None] * len(FAN_LEVELS) for _ in points]
+    if not question.is_continuous:
+        return ChartData(_no_fan(question, now), _fan_rows(points, quantiles), question.title)
+    scale = question.scale
+    shown = {k: p.cdf for k, p in enumerate(points) if p.cdf is not None}
+    if shown:
+        values = scale.value(cdf_quantile(list(shown.values()), FAN_LEVELS))
+        for k, row in zip(shown, values.tolist(), strict=True):
+            quantiles[k] = row
+    own: list[tuple[dt.datetime, dt.datetime | None, float]] = []
+    if user is not None and user.is_authenticated:
+        mine = list(
+            Forecast.objects.filter(question=question, user=user, cdf__isnull=False)
+            .order_by("starts_at", "id")
+            .values_list("starts_at", "ends_at", "cdf")
+        )
+        if mine:
+            cdfs = [cast("list[float]", cdf) for _, _, cdf in mine]  # cdf__isnull=False
+            medians = scale.value(cdf_quantile(cdfs, 0.5))
+            own = [
+                (start, end, float(m))
+                for (start, end, _), m in zip(mine, medians.tolist(), strict=True)
+            ]
+    assert question.range_min is not None and question.range_max is not None
+    outcome, outcome_label = _fan_outcome(question)
+    fan = FanHistory(
+        times=[p.at for p in points],
+        low=[q[0] for q in quantiles],
+        median=[q[1] for q in quantiles],
+        high=[q[2] for q in quantiles],
+        own=own,
+        range_min=question.range_min,
+        range_max=question.range_max,
+        log_scale=question.log_scale,
+        open_lower=question.open_lower_bound,
+        open_upper=question.open_upper_bound,
+        date=question.kind == QuestionKind.DATE,
+        unit=question.unit,
+        opens_at=question.opens_at,
+        closes_at=question.closes_at,
+        resolution=question.resolution or None,
+        resolved_at=question.resolved_at,
+        outcome=outcome,
+        outcome_label=outcome_label,
+        now=now,
+    )
+    cells = [[_fan_cell(question, v) for v in q] for q in quantiles]
+    return ChartData(fan, _fan_rows(points, cells), question.title)
+
+
+def _fan_rows(
+    points: Sequence[selectors.CrowdPoint], cells: Sequence[Sequence[float | str | None]]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": p.at.isoformat(),
+            "forecasters": p.forecasters,
+            "p10": low,
+            "median": median,
+            "p90": high,
+        }
+        for p, (low, median, high) in zip(points, cells, strict=True)
+    ]
 
 
 def scores_charts_version(*, now: dt.datetime) -> str:

@@ -3,7 +3,8 @@ rendered to PNG or SVG bytes (no Django).
 
 Each ``render_*(data, format="png", *, title=None) -> bytes`` takes the frozen dataclasses below
 and returns PNG (640 x 480 px) or SVG bytes; another format raises ValueError. Probabilities are
-in [0, 1] (P(YES), or an option's) and datetimes are timezone-aware. Too little data gives a
+in [0, 1] (P(YES), or an option's), a numeric question's values in its units, a date question's
+in UTC epoch seconds, and datetimes are timezone-aware. Too little data gives a
 chart with just the title and "Not enough data yet" instead of an error; each function says
 what too little is.
 
@@ -14,6 +15,10 @@ unique ``id`` attributes, so tests and pages can find and count them:
   ``marker-close``, ``marker-resolution``;
 - question options: ``series-option-<i>`` (the median of option i, 0-based), ``marker-close``,
   ``marker-resolution``;
+- question fan (numeric and date): ``series-band`` (the crowd's 10th to 90th percentile),
+  ``series-median``, ``series-own`` (your median), ``marker-open``, ``marker-close``,
+  ``marker-resolution`` (when it resolved) and ``marker-outcome`` (the value that happened, or
+  the bound it passed);
 - score over time: ``scores-you``, ``scores-crowd`` (one marker per score; none without crowd
   scores), ``cumulative-mean``,
   ``reference``;
@@ -23,14 +28,18 @@ unique ``id`` attributes, so tests and pages can find and count them:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 
 from forecasts.charts.style import (
+    BLACK,
     BLUE,
     GREEN,
     GREY,
@@ -306,5 +315,161 @@ def render_score_over_time(
         hint = {True: " (lower is better)", False: " (higher is better)", None: ""}
         ax.set_ylabel(plain(points.score_label) + hint[points.lower_is_better])
         date_axis(ax, when[-1], "Resolution date")
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=3, borderaxespad=0.2)
+        return to_bytes(figure, format)
+
+
+@dataclass(frozen=True)
+class FanHistory:
+    """The crowd's distribution of a numeric or date question through time: from ``times[k]``
+    until the next time its 10th percentile ``low[k]``, ``median[k]`` and 90th percentile
+    ``high[k]`` (None while nothing is shown), values in the question's units (a date
+    question's in UTC epoch seconds, ``date``), a quantile beyond an open bound at that bound;
+    ``own`` medians as (start, end or None while standing, value). The range is
+    [``range_min``, ``range_max``] (``log_scale``: spaced logarithmically), each bound open or
+    not; ``outcome`` is the value that happened (below or above the range: beyond the bound),
+    ``outcome_label`` how it is named; ``resolution`` as ``QuestionHistory``'s or "value",
+    "below_lower_bound", "above_upper_bound"."""
+
+    times: Sequence[dt.datetime]
+    low: Sequence[float | None]
+    median: Sequence[float | None]
+    high: Sequence[float | None]
+    own: Sequence[tuple[dt.datetime, dt.datetime | None, float]]
+    range_min: float
+    range_max: float
+    log_scale: bool
+    open_lower: bool
+    open_upper: bool
+    date: bool
+    unit: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    resolution: str | None
+    resolved_at: dt.datetime | None
+    outcome: float | None
+    outcome_label: str
+    now: dt.datetime
+
+
+def _fan_limits(fan: FanHistory) -> tuple[float, float]:
+    """The value axis: the range, and a margin beyond an open bound for what lies past it."""
+    low, high = fan.range_min, fan.range_max
+    margin = 0.06
+    if fan.log_scale:
+        span = math.log(high / low)
+        return (
+            low * math.exp(-margin * span) if fan.open_lower else low,
+            high * math.exp(margin * span) if fan.open_upper else high,
+        )
+    span = high - low
+    return (
+        low - margin * span if fan.open_lower else low,
+        high + margin * span if fan.open_upper else high,
+    )
+
+
+def _fan_values(fan: FanHistory, values: np.ndarray) -> np.ndarray:
+    """Values as the axis takes them: a date question's epoch seconds as matplotlib's dates."""
+    if not fan.date:
+        return values
+    epoch = float(date2num(dt.datetime(1970, 1, 1, tzinfo=dt.UTC)))
+    return epoch + values / 86400.0
+
+
+def _fan_value_axis(ax: Axes, fan: FanHistory) -> None:
+    low, high = _fan_values(fan, np.array(_fan_limits(fan)))
+    if fan.log_scale:
+        ax.set_yscale("log")
+    ax.set_ylim(float(low), float(high))
+    if fan.date:
+        locator = AutoDateLocator(tz=dt.UTC, minticks=3, maxticks=7)
+        ax.yaxis.set_major_locator(locator)
+        ax.yaxis.set_major_formatter(ConciseDateFormatter(locator, tz=dt.UTC, show_offset=False))
+        ax.set_ylabel("Date (UTC)")
+    else:
+        ax.set_ylabel(plain(fan.unit) if fan.unit else "Value")
+    for bound, is_open in ((fan.range_min, fan.open_lower), (fan.range_max, fan.open_upper)):
+        if is_open:  # past an open bound lies the outcomes beyond the range
+            where = float(_fan_values(fan, np.array([bound]))[0])
+            ax.axhline(where, color=GREY, linestyle=(0, (1, 3)), linewidth=0.8)
+
+
+def render_question_fan(fan: FanHistory, format: str = "png", *, title: str | None = None) -> bytes:
+    """The crowd's median as a step line inside its 10th-90th percentile band, and the user's
+    own median, in the question's units (a date axis for a date question) from the question's
+    opening until the earliest of now, its close and its resolution; markers at the opening,
+    the close and the resolution, and a level line at the outcome. Nothing shown (no crowd
+    point, no own forecast) gives the "Not enough data yet" chart."""
+    check_format(format)
+    title = title or "The crowd's median and 80% interval"
+    h = fan
+    end = min([h.now, h.closes_at] + ([h.resolved_at] if h.resolved_at else []))
+    lines = [_steps(h.times, series, end) for series in (h.low, h.median, h.high)]
+    (xs, low), (_, median), (_, high) = lines
+    own_xs, own_ys = _own_path(h.own, end)
+    with rendering():
+        if end <= h.opens_at or not (np.isfinite(median).any() or own_xs):
+            return no_data(title, format)
+        figure = new_figure()
+        set_title(figure, title)
+        ax = figure.subplots()
+        _fan_value_axis(ax, h)
+        # Matplotlib plots datetimes through its unit converters; its stubs take only floats,
+        # hence the ignores on the time axis below.
+        if np.isfinite(median).any():
+            # Each value holds from its time to the next: as pairs of points, so that a band
+            # followed by nothing shown (NaN) still covers its own stretch.
+            band_xs = [x for pair in itertools.pairwise(xs) for x in pair]
+            ax.fill_between(
+                band_xs,  # type: ignore[arg-type]
+                np.repeat(_fan_values(h, low)[:-1], 2),
+                np.repeat(_fan_values(h, high)[:-1], 2),
+                color=SKY,
+                alpha=0.35,
+                linewidth=0,
+                label="Crowd: 10th to 90th percentile",
+                gid="series-band",
+            )
+            crowd: dict[str, Any] = {"color": BLUE, "label": "Crowd median", "gid": "series-median"}
+            ax.step(xs, _fan_values(h, median), where="post", **crowd)  # type: ignore[arg-type]
+        if own_xs:
+            own = _fan_values(h, np.array(own_ys, dtype=np.float64))
+            mine: dict[str, Any] = {"color": VERMILLION, "linewidth": 2.4, "label": "Your median"}
+            ax.plot(own_xs, own, gid="series-own", **mine)  # type: ignore[arg-type]
+        right = max(end, h.resolved_at or end)
+        # The opening is the chart's left edge: its label reads rightwards, into the chart.
+        ax.axvline(h.opens_at, color=GREY, linestyle=":", linewidth=1.2, gid="marker-open")  # type: ignore[arg-type]
+        ax.text(
+            h.opens_at,  # type: ignore[arg-type]
+            0.03,
+            " Opened",
+            ha="left",
+            va="bottom",
+            fontsize=9,
+            transform=ax.get_xaxis_transform(),
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
+        if h.closes_at <= right:
+            vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
+        if h.resolution and h.resolved_at:
+            label = RESOLUTION_LABELS.get(h.resolution, "Resolved")
+            vertical_marker(ax, h.resolved_at, label, "marker-resolution", top=True)
+        if h.outcome is not None:
+            where = float(_fan_values(h, np.array([h.outcome]))[0])
+            ax.axhline(where, color=BLACK, linewidth=1.4, linestyle="--", gid="marker-outcome")
+            ax.text(
+                0.01,
+                where,
+                f" {plain(h.outcome_label)} ",
+                transform=ax.get_yaxis_transform(),
+                ha="left",
+                va="bottom",
+                fontsize=9,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+            )
+        pad = (right - h.opens_at) * 0.02
+        ax.set_xlim(h.opens_at - pad, right + pad)  # type: ignore[arg-type]
+        date_axis(ax, h.now, "Date")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=3, borderaxespad=0.2)
         return to_bytes(figure, format)

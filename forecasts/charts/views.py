@@ -159,7 +159,9 @@ class UserChartView(ChartAPIView):
 class QuestionChartView(ChartAPIView):
     """A question's chart: ``history``, the crowd's median and geometric mean of odds through
     time, your own forecasts when authenticated, and the resolution; ``options``, the crowd's
-    median of each option through time (a binary question's are YES and NO)."""
+    median of each option through time (a binary question's are YES and NO); ``fan``, a numeric
+    or date question's crowd median and 80% interval through time, your own median when
+    authenticated, and the outcome ("Not enough data yet" on the other kinds)."""
 
     kind = Kind.QUESTION
 

@@ -223,7 +223,7 @@ class CalibrationReport:
     questions: int = 0
 
 
-def _quarter_edges(times: np.ndarray) -> tuple[list[float], list[str]]:
+def quarter_edges(times: np.ndarray) -> tuple[list[float], list[str]]:
     first = dt.datetime.fromtimestamp(float(times.min()), tz=dt.UTC)
     last = dt.datetime.fromtimestamp(float(times.max()), tz=dt.UTC)
     year, month = first.year, max(m for m in QUARTER_MONTHS if m <= first.month)
@@ -245,7 +245,7 @@ def _report(
     probs, outcomes, times = probs[keep], outcomes[keep], times[keep]
     if probs.size == 0:
         return CalibrationReport(0, calibration.calibration_table([], []), None, (), ())
-    edges, labels = _quarter_edges(times)
+    edges, labels = quarter_edges(times)
     return CalibrationReport(
         n=int(probs.size),
         table=calibration.calibration_table(probs, outcomes),
@@ -267,7 +267,13 @@ def _counted_resolutions(kinds: CalibrationKinds) -> list[str]:
 
 def _counted_questions(now: dt.datetime, kinds: CalibrationKinds) -> Q:
     """Only questions of ``kinds`` whose scheduled resolve time has passed (no early-YES bias)."""
-    return Q(question__resolution__in=_counted_resolutions(kinds), question__resolves_at__lte=now)
+    return counted_questions(now, _counted_resolutions(kinds))
+
+
+def counted_questions(now: dt.datetime, resolutions: Sequence[str]) -> Q:
+    """Forecasts on questions resolved to one of ``resolutions`` whose scheduled resolve time
+    has passed: calibration's rule for every kind (no bias from questions settled early)."""
+    return Q(question__resolution__in=resolutions, question__resolves_at__lte=now)
 
 
 @dataclass(frozen=True)

@@ -323,6 +323,8 @@ def test_the_schema_documents_both_shapes_of_a_forecast(world: World, api) -> No
     assert [sorted(schemas[shape]["required"]) for shape in shapes] == [
         ["probability", "question"],
         ["probabilities", "question"],
+        ["cdf", "question"],
+        ["quantiles", "question"],
     ]
     assert {"kind", "options", "crowd_medians", "resolved_option_label"} <= set(
         schemas["Question"]["properties"]
