@@ -13,6 +13,7 @@ import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from celery import shared_task
@@ -26,9 +27,11 @@ from crux.tasks import RETRY
 from forecasts.maths import aggregation, cdf_aggregation
 from forecasts.maths.continuous import CDF_POINTS
 from forecasts.models import (
+    CROWD_COLUMNS,
     AggregatePoint,
     Forecast,
     Question,
+    QuestionKind,
     Resolution,
     ResolutionNotice,
     Score,
@@ -253,107 +256,86 @@ def question_aggregates_rebuild(*, question_id: int) -> int:
     """Recompute the crowd's history from every forecast; rewrite it only if it differs."""
     # Locked as ``forecast_submit`` locks it, so no forecast lands between the read and the write.
     question = Question.objects.select_for_update().get(pk=question_id)
-    if question.is_continuous:
-        return _cdf_aggregates_rebuild(question)
-    multiple = question.is_multiple_choice
-    # One history either way: a binary question's P(YES) per point, or a multiple-choice
-    # question's vector per point, in the columns of its kind.
-    median, gmo, crowd = (
-        ("medians", "geometric_means", "crowd_medians")
-        if multiple
-        else ("median", "geometric_mean_odds", "crowd_median")
-    )
+    # One history for every kind: a value (or vector, or CDF) per aggregate per point, in the
+    # columns of its kind.
+    columns = CROWD_COLUMNS[QuestionKind(question.kind)]
     forecasts = list(
         Forecast.objects.filter(question=question)
         .order_by("starts_at", "id")
-        .values_list("starts_at", "ends_at", "probabilities" if multiple else "probability")
+        .values_list("starts_at", "ends_at", columns.forecast)
     )
     moments = {f[0].timestamp(): f[0] for f in forecasts}
     moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
     starts = [f[0].timestamp() for f in forecasts]
     ends = [math.nan if f[1] is None else f[1].timestamp() for f in forecasts]
-    history: aggregation.AggregateHistory | aggregation.PmfAggregateHistory
-    if multiple:
-        n = len(question.option_labels)
-        values = np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), n)
-        history = aggregation.aggregate_pmf_history(starts, ends, values)
+    times, aggregates, counts = _crowd_history(question, starts, ends, [f[2] for f in forecasts])
+    wanted = [
+        (moments[t], *(value if c else None for value in values), c)
+        for t, *values, c in zip(times, *aggregates, counts, strict=True)
+    ]
+    last = wanted[-1] if wanted else (None, *(None for _ in columns.points), 0)
+    Question.objects.filter(pk=question.pk).update(
+        **{columns.question: last[1], "crowd_forecasters": last[-1]}
+    )
+    points = AggregatePoint.objects.filter(question=question).order_by("at")
+    stored = list(points.values_list("at", *columns.points, "forecasters"))
+    # Each forecast's append weighs the standing forecasts with a factor that the history's
+    # blocks do not share: a mean CDF may move in its last bits, a median does not.
+    if _same_history(stored, wanted, atol=1e-12 if question.is_continuous else 0.0):
+        return 0
+    points.delete()
+    AggregatePoint.objects.bulk_create(
+        AggregatePoint(
+            question=question,
+            at=row[0],
+            forecasters=row[-1],
+            **dict(zip(columns.points, row[1:-1], strict=True)),
+        )
+        for row in wanted
+    )
+    return len(wanted)
+
+
+def _crowd_history(
+    question: Question, starts: list[float], ends: list[float], values: list[Any]
+) -> tuple[list[float], list[list[Any]], list[int]]:
+    """The crowd's history of the question's forecasts: the times its points start, each
+    aggregate's value per point (in the order of the kind's ``CrowdColumns.points``) and the
+    number of forecasts standing."""
+    history: (
+        aggregation.AggregateHistory
+        | aggregation.PmfAggregateHistory
+        | cdf_aggregation.CdfAggregateHistory
+    )
+    if question.is_continuous:
+        matrix = np.array(values, dtype=np.float64).reshape(len(values), CDF_POINTS)
+        history = cdf_aggregation.aggregate_cdf_history(starts, ends, matrix)
+        aggregates = [history.cdf.tolist()]
     else:
-        history = aggregation.aggregate_history(starts, ends, [f[2] for f in forecasts])
-    wanted = [
-        (moments[t], m if c else None, g if c else None, c)
-        for t, m, g, c in zip(
-            history.times.tolist(),
-            history.median.tolist(),
-            history.gmo.tolist(),
-            history.n_forecasters.tolist(),
-            strict=True,
-        )
-    ]
-    last = wanted[-1] if wanted else (None, None, None, 0)
-    Question.objects.filter(pk=question.pk).update(**{crowd: last[1], "crowd_forecasters": last[3]})
-    points = AggregatePoint.objects.filter(question=question).order_by("at")
-    if list(points.values_list("at", median, gmo, "forecasters")) == wanted:
-        return 0
-    points.delete()
-    AggregatePoint.objects.bulk_create(
-        AggregatePoint(question=question, at=at, forecasters=c, **{median: m, gmo: g})
-        for at, m, g, c in wanted
-    )
-    return len(wanted)
+        if question.is_multiple_choice:
+            n = len(question.option_labels)
+            matrix = np.array(values, dtype=np.float64).reshape(len(values), n)
+            history = aggregation.aggregate_pmf_history(starts, ends, matrix)
+        else:
+            history = aggregation.aggregate_history(starts, ends, values)
+        aggregates = [history.median.tolist(), history.gmo.tolist()]
+    return history.times.tolist(), aggregates, history.n_forecasters.tolist()
 
 
-def _cdf_aggregates_rebuild(question: Question) -> int:
-    """``question_aggregates_rebuild`` of a numeric or date question: the recency-weighted mean
-    CDF over time (``AggregatePoint.cdf``), rewritten only if it differs."""
-    forecasts = list(
-        Forecast.objects.filter(question=question)
-        .order_by("starts_at", "id")
-        .values_list("starts_at", "ends_at", "cdf")
-    )
-    moments = {f[0].timestamp(): f[0] for f in forecasts}
-    moments |= {f[1].timestamp(): f[1] for f in forecasts if f[1] is not None}
-    history = cdf_aggregation.aggregate_cdf_history(
-        [f[0].timestamp() for f in forecasts],
-        [math.nan if f[1] is None else f[1].timestamp() for f in forecasts],
-        np.array([f[2] for f in forecasts], dtype=np.float64).reshape(len(forecasts), CDF_POINTS),
-    )
-    wanted = [
-        (moments[t], cdf if count else None, count)
-        for t, cdf, count in zip(
-            history.times.tolist(),
-            history.cdf.tolist(),
-            history.n_forecasters.tolist(),
-            strict=True,
-        )
-    ]
-    last = wanted[-1] if wanted else (None, None, 0)
-    Question.objects.filter(pk=question.pk).update(crowd_cdf=last[1], crowd_forecasters=last[2])
-    points = AggregatePoint.objects.filter(question=question).order_by("at")
-    if _same_cdf_history(list(points.values_list("at", "cdf", "forecasters")), wanted):
-        return 0
-    points.delete()
-    AggregatePoint.objects.bulk_create(
-        AggregatePoint(question=question, at=at, cdf=cdf, forecasters=count)
-        for at, cdf, count in wanted
-    )
-    return len(wanted)
-
-
-def _same_cdf_history(
-    stored: list[tuple[dt.datetime, list[float] | None, int]],
-    wanted: list[tuple[dt.datetime, list[float] | None, int]],
+def _same_history(
+    stored: list[tuple[Any, ...]], wanted: list[tuple[Any, ...]], atol: float
 ) -> bool:
-    """Whether the stored history is the wanted one: the same moments and counts, and CDFs
-    equal up to rounding (each forecast's append weighs the standing forecasts with a factor
-    that the history's blocks do not share, which moves a mean in its last bits)."""
-    if [(at, n) for at, _, n in stored] != [(at, n) for at, _, n in wanted]:
+    """Whether the stored points are the wanted ones: the same moments and counts, and values
+    within ``atol`` of each other (0: equal)."""
+    if [(row[0], row[-1]) for row in stored] != [(row[0], row[-1]) for row in wanted]:
         return False
-    for (_, have, _), (_, want, _) in zip(stored, wanted, strict=True):
-        if have is None or want is None:
-            if have is not want:
+    for have_row, want_row in zip(stored, wanted, strict=True):
+        for have, want in zip(have_row[1:-1], want_row[1:-1], strict=True):
+            if have is None or want is None:
+                if have is not want:
+                    return False
+            elif not np.allclose(have, want, rtol=0, atol=atol):
                 return False
-        elif not np.allclose(have, want, rtol=0, atol=1e-12):
-            return False
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -46,6 +47,30 @@ class QuestionKind(models.TextChoices):
 # Numeric and date questions: a forecast is a CDF on this many evenly spaced points of the
 # (scaled) range, as Metaculus's (``forecasts.maths.continuous``).
 CONTINUOUS_KINDS = (QuestionKind.NUMERIC, QuestionKind.DATE)
+
+
+@dataclass(frozen=True)
+class CrowdColumns:
+    """Where a kind of question keeps its forecasts and its crowd: the ``Forecast`` column, the
+    ``AggregatePoint`` columns of its aggregates (the headline one first) and the ``Question``
+    column that keeps the headline one now."""
+
+    forecast: str
+    points: tuple[str, ...]
+    question: str
+
+
+_DISTRIBUTION_CROWD = CrowdColumns("cdf", ("cdf",), "crowd_cdf")
+CROWD_COLUMNS = {
+    QuestionKind.BINARY: CrowdColumns(
+        "probability", ("median", "geometric_mean_odds"), "crowd_median"
+    ),
+    QuestionKind.MULTIPLE_CHOICE: CrowdColumns(
+        "probabilities", ("medians", "geometric_means"), "crowd_medians"
+    ),
+    QuestionKind.NUMERIC: _DISTRIBUTION_CROWD,
+    QuestionKind.DATE: _DISTRIBUTION_CROWD,
+}
 UNIT_MAX = 30
 
 

@@ -7,7 +7,7 @@ import hashlib
 import itertools
 import secrets
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -20,6 +20,7 @@ from forecasts.maths import aggregation, cdf_aggregation
 from forecasts.maths.continuous import CDF_POINTS
 from forecasts.maths.quantiles import cdf_from_quantiles
 from forecasts.models import (
+    CROWD_COLUMNS,
     AggregatePoint,
     ApiToken,
     AutoOutcome,
@@ -157,58 +158,42 @@ def _aggregate_append(*, question: Question, now: dt.datetime) -> AggregatePoint
 
     A binary question's crowd is a P(YES) (``median``, ``geometric_mean_odds``); a
     multiple-choice question's is a vector per option, renormalised (``medians``,
-    ``geometric_means``)."""
-    multiple = question.is_multiple_choice
-    column = "cdf" if question.is_continuous else "probabilities" if multiple else "probability"
+    ``geometric_means``); a numeric or date question's the recency-weighted mean CDF (``cdf``),
+    each in the columns of its kind (``CROWD_COLUMNS``)."""
+    columns = CROWD_COLUMNS[QuestionKind(question.kind)]
     standing = list(
         Forecast.objects.filter(question=question, ends_at__isnull=True)
         .order_by("starts_at", "id")
-        .values_list(column, flat=True)
+        .values_list(columns.forecast, flat=True)
     )
-    if question.is_continuous:
-        return _cdf_aggregate_append(question=question, standing=standing, now=now)
-    median: float | list[float] | None
-    gmo: float | list[float] | None
-    if multiple:
-        n = len(question.option_labels)
-        matrix = np.array(standing, dtype=np.float64).reshape(len(standing), n)
-        vectors = aggregation.aggregate_pmf_now(matrix)
-        median, gmo, count = vectors.median.tolist(), vectors.gmo.tolist(), vectors.n_forecasters
-        fields = ("medians", "geometric_means", "crowd_medians")
-    else:
-        # Every forecast of a binary question carries a P(YES): forecast_submit refuses one on
-        # a multiple-choice question, and the constraint forecast_one_kind_of_probability holds.
-        median, gmo, count = aggregation.aggregate_now(cast("list[float]", standing))
-        fields = ("median", "geometric_mean_odds", "crowd_median")
-    if not count:
-        median = gmo = None
-    median_field, gmo_field, crowd_field = fields
+    values, count = _crowd_now(question, standing)
+    shown = [value if count else None for value in values]
     Question.objects.filter(pk=question.pk).update(
-        **{crowd_field: median, "crowd_forecasters": count}
+        **{columns.question: shown[0], "crowd_forecasters": count}
     )
     point, _ = AggregatePoint.objects.update_or_create(
         question=question,
         at=now,
-        defaults={median_field: median, gmo_field: gmo, "forecasters": count},
+        defaults={**dict(zip(columns.points, shown, strict=True)), "forecasters": count},
     )
     return point
 
 
-def _cdf_aggregate_append(
-    *, question: Question, standing: list[list[float]], now: dt.datetime
-) -> AggregatePoint:
-    """``_aggregate_append`` of a numeric or date question: the recency-weighted mean of the
-    standing CDFs (``AggregatePoint.cdf``, ``Question.crowd_cdf``)."""
-    matrix = np.array(standing, dtype=np.float64).reshape(len(standing), CDF_POINTS)
-    crowd = cdf_aggregation.aggregate_cdf_now(matrix)
-    cdf = crowd.cdf.tolist() if crowd.n_forecasters else None
-    Question.objects.filter(pk=question.pk).update(
-        crowd_cdf=cdf, crowd_forecasters=crowd.n_forecasters
-    )
-    point, _ = AggregatePoint.objects.update_or_create(
-        question=question, at=now, defaults={"cdf": cdf, "forecasters": crowd.n_forecasters}
-    )
-    return point
+def _crowd_now(question: Question, standing: list[Any]) -> tuple[tuple[Any, ...], int]:
+    """The aggregates of the standing forecasts (oldest first), in the order of the kind's
+    ``CrowdColumns.points``, and how many stand. Every forecast carries its kind's value:
+    forecast_submit refuses another kind's, and forecast_one_kind_of_probability holds."""
+    if question.is_continuous:
+        matrix = np.array(standing, dtype=np.float64).reshape(len(standing), CDF_POINTS)
+        crowd = cdf_aggregation.aggregate_cdf_now(matrix)
+        return (crowd.cdf.tolist(),), crowd.n_forecasters
+    if question.is_multiple_choice:
+        n = len(question.option_labels)
+        matrix = np.array(standing, dtype=np.float64).reshape(len(standing), n)
+        vectors = aggregation.aggregate_pmf_now(matrix)
+        return (vectors.median.tolist(), vectors.gmo.tolist()), vectors.n_forecasters
+    median, gmo, count = aggregation.aggregate_now(cast("list[float]", standing))
+    return (median, gmo), count
 
 
 @transaction.atomic
