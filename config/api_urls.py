@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from crux.api import docs as api_docs
-from forecasts.api import forecasts, questions, scores, tokens
+from forecasts.api import comments, forecasts, questions, scores, tokens
 from forecasts.charts import views as chart_views
 from markets import api as markets_api
 
@@ -43,6 +43,20 @@ urlpatterns = [
         "questions/<int:question_id>/charts/<str:name>/",
         chart_views.QuestionChartView.as_view(),
         name="question-chart",
+    ),
+    path(
+        "questions/<int:question_id>/comments/",
+        comments.QuestionCommentsView.as_view(),
+        name="question-comments",
+    ),
+    path("comments/<int:comment_id>/", comments.CommentView.as_view(), name="comment"),
+    path(
+        "comments/<int:comment_id>/hide/", comments.CommentHideView.as_view(), name="comment-hide"
+    ),
+    path(
+        "comments/<int:comment_id>/unhide/",
+        comments.CommentUnhideView.as_view(),
+        name="comment-unhide",
     ),
     path("me/account/", markets_api.MyAccountView.as_view(), name="my-account"),
     path("me/positions/", markets_api.MyPositionsView.as_view(), name="my-positions"),

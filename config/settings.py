@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "crux",
     "forecasts",
     "markets",
+    # After forecasts, whose templates/account/ restyle allauth's pages as Crux's.
+    "allauth",
+    "allauth.account",
     "axes",
 ]
 
@@ -93,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # request.htmx: a view answers an htmx request with the part of the page it changed.
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -147,13 +151,54 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # django-axes refuses a log-in before the password is checked once (username, client address)
 # has failed too often, on every log-in path (the site's and the admin's); see the AXES_ block.
+# allauth's backend is Django's ModelBackend that also takes an e-mail address for the username.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "forecasts:question_list"
 LOGOUT_REDIRECT_URL = "forecasts:question_list"
+
+# Accounts (django-allauth): sign up with a username, an e-mail address (required, one account
+# each) and a password; log in with the username or the address. EMAIL_VERIFICATION: "none"
+# sends no confirmation, "optional" (the default) sends one but lets the account in at once,
+# "mandatory" refuses a log-in until the address is confirmed (accounts made before allauth
+# included: their next log-in sends them the link).
+_EMAIL_VERIFICATION_CHOICES = ("none", "optional", "mandatory")
+ACCOUNT_EMAIL_VERIFICATION = env_str("EMAIL_VERIFICATION", "optional").strip().lower()
+if ACCOUNT_EMAIL_VERIFICATION not in _EMAIL_VERIFICATION_CHOICES:
+    raise ImproperlyConfigured(
+        f"EMAIL_VERIFICATION must be one of {', '.join(_EMAIL_VERIFICATION_CHOICES)}, "
+        f"got {env_str('EMAIL_VERIFICATION')!r}"
+    )
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# One address an account: a new one replaces the old once confirmed.
+ACCOUNT_CHANGE_EMAIL = True
+# A session lasts as long as Django's (SESSION_COOKIE_AGE), as before: no "remember me" box.
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Crux] "
+# A reset asked for an address with no account sends nothing (the page reads the same).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_ADAPTER = "forecasts.auth_forms.AccountAdapter"
+# The log-in form, password forms that revoke the API tokens, and the reset form with Crux's
+# hourly allowance.
+ACCOUNT_FORMS = {
+    "login": "forecasts.auth_forms.CruxLoginForm",
+    "change_password": "forecasts.auth_forms.TokenRevokingChangePasswordForm",
+    "set_password": "forecasts.auth_forms.TokenRevokingSetPasswordForm",
+    "reset_password_from_key": "forecasts.auth_forms.TokenRevokingResetPasswordKeyForm",
+    "reset_password": "forecasts.auth_forms.ThrottledResetPasswordForm",
+}
+# allauth's own cache-counted limits stay on, except where Crux counts for itself: log-ins
+# (django-axes, in the database, below) and reset e-mails (the form above).
+ACCOUNT_RATE_LIMITS: dict[str, str | None] = {
+    "login": None,
+    "login_failed": None,
+    "reset_password": None,
+}
 
 # How many reverse proxies, each appending to X-Forwarded-For, stand in front of Crux: the
 # client address every throttle keys on is the N-th from the right of that header (0: the
@@ -256,7 +301,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TIMEZONE = "UTC"
 # The modules whose tasks the worker runs (each task lives beside the service it calls).
-CELERY_IMPORTS = ("forecasts.lifecycle",)
+CELERY_IMPORTS = ("forecasts.lifecycle", "forecasts.discussion.notices")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each entry is keyed by its task's one name.
 CELERY_BEAT_SCHEDULE = {

@@ -1,23 +1,20 @@
-"""A forecaster's own pages (sign-up, settings and API tokens, their forecasts): thin views
+"""A forecaster's own pages (settings and API tokens, their forecasts): thin views
 that parse input once and call services and selectors."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors, services
-from forecasts.forms import SettingsForm, SignupForm, TokenForm
+from forecasts.forms import SettingsForm, TokenForm
 from forecasts.models import ApiToken
 from forecasts.views import _lead
 
@@ -26,7 +23,11 @@ from forecasts.views import _lead
 @require_http_methods(["GET", "POST"])
 def user_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = selectors.profile_get(user=request.user)
-    initial = {"email": request.user.email, "notify_on_resolution": profile.notify_on_resolution}
+    initial = {
+        "email": request.user.email,
+        "notify_on_resolution": profile.notify_on_resolution,
+        "share_rationales": profile.share_rationales,
+    }
     form = SettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.profile_update(user=request.user, **form.cleaned_data)
@@ -49,6 +50,7 @@ def _render_settings(
             initial={
                 "email": request.user.email,
                 "notify_on_resolution": profile.notify_on_resolution,
+                "share_rationales": profile.share_rationales,
             }
         )
     response = render(
@@ -110,21 +112,3 @@ def my_forecasts(request: AuthenticatedHttpRequest) -> HttpResponse:
         for s in summaries
     ]
     return render(request, "forecasts/my_forecasts.html", {"rows": rows})
-
-
-@require_http_methods(["GET", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("forecasts:question_list")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}. Pick a question and forecast.")
-        target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            target = reverse("forecasts:question_list")
-        return redirect(target)
-    return render(request, "registration/signup.html", {"form": form})

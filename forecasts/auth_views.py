@@ -1,5 +1,5 @@
-"""Log-in and password views around Django's own: one log-in attempt at a time for each
-(username, client address) pair, and the admin's two password pages (your own, and another
+"""Log-in and password views around allauth's and the admin's: one log-in attempt at a time
+for each (username, client address) pair, and the admin's two password pages (your own, and another
 user's) with forms that revoke the API tokens (the admin builds these forms in code, so the
 pages are served here, before the admin's own URLs)."""
 
@@ -23,15 +23,16 @@ from crux.clients import client_address
 from forecasts.auth_forms import (
     TokenRevokingAdminPasswordChangeForm,
     TokenRevokingAdminSetPasswordForm,
-    login_username,
+    normalised_login,
 )
 
 
 def one_attempt_at_a_time(
-    view: Callable[..., HttpResponseBase],
+    view: Callable[..., HttpResponseBase], *, field: str
 ) -> Callable[..., HttpResponseBase]:
     """Run a log-in POST in a transaction that holds a lock on its (normalised username,
-    client address) pair.
+    client address) pair, the username read from the form's ``field`` as django-axes reads it
+    (``login`` on the site's form, ``username`` on the admin's).
 
     django-axes checks the pair's failures before the password and counts a failure after;
     without the lock, thirty attempts sent at once would all pass the check before the first
@@ -45,7 +46,7 @@ def one_attempt_at_a_time(
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method != "POST":
             return view(request, *args, **kwargs)
-        pair = f"{login_username(request, None)}\0{client_address(request)}"
+        pair = f"{normalised_login(request.POST.get(field))}\0{client_address(request)}"
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 digest = hashlib.sha256(b"crux-login\0" + pair.encode()).digest()

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -262,12 +261,6 @@ class QuantileForecastForm(forms.Form):
             self.add_error(named or (field if field in self.fields else None), shown)
 
 
-class SignupForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = get_user_model()
-        fields = ("username",)
-
-
 def _max_length(model: type[models.Model], field: str) -> int:
     """The column's own limit, so a form never passes what the database would refuse (or,
     on SQLite, store oversize)."""
@@ -292,6 +285,12 @@ class SettingsForm(forms.Form):
     )
     notify_on_resolution = forms.BooleanField(
         required=False, label="Email me my scores when a question I forecast resolves"
+    )
+    share_rationales = forms.BooleanField(
+        required=False,
+        label="Share my rationales once a question resolves",
+        help_text="Once a question is scored, its page shows each forecaster's latest "
+        "rationale, with the forecast and its time. Until then they stay yours alone.",
     )
 
 

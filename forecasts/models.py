@@ -660,6 +660,10 @@ class Profile(models.Model):
     notify_on_resolution = models.BooleanField(
         default=True, help_text="Email me my score when a question I forecast resolves."
     )
+    share_rationales = models.BooleanField(
+        default=True,
+        help_text="Show my latest rationale on a question to everyone once it is scored.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user_id}"
@@ -715,3 +719,7 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+# Models of the features that live in sub-packages, registered with the app here.
+from forecasts.discussion.models import Comment, Follow  # noqa: E402, F401

@@ -47,9 +47,14 @@ PROBABILITY_ERROR = (
 )
 
 
+# A probability is kept to the forecast form's step, 0.001 (0.1 percentage point): what is
+# stored, scored and shown is what the forecaster saw in the form, the API's alike.
+PROBABILITY_DECIMALS = 3
+
+
 def parse_probability(raw: object) -> float:
     """A probability of YES from user input (a form's text, a JSON number), refusing anything
-    outside [0.001, 0.999]."""
+    outside [0.001, 0.999], rounded to 0.001 (``PROBABILITY_DECIMALS``)."""
     if isinstance(raw, bool) or raw is None:
         raise ValidationError({"probability": "A probability is required."})
     if isinstance(raw, str):
@@ -60,7 +65,8 @@ def parse_probability(raw: object) -> float:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ValidationError({"probability": "The probability must be a number."}) from None
-    return probability_in_range(value)
+    # Checked before rounding: 0.9996 is refused, not taken as 1.
+    return round(probability_in_range(value), PROBABILITY_DECIMALS)
 
 
 def probability_in_range(value: float) -> float:

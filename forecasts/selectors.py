@@ -8,10 +8,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Model, OuterRef, Q, QuerySet, Subquery
 
 from forecasts.maths.continuous import prob_below
 from forecasts.models import (
+    PRACTICE_SOURCE_KEY,
     SCORABLE_RESOLUTIONS,
     AggregatePoint,
     ApiToken,
@@ -97,27 +98,47 @@ def _status_q(status: str, now: dt.datetime) -> Q:
     return Q()
 
 
-def question_list(*, now: dt.datetime, status: str = "all", search: str = "") -> QuerySet[Question]:
+def _search_q(search: str) -> Q:
+    """Questions matching ``search`` in the title, the background or the passage."""
+    search = search.strip()
+    if not search:
+        return Q()
+    return Q(title__icontains=search) | Q(body__icontains=search) | Q(passage__icontains=search)
+
+
+PRACTICE_Q = Q(source__key=PRACTICE_SOURCE_KEY)
+
+
+def question_list(
+    *, now: dt.datetime, status: str = "all", search: str = "", include_practice: bool = True
+) -> QuerySet[Question]:
     """Questions with a given (derived) status, matching ``search``, each with the crowd the
-    public may see (``with_public_crowd``)."""
+    public may see (``with_public_crowd``); the demo's practice questions only with
+    ``include_practice``."""
     # The crowd's size and median are kept on the question by every forecast write, and its
     # public value is one indexed lookup per row, so the list needs no join over forecasts.
-    questions = with_public_crowd(
-        Question.objects.filter(_status_q(status, now)).select_related("source").only(*LIST_FIELDS),
-        now=now,
-    )
-    search = search.strip()
-    if search:
-        questions = questions.filter(
-            Q(title__icontains=search) | Q(body__icontains=search) | Q(passage__icontains=search)
-        )
+    questions = Question.objects.filter(_status_q(status, now), _search_q(search))
+    if not include_practice:
+        questions = questions.exclude(PRACTICE_Q)
+    questions = with_public_crowd(questions.select_related("source").only(*LIST_FIELDS), now=now)
     if status == QuestionStatus.RESOLVED:
         return questions.order_by("-resolved_at", "-id")
     return questions.order_by("closes_at", "id")
 
 
-def question_status_counts(*, now: dt.datetime) -> dict[str, int]:
-    return {key: Question.objects.filter(_status_q(key, now)).count() for key in LIST_FILTERS}
+PRACTICE_COUNT = "practice"
+
+
+def question_status_counts(
+    *, now: dt.datetime, search: str = "", include_practice: bool = True
+) -> dict[str, int]:
+    """How many questions each tab of the list holds (``LIST_FILTERS``), matching ``search``
+    as ``question_list`` does, and how many of those matching are practice questions
+    (``PRACTICE_COUNT``, whether or not they are included): one query of conditional counts."""
+    listed = Q() if include_practice else ~PRACTICE_Q
+    counts = {key: Count("pk", filter=_status_q(key, now) & listed) for key in LIST_FILTERS}
+    counts[PRACTICE_COUNT] = Count("pk", filter=PRACTICE_Q)
+    return Question.objects.filter(_search_q(search)).aggregate(**counts)
 
 
 def question_get(*, question_id: int) -> Question:

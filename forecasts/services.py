@@ -197,12 +197,18 @@ def _crowd_now(question: Question, standing: list[Any]) -> tuple[tuple[Any, ...]
 
 
 @transaction.atomic
-def profile_update(*, user: User, email: str, notify_on_resolution: bool) -> Profile:
-    """Change a user's email and notification preference together."""
+def profile_update(
+    *, user: User, email: str, notify_on_resolution: bool, share_rationales: bool = True
+) -> Profile:
+    """Change a user's email and preferences together."""
     user.email = email.strip()
     user.save(update_fields=["email"])
     profile, _ = Profile.objects.update_or_create(
-        user=user, defaults={"notify_on_resolution": notify_on_resolution}
+        user=user,
+        defaults={
+            "notify_on_resolution": notify_on_resolution,
+            "share_rationales": share_rationales,
+        },
     )
     return profile
 

@@ -20,7 +20,7 @@ from crux.users import signed_in_user
 from forecasts import lifecycle, selectors
 from forecasts.models import Question, QuestionKind, Resolution, outcome_value_text
 from forecasts.rules import parse_outcome_value
-from forecasts.views import _question_or_404
+from forecasts.views import HtmxHttpRequest, _question_or_404
 
 
 def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -150,9 +150,13 @@ def due(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
+def resolve(request: HtmxHttpRequest, question_id: int) -> HttpResponse:
+    """The resolution form. Without JavaScript a resolution is redirected to the question; with
+    htmx the answer is the page's resolution part in place (``_resolution.html``): what was
+    resolved, or the form with its errors beside the fields (status 400)."""
     question = _question_or_404(question_id)
     form = ResolutionForm(request.POST or None, question=question)
+    notice = ""
     if request.method == "POST" and form.is_valid():
         resolution, option, value = form.outcome()
         try:
@@ -172,14 +176,17 @@ def resolve(request: HttpRequest, question_id: int) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             if not (question.is_multiple_choice or question.is_continuous):
-                messages.success(request, f"Resolved {resolution.upper()}.")
+                notice = f"Resolved {resolution.upper()}."
             else:
-                messages.success(request, f"Resolved: {resolved.resolution_label}.")
-            return redirect("forecasts:question_detail", question_id=question.pk)
+                notice = f"Resolved: {resolved.resolution_label}."
+            if not request.htmx:
+                messages.success(request, notice)
+                return redirect("forecasts:question_detail", question_id=question.pk)
+            question = resolved
     return render(
         request,
-        "forecasts/staff_resolve.html",
-        {"question": question, "form": form, "now": timezone.now()},
+        "forecasts/_resolution.html" if request.htmx else "forecasts/staff_resolve.html",
+        {"question": question, "form": form, "now": timezone.now(), "notice": notice},
         status=400 if form.errors else 200,
     )
 

@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from forecasts import account_views, distribution_views, record_views, staff_views, views
 from forecasts.charts import views as chart_views
 from forecasts.charts.registry import Kind
+from forecasts.discussion import views as discussion_views
 
 app_name = "forecasts"
 
@@ -25,6 +26,34 @@ urlpatterns = [
         "questions/<int:question_id>/preview-distribution/",
         distribution_views.distribution_preview,
         name="distribution_preview",
+    ),
+    path(
+        "questions/<int:question_id>/discussion/",
+        discussion_views.discussion,
+        name="discussion",
+    ),
+    path(
+        "questions/<int:question_id>/comments/",
+        discussion_views.comment_post,
+        name="comment_post",
+    ),
+    path(
+        "questions/<int:question_id>/follow/",
+        discussion_views.question_follow,
+        name="question_follow",
+    ),
+    path(
+        "questions/<int:question_id>/unfollow/",
+        discussion_views.question_unfollow,
+        name="question_unfollow",
+    ),
+    path("comments/<int:comment_id>/edit/", discussion_views.comment_edit, name="comment_edit"),
+    path(
+        "comments/<int:comment_id>/delete/", discussion_views.comment_delete, name="comment_delete"
+    ),
+    path("comments/<int:comment_id>/hide/", discussion_views.comment_hide, name="comment_hide"),
+    path(
+        "comments/<int:comment_id>/unhide/", discussion_views.comment_unhide, name="comment_unhide"
     ),
     path("me/forecasts/", account_views.my_forecasts, name="my_forecasts"),
     path("me/settings/", account_views.user_settings, name="settings"),

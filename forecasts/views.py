@@ -17,7 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors, services
@@ -28,8 +31,19 @@ from forecasts.forms import (
     QuantileForecastForm,
     quantile_input_text,
 )
+from forecasts.histogram import question_histogram
 from forecasts.models import Forecast, Question, QuestionKind, QuestionStatus
 from markets.panel import panel_context
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request through django-htmx's middleware: ``htmx`` is truthy when htmx sent it."""
+
+    htmx: HtmxDetails
+
+
+class AuthenticatedHtmxRequest(AuthenticatedHttpRequest):
+    htmx: HtmxDetails
 
 
 @dataclass(frozen=True)
@@ -79,20 +93,30 @@ def _question_row(question: Question, now: dt.datetime) -> QuestionRow:
     )
 
 
+def _list_query(**params: str) -> str:
+    """A query string of the list's parameters, leaving out the empty ones."""
+    return "?" + urlencode({k: v for k, v in params.items() if v})
+
+
 def question_list(request: HttpRequest) -> HttpResponse:
+    """The questions of one tab (status), matching the search; each tab's link keeps the
+    search and counts its matches. Practice questions only with ``practice=1``, as on the
+    leaderboards."""
     now = timezone.now()
     status = request.GET.get("status", "open")
     if status not in selectors.LIST_FILTERS:
         status = "open"
-    search = request.GET.get("q", "")[:200]
+    search = request.GET.get("q", "")[:200].strip()
+    practice = request.GET.get("practice") == "1"
     # Each question's market price beside its crowd: one LEFT JOIN, priced in Python.
     questions = (
-        selectors.question_list(now=now, status=status, search=search)
+        selectors.question_list(now=now, status=status, search=search, include_practice=practice)
         .select_related("market")
         .only(*selectors.LIST_FIELDS, *(f"market__{f}" for f in ("b", "q", "status")))
     )
-    counts = selectors.question_status_counts(now=now)
+    counts = selectors.question_status_counts(now=now, search=search, include_practice=practice)
     page = Paginator(questions, 25).get_page(request.GET.get("page"))
+    here = {"status": status, "q": search, "practice": "1" if practice else ""}
     return render(
         request,
         "forecasts/question_list.html",
@@ -101,7 +125,14 @@ def question_list(request: HttpRequest) -> HttpResponse:
             "rows": [_question_row(q, now) for q in page.object_list],
             "status": status,
             "search": search,
-            "filters": [(key, label, counts[key]) for key, label in selectors.LIST_FILTERS.items()],
+            "practice": practice,
+            "filters": [
+                (key, label, counts[key], _list_query(**{**here, "status": key}))
+                for key, label in selectors.LIST_FILTERS.items()
+            ],
+            "practice_toggle": _list_query(**{**here, "practice": "" if practice else "1"}),
+            "practice_matches": counts[selectors.PRACTICE_COUNT],
+            "page_query": _list_query(**here),
         },
     )
 
@@ -140,13 +171,19 @@ def _standing_initial(question: Question, standing: Forecast) -> dict[str, objec
 
 
 @require_http_methods(["GET", "POST"])
-def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
+def question_detail(request: HtmxHttpRequest, question_id: int) -> HttpResponse:
+    """The question page. A forecast posts here: without JavaScript it is redirected back (a
+    refusal is the page again, the errors beside the fields); with htmx the answer is the
+    forecast panel alone, with the crowd and the history out of band (``_question_inplace``),
+    a refusal with status 400."""
     now = timezone.now()
     question = _question_or_404(question_id)
     form = _forecast_form(question)
+    notice = ""
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('login')}?next={request.path}")
+            login = f"{reverse('login')}?next={request.path}"
+            return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
         form = _forecast_form(question, request.POST)
         if form.is_valid():
             values = form.cleaned_data
@@ -162,9 +199,13 @@ def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
             except ValidationError as error:
                 _add_service_errors(form, error)
             else:
-                messages.success(request, _saved(question, forecast))
-                return redirect("forecasts:question_detail", question_id=question.pk)
-    return _render_question(request, question, form, now, status=400 if form.errors else 200)
+                if not request.htmx:
+                    messages.success(request, _saved(question, forecast))
+                    return redirect("forecasts:question_detail", question_id=question.pk)
+                form, notice = _forecast_form(question), _saved(question, forecast)
+    return _render_question(
+        request, question, form, now, status=400 if form.errors else 200, notice=notice
+    )
 
 
 def _saved(question: Question, forecast: Forecast) -> str:
@@ -217,13 +258,17 @@ def _crowd_options(question: Question, crowd: selectors.CrowdNow) -> list[CrowdO
 
 
 def _render_question(
-    request: HttpRequest,
+    request: HtmxHttpRequest | AuthenticatedHtmxRequest,
     question: Question,
     form: AnyForecastForm,
     now: dt.datetime,
     *,
     status: int,
+    notice: str = "",
+    refusal: str = "",
 ) -> HttpResponse:
+    """The question page, or with htmx its forecast panel with the crowd and the history out
+    of band; ``notice`` (what was just saved) or ``refusal`` shown in the panel."""
     history = standing = None
     if request.user.is_authenticated:
         history = list(selectors.forecast_history(question=question, user=request.user))
@@ -234,14 +279,17 @@ def _render_question(
     continuous = question.is_continuous
     return render(
         request,
-        "forecasts/question_detail.html",
+        "forecasts/_question_inplace.html" if request.htmx else "forecasts/question_detail.html",
         {
             "question": question,
+            "notice": notice,
+            "refusal": refusal,
             "status": question.status(now),
             "statuses": QuestionStatus,
             "is_open": question.is_open_for_forecasts(now),
             "crowd": crowd,
             "crowd_options": _crowd_options(question, crowd),
+            "histogram": question_histogram(question=question, crowd=crowd),
             "crowd_min_forecasters": settings.CROWD_MIN_FORECASTERS,
             # Drawn whenever there is a past to draw, even if nobody forecasts now.
             "has_history": question.aggregates.exists(),
@@ -277,15 +325,27 @@ def _render_question(
 
 @login_required
 @require_POST
-def forecast_withdraw(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
+def forecast_withdraw(request: AuthenticatedHtmxRequest, question_id: int) -> HttpResponse:
+    """End the user's standing forecast: back to the question page, or with htmx its forecast
+    panel in place (as ``question_detail`` answers)."""
     question = _question_or_404(question_id)
+    notice = refusal = ""
     try:
         ended = services.forecast_withdraw(user=request.user, question_id=question.pk)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        refusal = " ".join(error.messages)
     else:
-        if ended:
-            messages.success(request, "Your forecast is withdrawn; your history is kept.")
+        notice = "Your forecast is withdrawn; your history is kept." if ended else ""
+    if request.htmx:
+        form = _forecast_form(question)
+        status = 400 if refusal else 200
+        return _render_question(
+            request, question, form, timezone.now(), status=status, notice=notice, refusal=refusal
+        )
+    if refusal:
+        messages.error(request, refusal)
+    elif notice:
+        messages.success(request, notice)
     return redirect("forecasts:question_detail", question_id=question.pk)
 
 

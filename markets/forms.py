@@ -122,25 +122,45 @@ class TradeForm(forms.Form):
             for name, errors in self.errors.items()
         ]
 
-    def keep(self, session: SessionBase, *, market_id: int, quote_text: str = "") -> None:
-        """Keep this submission for the question page the trade view redirects to: the input
-        as typed, its errors as the page names them, and a preview's quote (see ``kept``)."""
+    def keep(
+        self, session: SessionBase, *, market_id: int, quote_text: str = "", warning: str = ""
+    ) -> None:
+        """Keep this submission for the page the trade view redirects to: the input as typed,
+        its errors as the page names them, and a preview's quote and warning (see ``kept``)."""
         session[KEPT_KEY] = {
             "market": market_id,
             "input": {name: str(self.data.get(name, ""))[:KEPT_LENGTH] for name in self.fields},
             "errors": self.named_errors(),
             "quote": quote_text,
+            "warning": warning,
         }
+
+    def answered(self, *, quote_text: str = "", warning: str = "") -> KeptTrade:
+        """This submission as the panel shows it when answered in place: as typed, with its
+        errors, or its preview's quote and warning."""
+        return KeptTrade(
+            form=self,
+            errors=self.named_errors(),
+            quote_text=quote_text,
+            quote_warning=warning,
+        )
+
+    def again(self) -> TradeForm:
+        """A fresh form after a trade: the same outcome, action and way of sizing, no size."""
+        typed = {name: self.data.get(name) for name in ("outcome", "action", "size_by")}
+        initial = {**self.INITIAL, **{name: value for name, value in typed.items() if value}}
+        return TradeForm(initial=initial, labels=self.labels)
 
 
 @dataclass(frozen=True)
 class KeptTrade:
-    """A submission that did not trade, as the question page shows it again: the form filled
-    in as the user left it, the errors and the quote."""
+    """A submission that did not trade, as the panel shows it again: the form filled in as
+    the user left it, the errors, and the quote with its warning."""
 
     form: TradeForm
     errors: list[tuple[str, str]]
     quote_text: str
+    quote_warning: str = ""
 
 
 def kept(
@@ -156,6 +176,7 @@ def kept(
         form=TradeForm(initial={**TradeForm.INITIAL, **typed}, labels=labels),
         errors=[(label, text) for label, text in state["errors"]],
         quote_text=state["quote"],
+        quote_warning=str(state.get("warning", "")),
     )
 
 

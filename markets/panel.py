@@ -1,8 +1,9 @@
-"""The market panel of the question page: its context, and the wording of a trade preview.
+"""The market panel (``markets/panel.html``): its context, and the wording of a trade preview.
 
-The question page's view builds the page with it. A trade posts to ``markets.views`` and
-comes back to that page by a redirect, with a refusal or a preview kept in the session
-(``markets.forms.kept``), so the market views never render a page of forecasts.
+The panel sits on the question page and on the market's own page. A trade posts to
+``markets.views``; with htmx the view answers with the panel alone (``fragment_context``),
+otherwise it comes back to the page by a redirect, with a refusal or a preview kept in the
+session (``markets.forms.kept``), so the market views never render a page of forecasts.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import dateformat
 
 from crux.formatting import fixed
+from forecasts import selectors as forecast_selectors
 from forecasts.models import Question, QuestionStatus, Resolution
 from markets import selectors
-from markets.forms import TradeForm, kept
+from markets.forms import KeptTrade, TradeForm, kept
 from markets.models import Account, Market, MarketStatus, Trade, takes_a_market
 from markets.pricing import Quote
 from markets.services import starting_grant, winning_outcome
 
 RECENT_TRADES = 5
+# Where a panel sits: its form says so, and a trade comes back there.
+QUESTION_PAGE, MARKET_PAGE = "question", "market"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class MarketPanel:
     form: TradeForm | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     quote_text: str = ""
+    quote_warning: str = ""
+    notice: str = ""  # the trade just made, when the panel is answered in place
+    page: str = QUESTION_PAGE
     account: Account | None = None
     balance: Decimal | None = None
     holding: selectors.Holding | None = None
@@ -50,16 +58,21 @@ def panel_context(
     question: Question,
     *,
     now: dt.datetime,
+    page: str = QUESTION_PAGE,
+    last: KeptTrade | None = None,
+    notice: str = "",
 ) -> dict[str, MarketPanel]:
-    """``{"market_panel": ...}`` for the question page, with the user's last refused or
-    previewed trade on this market filled in again."""
+    """``{"market_panel": ...}`` for the page (``QUESTION_PAGE`` or ``MARKET_PAGE``), with
+    ``last``, the submission just answered in place, or else the user's last refused or
+    previewed trade on this market (kept through a redirect) filled in again."""
     market = selectors.market_for_question(question=question)
     if market is None:
         return {"market_panel": MarketPanel(market=None, can_open=takes_a_market(question, now))}
-    account = holding = last = None
+    account = holding = None
     if request.user.is_authenticated:
         account = selectors.account_for(user=request.user)
-        last = kept(request.session, market_id=market.pk, labels=market.labels)
+        if last is None:
+            last = kept(request.session, market_id=market.pk, labels=market.labels)
     if account is not None:
         holding = next(iter(selectors.holdings(account=account, market=market)), None)
     trades = selectors.market_tape(market=market)
@@ -70,15 +83,47 @@ def panel_context(
             outcomes=[(i, market.outcome_name(i), p) for i, _, p in market.outcomes()],
             trading=market.is_trading(now, question=question),
             status=_status(market, question, now),
-            form=last.form if last else TradeForm(labels=market.labels),
+            form=_described(last) if last else TradeForm(labels=market.labels),
             errors=last.errors if last else [],
             quote_text=last.quote_text if last else "",
+            quote_warning=last.quote_warning if last else "",
+            notice=notice,
+            page=page,
             account=account,
             balance=account.balance if account else starting_grant(),
             holding=holding,
             recent=list(trades[:RECENT_TRADES]),
             trade_count=trades.count(),
         )
+    }
+
+
+def _described(last: KeptTrade) -> TradeForm:
+    """The form, its size field pointing at the errors shown beside it."""
+    if last.errors:
+        last.form.fields["size"].widget.attrs.update(
+            {"aria-invalid": "true", "aria-describedby": "trade-errors"}
+        )
+    return last.form
+
+
+def fragment_context(
+    request: HttpRequest,
+    question: Question,
+    *,
+    now: dt.datetime,
+    page: str,
+    last: KeptTrade | None = None,
+    notice: str = "",
+) -> dict[str, object]:
+    """Everything ``markets/panel.html`` reads besides the request: the panel, and the crowd
+    it shows beside the price (as the question page has it)."""
+    return {
+        "question": question,
+        "crowd": forecast_selectors.question_crowd_now(question=question, now=now),
+        "crowd_min_forecasters": settings.CROWD_MIN_FORECASTERS,
+        "has_history": question.aggregates.exists(),
+        **panel_context(request, question, now=now, page=page, last=last, notice=notice),
     }
 
 

@@ -167,21 +167,73 @@ class Holding:
         return self.market.status != MarketStatus.OPEN
 
     @property
-    def value(self) -> float:
-        """Paid on settlement, or marked to market: each share at its outcome's price now."""
+    def value(self) -> Decimal:
+        """Paid on settlement, or marked to market: each share at its outcome's price now.
+
+        Exact in Decimal: each price (a float) is taken as the Decimal it is, and the sum is
+        rounded once, half-even, to the ledger's 0.0001."""
         if self.is_settled:
-            return float(self.settled or ZERO)
-        return sum(
-            float(held) * p for held, p in zip(self.shares, self.market.prices(), strict=True)
-        )
+            return self.settled or ZERO
+        return mark_to_market(self.shares, self.market.prices())
 
     @property
-    def profit(self) -> float:
-        return self.value - float(self.net_cost)
+    def profit(self) -> Decimal:
+        """What the market brought in, less what it cost: the position's value now (or what
+        settlement paid) plus what sales received, less what buys paid (``net_cost`` is buys
+        less sales)."""
+        return self.value - self.net_cost
 
     @property
     def has_shares(self) -> bool:
         return any(self.shares)
+
+
+def mark_to_market(shares: Iterable[Decimal], prices: Iterable[float]) -> Decimal:
+    """Shares of each outcome at its price, summed exactly, rounded once to 0.0001."""
+    exact = sum((held * Decimal(p) for held, p in zip(shares, prices, strict=True)), ZERO)
+    return exact.quantize(lmsr.MONEY_QUANTUM)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """An account's money: its cash, its open positions at today's prices, and what it has
+    made. Exact Decimals on the ledger's 0.0001."""
+
+    balance: Decimal  # cash: the sum of the account's ledger entries
+    positions_value: Decimal  # open positions marked to market
+    granted: Decimal  # play money given to the account
+    holdings: tuple[Holding, ...]
+
+    @property
+    def total_value(self) -> Decimal:
+        return self.balance + self.positions_value
+
+    @property
+    def profit(self) -> Decimal:
+        """All it has made, realised or not: what it is worth now, less what it was given."""
+        return self.total_value - self.granted
+
+    @property
+    def open_holdings(self) -> list[Holding]:
+        return [h for h in self.holdings if not h.is_settled]
+
+    @property
+    def settled_holdings(self) -> list[Holding]:
+        return [h for h in self.holdings if h.is_settled]
+
+
+def portfolio(*, account: Account) -> Portfolio:
+    """``account``'s portfolio: ``holdings`` on every market it traded, newest market first."""
+    held = tuple(holdings(account=account))
+    granted = LedgerEntry.objects.filter(account=account, kind=EntryKind.GRANT).aggregate(
+        total=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY)
+    )["total"]
+    return Portfolio(
+        balance=account.balance,
+        positions_value=sum((h.value for h in held if not h.is_settled), ZERO),
+        granted=granted,
+        holdings=held,
+    )
 
 
 def public_crowd_median(market: Market) -> float | None:
@@ -453,14 +505,16 @@ def price_steps(
     ]
 
 
-def market_overview() -> QuerySet[Market]:
+def market_overview(*, include_practice: bool = False) -> QuerySet[Market]:
     """Every market with its question, number of trades and volume (money that changed hands);
-    open markets first, by closing date. One query per page."""
-    return (
-        market_rows()
-        .annotate(open_first=Case(When(status=MarketStatus.OPEN, then=Value(0)), default=Value(1)))
-        .order_by("open_first", "question__closes_at", "id")
-    )
+    open markets first, by closing date. One query per page. The demo's practice markets only
+    with ``include_practice``, as on the leaderboards."""
+    markets = market_rows()
+    if not include_practice:
+        markets = markets.exclude(question__source__key=PRACTICE_SOURCE_KEY)
+    return markets.annotate(
+        open_first=Case(When(status=MarketStatus.OPEN, then=Value(0)), default=Value(1))
+    ).order_by("open_first", "question__closes_at", "id")
 
 
 def market_results(*, question_id: int) -> dict[int, tuple[Decimal, Decimal]]:

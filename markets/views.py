@@ -1,9 +1,11 @@
 """Market web pages: thin views over the market services and selectors.
 
-Trading happens on the question page (``markets/panel.html``): a trade or a no-JavaScript
-preview posts here and is redirected back to that page. A refusal or a preview is kept in the
-session for it (the input, the errors, the quote), so the panel shows them once, filled in as
-the user left it. The JSON quote feeds the live preview as the user types.
+Trading happens in the market panel (``markets/panel.html``), on the question page and on the
+market's own page. A trade or a preview posts here. With htmx the answer is the panel alone,
+swapped in place: the preview's quote, the refusal beside the field (status 400) or what the
+trade did. Without JavaScript it is redirected back to the page it came from, a refusal or a
+preview kept in the session for it (the input, the errors, the quote), so the panel shows them
+once, filled in as the user left it. The JSON quote feeds the live preview as the user types.
 """
 
 from __future__ import annotations
@@ -17,17 +19,32 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from crux.users import AuthenticatedHttpRequest
 from forecasts import selectors as forecast_selectors
 from markets import selectors
-from markets.forms import TradeForm
+from markets.forms import KeptTrade, TradeForm
 from markets.models import Market, Trade
-from markets.panel import quote_summary, quote_warning
+from markets.panel import (
+    MARKET_PAGE,
+    QUESTION_PAGE,
+    MarketPanel,
+    fragment_context,
+    quote_summary,
+    quote_warning,
+)
 from markets.pricing import market_quote
 from markets.services import market_trade, starting_grant
 
 PAGE_SIZE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request through django-htmx's middleware: ``htmx`` is truthy when htmx sent it."""
+
+    htmx: HtmxDetails
 
 
 def _market_or_404(market_id: int) -> Market:
@@ -37,36 +54,67 @@ def _market_or_404(market_id: int) -> Market:
     return market
 
 
-def _question_url(market: Market) -> str:
-    return reverse("forecasts:question_detail", args=[market.question_id]) + "#market"
+def _page_path(market: Market, page: str) -> str:
+    """The page a panel sits on: the market's own or its question's."""
+    if page == MARKET_PAGE:
+        return reverse("markets:market_detail", args=[market.pk])
+    return reverse("forecasts:question_detail", args=[market.question_id])
 
 
 @require_POST
-def trade(request: HttpRequest, market_id: int) -> HttpResponse:
-    """Buy or sell (or, with ``preview``, only price it) from the question page's panel."""
+def trade(request: HtmxHttpRequest, market_id: int) -> HttpResponse:
+    """Buy or sell (or, with ``preview``, only price it) from a market panel."""
     market = _market_or_404(market_id)
+    page = MARKET_PAGE if request.POST.get("page") == MARKET_PAGE else QUESTION_PAGE
     if not request.user.is_authenticated:
-        question_path = reverse("forecasts:question_detail", args=[market.question_id])
-        return redirect(f"{reverse('login')}?next={question_path}")
+        login = f"{reverse('login')}?next={_page_path(market, page)}"
+        return HttpResponseClientRedirect(login) if request.htmx else redirect(login)
     form = TradeForm(request.POST, labels=market.labels)
     preview = "preview" in request.POST
-    quote_text = ""
+    quote_text = warning = ""
+    done = None
     if form.is_valid():
         try:
             if preview:
                 quote = market_quote(market=market, order=form.order)
                 quote_text = quote_summary(quote, market=market)
+                account = selectors.account_for(user=request.user)
+                warning = quote_warning(quote, account=account, market=market)
             else:
                 done = market_trade(user=request.user, market_id=market.pk, order=form.order)
         except ValidationError as error:
             form.add_refusal(error)
+    if request.htmx:
+        if done is not None:
+            answered = KeptTrade(form=form.again(), errors=[], quote_text="")
         else:
-            if not preview:
-                messages.success(request, _describe(done))
-                return redirect(_question_url(market))
-    # Posted, then redirected: a reload of the page that shows the refusal posts nothing again.
-    form.keep(request.session, market_id=market.pk, quote_text=quote_text)
-    return redirect(_question_url(market))
+            answered = form.answered(quote_text=quote_text, warning=warning)
+        return _panel(request, market, page, answered, notice=_describe(done) if done else "")
+    if done is not None:
+        messages.success(request, _describe(done))
+    else:
+        # Posted, then redirected: a reload of the page that shows the refusal posts nothing.
+        form.keep(request.session, market_id=market.pk, quote_text=quote_text, warning=warning)
+    return redirect(_page_path(market, page) + "#market")
+
+
+def _panel(
+    request: HttpRequest, market: Market, page: str, answered: KeptTrade, *, notice: str
+) -> HttpResponse:
+    """The panel alone, as an in-place answer: a refusal is a 400 (the page's script swaps
+    it in all the same); on the market's own page its facts and its chart are swapped too,
+    out of band."""
+    context = fragment_context(
+        request, market.question, now=timezone.now(), page=page, last=answered, notice=notice
+    )
+    status = 400 if answered.errors else 200
+    response = render(request, "markets/panel.html", context, status=status)
+    panel = context["market_panel"]
+    if page == MARKET_PAGE and isinstance(panel, MarketPanel):
+        facts = {**context, "market": panel.market, "out_of_band": True}
+        for part in ("markets/_market_facts.html", "markets/_price_chart.html"):
+            response.content += render(request, part, facts).content
+    return response
 
 
 def _describe(trade: Trade) -> str:
@@ -125,18 +173,17 @@ def quote(request: HttpRequest, market_id: int) -> JsonResponse:
 
 
 def market_detail(request: HttpRequest, market_id: int) -> HttpResponse:
-    """The market's whole price history: every trade, newest first, paginated."""
+    """The market: its prices beside the crowd, the trade panel, the price chart and every
+    trade, newest first, paginated."""
     market = _market_or_404(market_id)
     trades = selectors.market_tape(market=market)
     page = Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page"))
-    now = timezone.now()
     return render(
         request,
         "markets/market_detail.html",
         {
+            **fragment_context(request, market.question, now=timezone.now(), page=MARKET_PAGE),
             "market": market,
-            "question": market.question,
-            "crowd": forecast_selectors.question_crowd_now(question=market.question, now=now),
             "page": page,
         },
     )
@@ -148,13 +195,13 @@ def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
     account = selectors.account_for(user=request.user)
     context: dict[str, object] = {"account": account, "starting_grant": starting_grant()}
     if account is not None:
-        holdings = selectors.holdings(account=account)
+        folio = selectors.portfolio(account=account)
         trades = selectors.account_trades(account=account)
         context.update(
+            portfolio=folio,
             standing=selectors.account_standing(user=request.user),
-            open_holdings=[h for h in holdings if not h.is_settled],
-            settled_holdings=[h for h in holdings if h.is_settled],
-            open_value=sum((h.value for h in holdings if not h.is_settled), 0.0),
+            open_holdings=folio.open_holdings,
+            settled_holdings=folio.settled_holdings,
             page=Paginator(trades, PAGE_SIZE).get_page(request.GET.get("page")),
         )
     return render(request, "markets/portfolio.html", context)
@@ -162,13 +209,19 @@ def portfolio(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def market_list(request: HttpRequest) -> HttpResponse:
     """Every market's price beside the crowd's median on the same question (as the public
-    may see it: see ``forecasts.selectors.with_public_crowd``)."""
+    may see it: see ``forecasts.selectors.with_public_crowd``); the demo's practice markets
+    only with ``practice=1``."""
+    practice = request.GET.get("practice") == "1"
     markets = forecast_selectors.with_public_crowd(
-        selectors.market_overview(), now=timezone.now(), question="question"
+        selectors.market_overview(include_practice=practice),
+        now=timezone.now(),
+        question="question",
     )
     page = Paginator(markets, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(market, selectors.public_crowd_median(market)) for market in page.object_list]
-    return render(request, "markets/market_list.html", {"page": page, "rows": rows})
+    return render(
+        request, "markets/market_list.html", {"page": page, "rows": rows, "practice": practice}
+    )
 
 
 def leaderboard(request: HttpRequest) -> HttpResponse:

@@ -14,6 +14,7 @@ from celery import Task
 from django.conf import settings
 
 from config.celery import OnCommitSend, app
+from forecasts.discussion.notices import comment_notify_task
 from forecasts.lifecycle import lifecycle_sweep_task, question_auto_resolve_task
 from forecasts.notices import question_followups_task, questions_remind_staff_task
 from tests.integration.conftest import celery_publishing_to, free_port
@@ -47,6 +48,7 @@ def test_every_task_is_registered_in_a_fresh_worker() -> None:
         question_auto_resolve_task.name,
         questions_remind_staff_task.name,
         question_followups_task.name,
+        comment_notify_task.name,
     }
 
     loaded = subprocess.run(

@@ -23,7 +23,8 @@ SITE_LOGIN = "/accounts/login/"
 
 
 def _post(client: Client, path: str, username: str, password: str, **extra: str):
-    return client.post(path, {"username": username, "password": password}, **extra)
+    field = "login" if path == SITE_LOGIN else "username"  # allauth's form, or the admin's
+    return client.post(path, {field: username, "password": password}, **extra)
 
 
 def _logged_in(client: Client) -> bool:
@@ -156,7 +157,7 @@ def _thirty_at_once(base: str, username: str, password: str) -> list[int]:
     statuses: list[int] = []
 
     def attempt(session: requests.Session, token: str) -> None:
-        data = {"username": username, "password": password, "csrfmiddlewaretoken": token}
+        data = {"login": username, "password": password, "csrfmiddlewaretoken": token}
         start.wait()
         statuses.append(session.post(base + SITE_LOGIN, data=data, timeout=60).status_code)
 
@@ -191,7 +192,7 @@ def test_thirty_parallel_attempts_try_no_more_passwords_than_the_limit(live_serv
 
     statuses = _thirty_at_once(live_server.url, "ada", "wrong")
     session, token = _csrf_session(live_server.url)
-    data = {"username": "ada", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    data = {"login": "ada", "password": PASSWORD, "csrfmiddlewaretoken": token}
     right = session.post(live_server.url + SITE_LOGIN, data=data, allow_redirects=False)
 
     # Four wrong passwords shown as such, the fifth locks the pair, and the other 25 were

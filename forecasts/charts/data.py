@@ -23,6 +23,7 @@ from forecasts.charts.calibration_charts import (
     coverage_windows,
     window_summaries,
 )
+from forecasts.charts.price_charts import MarketPrices
 from forecasts.charts.question_charts import (
     FanHistory,
     OptionsHistory,
@@ -45,8 +46,8 @@ from forecasts.rules import outcome_value_iso
 from forecasts.scores import distribution_calibration
 from forecasts.scores import selectors as score_selectors
 from forecasts.scores.versions import scores_version
-from markets.models import Market
-from markets.selectors import price_steps
+from markets.models import Market, market_labels, outcome_name
+from markets.selectors import price_steps, price_vector_steps
 
 
 @dataclass(frozen=True)
@@ -451,6 +452,39 @@ def _fan_rows(
         }
         for p, (low, median, high) in zip(points, cells, strict=True)
     ]
+
+
+def market_prices_chart(*, question: Question, now: dt.datetime) -> ChartData:
+    """Every outcome's price of the question's market: at its opening, then after each trade
+    (the tape is public, so every viewer gets the same chart)."""
+    steps = price_vector_steps(question_ids=[question.pk])
+    labels = market_labels(question)
+    names = [outcome_name(labels, i) for i in range(len(labels))] if steps else []
+    index = question.outcome_index
+    resolved = None
+    if question.resolution:
+        resolved = (
+            f"Resolved {names[index]}"
+            if index is not None and index < len(names)
+            else question.get_resolution_display()
+        )
+    prices = MarketPrices(
+        labels=names,
+        times=[start for _, start, _, _ in steps],
+        prices=[p for _, _, _, p in steps],
+        closes_at=question.closes_at,
+        resolved_option=index,
+        resolution_label=resolved,
+        resolved_at=question.resolved_at,
+        now=now,
+    )
+    # One row per moment and outcome, so any number of outcomes (and any label) fits the CSV.
+    rows = [
+        {"at": start.isoformat(), "outcome": name, "price": p[i]}
+        for _, start, _, p in steps
+        for i, name in enumerate(names)
+    ]
+    return ChartData(prices, rows, question.title)
 
 
 def scores_charts_version(*, now: dt.datetime) -> str:

@@ -12,9 +12,9 @@ The same input gives the same bytes. SVG keeps its text as text and gives the dr
 unique ``id`` attributes, so tests and pages can find and count them:
 
 - question history: ``series-median``, ``series-gmo``, ``series-own``, ``series-market``,
+  ``marker-open``, ``marker-close``, ``marker-resolution``;
+- question options: ``series-option-<i>`` (the median of option i, 0-based), ``marker-open``,
   ``marker-close``, ``marker-resolution``;
-- question options: ``series-option-<i>`` (the median of option i, 0-based), ``marker-close``,
-  ``marker-resolution``;
 - question fan (numeric and date): ``series-band`` (the crowd's 10th to 90th percentile),
   ``series-median``, ``series-own`` (your median), ``marker-open``, ``marker-close``,
   ``marker-resolution`` (when it resolved) and ``marker-outcome`` (the value that happened, or
@@ -23,6 +23,11 @@ unique ``id`` attributes, so tests and pages can find and count them:
   scores), ``cumulative-mean``,
   ``reference``;
 - any chart without enough data: ``no-data``.
+
+The question charts' time axis spans the activity (the first forecast or price to the end),
+not the whole open period: ``marker-open`` marks the opening, at the left edge with its date
+when the activity began long after it. A series of few points has a dot at each
+(``points-<series>``), so a single forecast is seen.
 """
 
 from __future__ import annotations
@@ -153,6 +158,68 @@ def _own_path(
     return xs, ys
 
 
+# The time axis spans at least this, so that a single forecast is a stretch, not a sliver.
+MIN_SPAN = dt.timedelta(hours=6)
+# Activity that starts this close to the opening (a share of the span) is drawn from it.
+OPENING_SLACK = 0.15
+# A series with at most this many points gets a dot at each, so that a lone one is seen.
+FEW_POINTS = 3
+
+
+def _time_span(
+    opens_at: dt.datetime, right: dt.datetime, activity: Sequence[dt.datetime]
+) -> tuple[dt.datetime, dt.datetime]:
+    """The time axis's ends: from the first activity (a forecast, a price) to ``right``, with
+    a margin; from the opening instead when the activity starts soon after it."""
+    first = max(min(activity, default=opens_at), opens_at)
+    if first - opens_at <= max(right - opens_at, MIN_SPAN) * OPENING_SLACK:
+        first = opens_at
+    span = max(right - first, MIN_SPAN)
+    pad = span * 0.03
+    return first - pad, max(right, first + span) + pad
+
+
+def _opening(ax: Axes, opens_at: dt.datetime, left: dt.datetime) -> None:
+    """The opening as a dotted vertical line labelled "Opened", reading into the chart; when
+    the axis starts later (the activity came long after), at the left edge, with its date."""
+    inside = opens_at >= left
+    where = opens_at if inside else left
+    text = " Opened" if inside else f" \u2190 Opened {opens_at:%-d %b %Y}"
+    # Matplotlib plots datetimes through its unit converters; its stubs take only floats.
+    ax.axvline(where, color=GREY, linestyle=":", linewidth=1.2, gid="marker-open")  # type: ignore[arg-type]
+    ax.text(
+        where,  # type: ignore[arg-type]
+        0.03,
+        text,
+        ha="left",
+        va="bottom",
+        fontsize=9,
+        transform=ax.get_xaxis_transform(),
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+    )
+
+
+def _few_points(
+    ax: Axes, xs: Sequence[dt.datetime], ys: np.ndarray, name: str, **style: Any
+) -> None:
+    """Dots at the points of a step line that has few (its last point only holds the value
+    to the end): a forecast standing alone is then visible, not a hairline at the edge."""
+    if 0 < len(xs) - 1 <= FEW_POINTS:
+        finite = np.isfinite(ys[:-1])
+        if finite.any():
+            at = [x for x, ok in zip(xs[:-1], finite, strict=True) if ok]
+            dots: dict[str, Any] = {"linestyle": "none", "marker": "o", "markersize": 5}
+            ax.plot(at, ys[:-1][finite], gid=f"points-{name}", **dots, **style)  # type: ignore[arg-type]
+
+
+def _activity(
+    times: Sequence[dt.datetime], values: Sequence[object], *more: Sequence[dt.datetime]
+) -> list[dt.datetime]:
+    """When something was drawn: the times of shown values, and the other series' times."""
+    shown = [t for t, v in zip(times, values, strict=True) if v is not None and v == v]
+    return shown + [t for series in more for t in series]
+
+
 def render_question_history(
     history: QuestionHistory, format: str = "png", *, title: str | None = None
 ) -> bytes:
@@ -186,6 +253,7 @@ def render_question_history(
             # A line with nothing to show (the crowd while it is not public) has no legend entry.
             if np.isfinite(ys).any():
                 ax.step(xs, ys, where="post", color=color, linestyle=style, label=label, gid=gid)  # type: ignore[arg-type]
+                _few_points(ax, xs, ys, gid.removeprefix("series-"), color=color)
         if own[0]:
             ax.plot(*own, color=VERMILLION, linewidth=2.4, label="Your forecasts", gid="series-own")  # type: ignore[arg-type]
             starts = [f for f in h.own if f[0] < end]
@@ -197,12 +265,20 @@ def render_question_history(
             }
             ax.plot([f[0] for f in starts], [f[2] for f in starts], **dots)  # type: ignore[arg-type]
         right = max(end, h.resolved_at or end)
+        shown = [
+            *_activity(h.times, h.median),
+            *_activity(h.times, h.gmo),
+            *(f[0] for f in h.own),
+            *(t for t, _ in h.market),
+        ]
+        left, right_edge = _time_span(h.opens_at, right, [t for t in shown if t < end])
+        _opening(ax, h.opens_at, left)
         if h.closes_at <= right:
             vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
         if h.resolution and h.resolved_at:
             label = RESOLUTION_LABELS.get(h.resolution, f"Resolved {h.resolution}")
             vertical_marker(ax, h.resolved_at, label, "marker-resolution", top=True)
-        ax.set_xlim(h.opens_at, right + (right - h.opens_at) * 0.02)  # type: ignore[arg-type]
+        ax.set_xlim(left, right_edge)  # type: ignore[arg-type]
         ax.set_ylim(0, 1)
         percent_axis(ax.yaxis)
         ax.set_ylabel("Probability of YES")
@@ -241,7 +317,11 @@ def render_question_options(
             # Matplotlib plots datetimes through its unit converters; its stubs take only
             # floats, hence the ignores on the time axis below.
             ax.step(xs, ys, where="post", label=plain(label), gid=f"series-option-{i}", **style)  # type: ignore[arg-type]
+            _few_points(ax, xs, ys, f"option-{i}", color=style["color"])
         right = max(end, h.resolved_at or end)
+        shown = [t for t, m in zip(h.times, h.medians, strict=True) if m is not None and t < end]
+        left, right_edge = _time_span(h.opens_at, right, shown)
+        _opening(ax, h.opens_at, left)
         if h.closes_at <= right:
             vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
         if h.resolution and h.resolved_at:
@@ -250,7 +330,7 @@ def render_question_options(
             else:
                 label = RESOLUTION_LABELS.get(h.resolution, f"Resolved {h.resolution}")
             vertical_marker(ax, h.resolved_at, plain(label), "marker-resolution", top=True)
-        ax.set_xlim(h.opens_at, right + (right - h.opens_at) * 0.02)  # type: ignore[arg-type]
+        ax.set_xlim(left, right_edge)  # type: ignore[arg-type]
         ax.set_ylim(0, 1)
         percent_axis(ax.yaxis)
         ax.set_ylabel("Crowd median")
@@ -433,23 +513,15 @@ def render_question_fan(fan: FanHistory, format: str = "png", *, title: str | No
             )
             crowd: dict[str, Any] = {"color": BLUE, "label": "Crowd median", "gid": "series-median"}
             ax.step(xs, _fan_values(h, median), where="post", **crowd)  # type: ignore[arg-type]
+            _few_points(ax, xs, _fan_values(h, median), "median", color=BLUE)
         if own_xs:
             own = _fan_values(h, np.array(own_ys, dtype=np.float64))
             mine: dict[str, Any] = {"color": VERMILLION, "linewidth": 2.4, "label": "Your median"}
             ax.plot(own_xs, own, gid="series-own", **mine)  # type: ignore[arg-type]
         right = max(end, h.resolved_at or end)
-        # The opening is the chart's left edge: its label reads rightwards, into the chart.
-        ax.axvline(h.opens_at, color=GREY, linestyle=":", linewidth=1.2, gid="marker-open")  # type: ignore[arg-type]
-        ax.text(
-            h.opens_at,  # type: ignore[arg-type]
-            0.03,
-            " Opened",
-            ha="left",
-            va="bottom",
-            fontsize=9,
-            transform=ax.get_xaxis_transform(),
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
-        )
+        shown = [*_activity(h.times, h.median), *(f[0] for f in h.own)]
+        left, right_edge = _time_span(h.opens_at, right, [t for t in shown if t < end])
+        _opening(ax, h.opens_at, left)
         if h.closes_at <= right:
             vertical_marker(ax, h.closes_at, "Closed", "marker-close", top=False)
         if h.resolution and h.resolved_at:
@@ -468,8 +540,7 @@ def render_question_fan(fan: FanHistory, format: str = "png", *, title: str | No
                 fontsize=9,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
             )
-        pad = (right - h.opens_at) * 0.02
-        ax.set_xlim(h.opens_at - pad, right + pad)  # type: ignore[arg-type]
+        ax.set_xlim(left, right_edge)  # type: ignore[arg-type]
         date_axis(ax, h.now, "Date")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=3, borderaxespad=0.2)
         return to_bytes(figure, format)

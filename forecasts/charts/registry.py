@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, QueryDict
 from django.urls import reverse
 
-from forecasts.charts import calibration_charts, data, question_charts
+from forecasts.charts import calibration_charts, data, price_charts, question_charts
 from forecasts.maths import score_types
 from forecasts.models import Question
 from forecasts.scores import selectors as score_selectors
@@ -229,6 +229,15 @@ _CHARTS: list[Chart[Any]] = [
         kind=Kind.QUESTION,
         gather=lambda s: data.question_options_chart(question=s.question, now=s.now),
         render=question_charts.render_question_options,
+        cache_subject=_question_public,
+        version=_question_public_version,
+    ),
+    # The market's prices: its tape is public, so every viewer gets the same chart.
+    Chart[QuestionSubject](
+        name="prices",
+        kind=Kind.QUESTION,
+        gather=lambda s: data.market_prices_chart(question=s.question, now=s.now),
+        render=price_charts.render_market_prices,
         cache_subject=_question_public,
         version=_question_public_version,
     ),

@@ -307,7 +307,7 @@ def test_a_session_without_csrf_cannot_write(world: World, live_server) -> None:
     session.post(
         f"{live_server.url}/accounts/login/",
         data={
-            "username": "ada",
+            "login": "ada",
             "password": "correct horse battery staple",
             "csrfmiddlewaretoken": login.cookies["csrftoken"],
         },

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _log_in(page, url: str, username: str) -> None:
     page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
+    page.fill("#id_login", username)
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
@@ -70,7 +70,8 @@ def _main_pages(site: dict[str, object]) -> list[str]:
         f"/staff/questions/{open_id}/resolve/",
         f"/staff/questions/{resolved_id}/resolve/",
         f"/staff/questions/{resolved_id}/unresolve/",
-        "/accounts/password_change/",
+        "/accounts/password/change/",
+        "/accounts/email/",
         "/admin/",
         *_admin_changelists(),
         f"/admin/forecasts/question/{open_id}/change/",
@@ -115,7 +116,7 @@ def test_the_log_in_and_error_pages_run_with_nothing_blocked(live_server, page) 
         page.goto(f"{live_server.url}{path}", wait_until="networkidle")
         page.evaluate("0")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "nobody")
+    page.fill("#id_login", "nobody")
     page.fill("#id_password", "wrong")
     page.context.clear_cookies()  # the form's CSRF cookie is gone: the refusal page
     page.click("button[type=submit]")

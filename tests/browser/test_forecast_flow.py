@@ -17,6 +17,7 @@ def test_sign_up_move_the_slider_submit_and_see_the_history(live_server, page) -
 
     page.goto(f"{live_server.url}/accounts/signup/")
     page.fill("#id_username", "ada")
+    page.fill("#id_email", "ada@example.org")
     page.fill("#id_password1", "a-long-pass-phrase-9")
     page.fill("#id_password2", "a-long-pass-phrase-9")
     page.click("button[type=submit]")
@@ -41,7 +42,7 @@ def test_a_bad_number_is_refused_on_the_page_with_the_field_named(live_server, p
     question = QuestionFactory()
     UserFactory(username="bo")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "bo")
+    page.fill("#id_login", "bo")
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/questions/{question.pk}/")

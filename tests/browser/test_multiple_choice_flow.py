@@ -25,7 +25,7 @@ def _question() -> Question:
 def _open_signed_in(page, live_server, question: Question) -> None:
     UserFactory(username="ada")
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", "ada")
+    page.fill("#id_login", "ada")
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
     page.goto(f"{live_server.url}/questions/{question.pk}/")

@@ -130,11 +130,11 @@ def test_a_failed_log_in_and_a_token_request_while_redis_is_down_are_not_500s() 
     _, secret = api_token_create(user=user, name="script")
 
     with override_settings(CACHES=_cache_settings(_dead_redis(), "dead")):
-        login = Client().post("/accounts/login/", {"username": "ada", "password": "wrong"})
+        login = Client().post("/accounts/login/", {"login": "ada", "password": "wrong"})
         api = Client().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Bearer {secret}")
-        reset = Client().post("/accounts/password_reset/", {"email": "ada@example.org"})
+        reset = Client().post("/accounts/password/reset/", {"email": "ada@example.org"})
 
-    assert login.status_code == 200 and "correct username and password" in login.text
+    assert login.status_code == 200 and "password you specified are not correct" in login.text
     assert api.status_code == 200
     assert reset.status_code == 302
 

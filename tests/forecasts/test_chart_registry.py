@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -19,6 +20,8 @@ from forecasts.charts.registry import CHARTS, Chart, Kind, UserSubject
 from forecasts.lifecycle import question_resolve
 from forecasts.maths.calibration import calibration_table
 from forecasts.services import forecast_submit
+from markets.money import Order
+from markets.services import market_create, market_trade
 from tests.factories import T0, QuestionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +37,15 @@ def _cache():
 
 
 def _address(kind: Kind) -> tuple[object, ...]:
-    """A sample subject of ``kind``, as its address names it: ada, who forecast a question
-    that has resolved, that question, or the crowd."""
+    """A sample subject of ``kind``, as its address names it: ada, who forecast (and traded
+    on) a question that has resolved, that question, or the crowd."""
     ada = UserFactory(username="ada")
     question = QuestionFactory(opens_at=T0, closes_at=T0 + dt.timedelta(days=20))
     question.resolves_at = question.closes_at
     question.save()
     forecast_submit(user=ada, question_id=question.pk, probability=0.7, now=T0)
+    market = market_create(question_id=question.pk, b=Decimal(100), now=T0)
+    market_trade(user=ada, market_id=market.pk, order=Order(0, "buy", "shares", Decimal(5)), now=T0)
     question_resolve(question_id=question.pk, resolution="yes", resolved_by=None)
     return {Kind.USER: ("ada",), Kind.QUESTION: (question.pk,), Kind.CROWD: ()}[kind]
 

@@ -47,7 +47,7 @@ def test_changing_the_password_revokes_every_api_token() -> None:
 
     changed = client.post(
         reverse("password_change"),
-        {"old_password": OLD, "new_password1": NEW, "new_password2": NEW},
+        {"oldpassword": OLD, "password1": NEW, "password2": NEW},
     )
     api = Client().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
@@ -62,7 +62,7 @@ def test_a_refused_password_change_revokes_nothing() -> None:
 
     refused = _logged_in(user).post(
         reverse("password_change"),
-        {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW},
+        {"oldpassword": "wrong", "password1": NEW, "password2": NEW},
     )
 
     assert refused.status_code == 200
@@ -88,9 +88,9 @@ def test_resetting_the_password_revokes_every_api_token() -> None:
     client = Client()
 
     client.post(reverse("password_reset"), {"email": "ada@example.org"})
-    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
-    form = client.get(link, follow=True)
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": NEW, "new_password2": NEW})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)", mail.outbox[0].body)
+    form = client.get(link.group(1), follow=True)
+    done = client.post(form.redirect_chain[-1][0], {"password1": NEW, "password2": NEW})
 
     assert done.status_code == 302
     assert _active_tokens(user) == 0
@@ -130,7 +130,7 @@ def test_reset_emails_to_one_address_are_throttled() -> None:
 
     assert len(mail.outbox) == 3
     assert {(p.status_code, p["Location"]) for p in pages} == {
-        (302, reverse("password_reset_done"))
+        (302, reverse("account_reset_password_done"))
     }
 
 

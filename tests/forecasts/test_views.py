@@ -182,6 +182,7 @@ def test_signup_logs_the_new_user_in() -> None:
         reverse("signup"),
         {
             "username": "ada",
+            "email": "ada@example.org",
             "password1": "a-long-pass-phrase-9",
             "password2": "a-long-pass-phrase-9",
         },
@@ -196,6 +197,7 @@ def test_signup_never_redirects_off_site() -> None:
         reverse("signup") + "?next=https://evil.example/",
         {
             "username": "bob",
+            "email": "bob@example.org",
             "password1": "a-long-pass-phrase-9",
             "password2": "a-long-pass-phrase-9",
         },
@@ -243,9 +245,9 @@ def test_log_in_is_throttled_after_repeated_failures() -> None:
     client = Client()
     url = reverse("login")
 
-    failures = [client.post(url, {"username": "ada", "password": "wrong"}) for _ in range(5)]
-    blocked = client.post(url, {"username": "ada", "password": "correct horse battery staple"})
-    other = Client().post(url, {"username": "bob", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    failures = [client.post(url, {"login": "ada", "password": "wrong"}) for _ in range(5)]
+    blocked = client.post(url, {"login": "ada", "password": "correct horse battery staple"})
+    other = Client().post(url, {"login": "bob", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
 
     assert [f.status_code for f in failures] == [200] * 4 + [429]  # the fifth locks it
     assert "Too many failed log-ins" in blocked.text
