@@ -152,9 +152,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes refuses a log-in before the password is checked once (username, client address)
 # has failed too often, on every log-in path (the site's and the admin's); see the AXES_ block.
 # allauth's backend is Django's ModelBackend that also takes an e-mail address for the username.
+# Django's own ModelBackend stays listed, as allauth's documentation has it: a session records
+# the backend that logged it in, and sessions begun before allauth name ModelBackend (without it
+# every such session would be logged out).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "forecasts:question_list"
